@@ -1,0 +1,115 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.timezone import now
+
+from samia.accounts.validators import validate_country, validate_e164, validate_timezone
+from samia.accounts.zodiac import Sign, sign_for
+
+
+class Role(models.TextChoices):
+    CLIENT = "client", "Client"
+    READER = "reader", "Reader"
+    MONITOR = "monitor", "Monitor"
+    ADMIN = "admin", "Admin"
+    SUPERADMIN = "superadmin", "Superadmin"
+
+
+STAFF_ROLES = frozenset({Role.MONITOR, Role.ADMIN, Role.SUPERADMIN})
+
+
+class Language(models.TextChoices):
+    ARABIC = "ar", "العربية"
+    ENGLISH = "en", "English"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, role: str = Role.CLIENT, **fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), role=role, **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields):
+        fields.pop("role", None)
+        return self.create_user(email, password, role=Role.SUPERADMIN, **fields)
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser):
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLIENT, db_index=True)
+    first_name = models.CharField(max_length=80, blank=True)
+    last_name = models.CharField(max_length=80, blank=True)
+    phone = models.CharField(max_length=16, blank=True, validators=[validate_e164], help_text="E.164, e.g. +9665...")
+    country = models.CharField(max_length=2, default="SA", validators=[validate_country], db_index=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone], db_index=True)
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    date_of_birth = models.DateField(null=True, blank=True)
+    zodiac_sign = models.CharField(max_length=12, choices=Sign.choices, blank=True, editable=False, db_index=True)
+    is_active = models.BooleanField(default=True)
+    blocked_at = models.DateTimeField(null=True, blank=True)
+    blocked_until = models.DateTimeField(null=True, blank=True, help_text="Empty while blocked means indefinitely.")
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    # Logins are recorded by the audit trail, not by a column the request role would have to update.
+    last_login = None
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="accounts_user_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.role} #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        self.zodiac_sign = sign_for(self.date_of_birth) if self.date_of_birth else ""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "date_of_birth" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "zodiac_sign"}
+        super().save(*args, **kwargs)
+
+    @property
+    def is_blocked(self) -> bool:
+        if self.blocked_at is None:
+            return False
+        return self.blocked_until is None or self.blocked_until > now()
+
+    @property
+    def can_log_in(self) -> bool:
+        return self.is_active and not self.is_blocked
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.role == Role.SUPERADMIN
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        """Answer Django's permission questions from the RLS declarations."""
+        from samia.rls.admin import permission_from_declaration
+
+        return self.can_log_in and permission_from_declaration(self, perm)
+
+    def has_perms(self, perm_list, obj=None) -> bool:
+        return all(self.has_perm(p, obj) for p in perm_list)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return self.can_log_in and self.is_staff

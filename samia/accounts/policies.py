@@ -1,0 +1,45 @@
+"""Who may read and change accounts."""
+
+from samia.rls.conditions import Mine
+from samia.rls.registry import ADMINS, ROLES, STAFF, allow, declare, framework
+
+USERS = declare(
+    "accounts.User",
+    # Everyone reads and edits their own profile; staff read every account; admins edit them.
+    allow("select", ROLES, Mine("id")),
+    allow("select", STAFF),
+    allow("update", ROLES, Mine("id")),
+    allow("update", ADMINS),
+    allow("insert", ADMINS),
+    allow("delete", "superadmin"),
+    module=__name__,
+)
+
+framework(
+    "django_migrations",
+    "Migration bookkeeping, no user data; /readyz reads it to report unapplied migrations.",
+    grants=("select",),
+    module=__name__,
+)
+framework(
+    "django_content_type",
+    "Model registry, no user data; the back office resolves models through it.",
+    grants=("select",),
+    module=__name__,
+)
+framework(
+    "auth_permission",
+    "Django's permission catalogue; unused (permissions come from the RLS declarations) and not granted.",
+    module=__name__,
+)
+framework("auth_group", "Django's groups; unused (roles live on the user) and not granted.", module=__name__)
+framework("auth_group_permissions", "Django's group permissions; unused and not granted.", module=__name__)
+
+# The back office's own change log: staff write their entries, admins read everyone's.
+ADMIN_LOG = declare(
+    "admin.LogEntry",
+    allow("insert", STAFF, check=Mine("user_id")),
+    allow("select", STAFF, Mine("user_id")),
+    allow("select", ADMINS),
+    module=__name__,
+)

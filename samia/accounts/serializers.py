@@ -1,0 +1,52 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from samia.accounts.models import User
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=256, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RefreshRequestSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2048)
+
+
+class AccessTokenSerializer(serializers.Serializer):
+    access = serializers.CharField()
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "role",
+            "first_name",
+            "last_name",
+            "phone",
+            "country",
+            "timezone",
+            "language",
+            "date_of_birth",
+            "zodiac_sign",
+            "created_at",
+        ]
+        read_only_fields = ["id", "email", "role", "zodiac_sign", "created_at"]
+
+    def validate(self, attrs):
+        # Run the model's field validators (E.164, ISO country, IANA zone) on what changes.
+        for name, value in attrs.items():
+            field = User._meta.get_field(name)
+            try:
+                field.run_validators(value)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError({name: error.messages}) from None
+        return attrs

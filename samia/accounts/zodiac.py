@@ -1,0 +1,46 @@
+"""Tropical zodiac signs and the sign of a date of birth."""
+
+import datetime as dt
+
+from django.db import models
+
+
+class Sign(models.TextChoices):
+    ARIES = "aries", "Aries"
+    TAURUS = "taurus", "Taurus"
+    GEMINI = "gemini", "Gemini"
+    CANCER = "cancer", "Cancer"
+    LEO = "leo", "Leo"
+    VIRGO = "virgo", "Virgo"
+    LIBRA = "libra", "Libra"
+    SCORPIO = "scorpio", "Scorpio"
+    SAGITTARIUS = "sagittarius", "Sagittarius"
+    CAPRICORN = "capricorn", "Capricorn"
+    AQUARIUS = "aquarius", "Aquarius"
+    PISCES = "pisces", "Pisces"
+
+
+# (month, first day) on which each sign begins, in calendar order.
+_STARTS = [
+    ((1, 20), Sign.AQUARIUS),
+    ((2, 19), Sign.PISCES),
+    ((3, 21), Sign.ARIES),
+    ((4, 20), Sign.TAURUS),
+    ((5, 21), Sign.GEMINI),
+    ((6, 21), Sign.CANCER),
+    ((7, 23), Sign.LEO),
+    ((8, 23), Sign.VIRGO),
+    ((9, 23), Sign.LIBRA),
+    ((10, 23), Sign.SCORPIO),
+    ((11, 22), Sign.SAGITTARIUS),
+    ((12, 22), Sign.CAPRICORN),
+]
+
+
+def sign_for(date: dt.date) -> Sign:
+    """Return the zodiac sign of a birth date."""
+    sign = Sign.CAPRICORN  # 22 Dec .. 19 Jan wraps around the new year
+    for start, candidate in _STARTS:
+        if (date.month, date.day) >= start:
+            sign = candidate
+    return sign

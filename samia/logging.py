@@ -1,0 +1,140 @@
+"""Structured JSON logs with a request id, and a filter that scrubs personal data and secrets."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import time
+import uuid
+
+from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
+
+_request_id = contextvars.ContextVar("request_id", default=None)
+_actor = contextvars.ContextVar("actor", default=(None, None))
+
+logger = logging.getLogger("samia.request")
+
+REDACTED = "[redacted]"
+SENSITIVE_KEY = re.compile(r"token|secret|passw|otp|authorization|api[_-]?key|credential|signature|cookie", re.I)
+_PATTERNS = [
+    (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[jwt]"),
+    (re.compile(r"(?i)\bbearer\s+\S+"), "Bearer [redacted]"),
+    (re.compile(r"[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
+    (re.compile(r"(?:\+|%2B|\b00)[1-9]\d{6,14}\b"), "[phone]"),
+    (
+        re.compile(
+            r"(?i)\b([\w-]*(?:token|secret|passw\w*|otp|api[_-]?key|authorization)[\w-]*)"
+            r"(\"?'?\s*[:=]\s*\"?'?)([^\s\"'&,;}]+)"
+        ),
+        r"\1\2" + REDACTED,
+    ),
+]
+_STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+def scrub_text(text: str) -> str:
+    """Replace emails, phone numbers, JWTs and key=secret pairs in free text."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def scrub_value(value, key: str | None = None):
+    """Scrub a logged value; anything under a sensitive key is redacted whole."""
+    if key is not None and SENSITIVE_KEY.search(key):
+        return REDACTED
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, dict):
+        return {k: scrub_value(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [scrub_value(v) for v in value]
+    return value
+
+
+class ScrubFilter(logging.Filter):
+    """Scrub the message, its arguments, extra fields and tracebacks of every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not lose the record
+            message = str(record.msg)
+        record.msg = scrub_text(message)
+        record.args = None
+        for key in list(record.__dict__):
+            if key not in _STANDARD_ATTRS:
+                setattr(record, key, scrub_value(record.__dict__[key], key))
+        if record.exc_info:
+            record.exc_text = scrub_text(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = scrub_text(record.exc_text)
+        return True
+
+
+class JsonFormatter(_BaseJsonFormatter):
+    """One JSON object a line, with the request context of the current request."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("fmt", "%(asctime)s %(levelname)s %(name)s %(message)s")
+        kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger", "asctime": "time"})
+        super().__init__(*args, **kwargs)
+
+    def add_fields(self, log_record, record, message_dict):
+        super().add_fields(log_record, record, message_dict)
+        request_id = _request_id.get()
+        if request_id and "request_id" not in log_record:
+            log_record["request_id"] = request_id
+        actor_id, role = _actor.get()
+        if actor_id is not None and "actor_id" not in log_record:
+            log_record["actor_id"] = actor_id
+            log_record["role"] = role
+
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+class RequestLogMiddleware:
+    """Give each request an id (X-Request-ID) and log one line when it ends."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        id_token = _request_id.set(request_id)
+        actor_token = _actor.set((None, None))
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            identity = getattr(request, "rls_identity", None)
+            if identity is not None and identity.user_id is not None:
+                _actor.set((identity.user_id, identity.role))
+            match = getattr(request, "resolver_match", None)
+            logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "route": match.route if match else None,
+                    "status": response.status_code,
+                    "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            response["X-Request-ID"] = request_id
+            return response
+        finally:
+            _actor.reset(actor_token)
+            _request_id.reset(id_token)
+
+
+def bind_actor(user_id, role) -> None:
+    """Attach the actor to log records for the rest of the request."""
+    _actor.set((user_id, role))

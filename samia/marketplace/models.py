@@ -1,0 +1,201 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from samia.accounts.zodiac import Sign
+from samia.marketplace.states import OrderStatus
+
+
+class Service(models.Model):
+    class Code(models.TextChoices):
+        TAROT = "tarot", "Tarot"
+        COFFEE = "coffee", "Coffee cup"
+        ASTRO = "astro", "Astrology"
+        HEALING = "healing", "Healing"
+        DIRECT_CALL = "direct_call", "Direct call"
+
+    code = models.CharField(max_length=16, choices=Code.choices, unique=True)
+    name = models.CharField(max_length=80)
+    is_premium = models.BooleanField(default=False)
+    base_price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(base_price__gte=0), name="service_price_not_negative")]
+
+    def __str__(self):
+        return self.name
+
+
+class Order(models.Model):
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="orders")
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_orders"
+    )
+    question = models.TextField(max_length=2000)
+    is_gold = models.BooleanField(default=False, help_text="Priority order.")
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.NEW)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Each persona's list is "my orders, newest first": one index per scoping column.
+            models.Index(fields=["client", "-id"], name="order_client_recent_idx"),
+            models.Index(fields=["reader", "-id"], name="order_reader_recent_idx"),
+            models.Index(fields=["status", "-id"], name="order_status_recent_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["new", "cancelled"]) | Q(reader__isnull=False),
+                name="order_reader_set_once_assigned",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Order #{self.pk} ({self.status})"
+
+
+class MediaAsset(models.Model):
+    class Kind(models.TextChoices):
+        AUDIO = "audio", "Audio"
+        IMAGE = "image", "Image"
+        PDF = "pdf", "PDF"
+        OTHER = "other", "Other"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="media_assets")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="media_assets")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    storage_key = models.CharField(max_length=255, unique=True, help_text="Key in private storage; never a public URL.")
+    content_type = models.CharField(max_length=100)
+    bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    duration_seconds = models.DecimalField(
+        max_digits=9, decimal_places=3, null=True, blank=True, help_text="Measured from the bytes for audio."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "-id"], name="media_owner_recent_idx"),
+            models.Index(fields=["order"], name="media_order_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} #{self.pk}"
+
+
+class Call(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        RINGING = "ringing", "Ringing"
+        ANSWERED = "answered", "Answered"
+        ENDED = "ended", "Ended"
+        DROPPED = "dropped", "Dropped"
+        FAILED = "failed", "Failed"
+
+    class Party(models.TextChoices):
+        CLIENT = "client", "Client"
+        READER = "reader", "Reader"
+        SYSTEM = "system", "System"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="calls")
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_calls")
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reader_calls")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    scheduled_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=40, blank=True)
+    dropped_by = models.CharField(max_length=8, choices=Party.choices, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["client", "-id"], name="call_client_recent_idx"),
+            models.Index(fields=["reader", "-id"], name="call_reader_recent_idx"),
+            models.Index(fields=["order"], name="call_order_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["scheduled", "ringing", "answered", "ended", "dropped", "failed"]), name="call_status_valid"),
+        ]
+
+    def __str__(self):
+        return f"Call #{self.pk} ({self.status})"
+
+
+class Payment(models.Model):
+    class Provider(models.TextChoices):
+        STRIPE = "stripe", "Stripe"
+        SQUARE = "square", "Square"
+        MANUAL = "manual", "Manual"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        REFUNDED = "refunded", "Refunded"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    provider = models.CharField(max_length=8, choices=Provider.choices)
+    country = models.CharField(max_length=2)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    fallback_of = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="fallback",
+        help_text="The failed payment this one replaced.",
+    )
+    provider_reference = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["order", "attempt"], name="payment_order_attempt_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.UniqueConstraint(fields=["order", "attempt"], name="payment_order_attempt_unique"),
+            models.CheckConstraint(condition=Q(status__in=["pending", "succeeded", "failed", "refunded"]), name="payment_status_valid"),
+        ]
+
+    def __str__(self):
+        return f"Payment #{self.pk} ({self.provider} {self.status})"
+
+
+class Horoscope(models.Model):
+    class Scope(models.TextChoices):
+        DAILY = "daily", "Daily"
+
+    class Approval(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    sign = models.CharField(max_length=12, choices=Sign.choices)
+    date = models.DateField()
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.DAILY)
+    text = models.TextField(max_length=4000)
+    audio = models.ForeignKey(MediaAsset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    approval_status = models.CharField(max_length=8, choices=Approval.choices, default=Approval.PENDING)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sign", "date", "scope"], name="horoscope_one_per_sign_day")]
+        indexes = [models.Index(fields=["date", "approval_status"], name="horoscope_date_approval_idx")]
+
+    def __str__(self):
+        return f"{self.sign} {self.date:%Y-%m-%d}"

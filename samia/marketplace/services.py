@@ -1,0 +1,101 @@
+"""Writes on the marketplace: validate, act, stamp, and hand over to the audit seam."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, ValidationError
+
+from samia.accounts.models import Role, User
+from samia.errors import Conflict
+from samia.marketplace import selectors
+from samia.marketplace.media import sniff
+from samia.marketplace.models import MediaAsset, Order, Service
+from samia.marketplace.states import TRANSITIONS
+from samia.rls.registry import Identity
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def order_create(*, identity: Identity, service_code: str, question: str, is_gold: bool = False) -> Order:
+    """Create a new order for the calling client."""
+    service = Service.objects.filter(code=service_code, is_active=True).first()
+    if service is None:
+        raise ValidationError({"service": ["Unknown or inactive service."]})
+    order = Order.objects.create(
+        client_id=identity.user_id, service=service, question=question.strip(), is_gold=is_gold
+    )
+    order_recorded(order=order, action="create", identity=identity)
+    return order
+
+
+@transaction.atomic
+def order_transition(
+    *, identity: Identity, order_id: int, action: str, reader_id: int | None = None, reason: str = ""
+) -> Order:
+    """Move an order along the state machine; 404 if invisible, 409 if its state does not allow it."""
+    transition = TRANSITIONS[action]
+    try:
+        order = selectors.order_list(identity=identity).select_for_update(of=("self",)).get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound("No such order.") from None
+    if order.status not in transition.sources:
+        raise Conflict(
+            f"Cannot {action} an order that is {order.status}.", status=order.status, allowed_from=list(transition.sources)
+        )
+    fields = ["status", transition.stamp]
+    if action == "assign":
+        order.reader_id = _active_reader(reader_id).pk
+        fields.append("reader")
+    if action == "reject":
+        order.rejection_reason = reason
+        fields.append("rejection_reason")
+    previous = order.status
+    order.status = transition.target
+    setattr(order, transition.stamp, timezone.now())
+    order.save(update_fields=fields)
+    order_recorded(order=order, action=action, identity=identity, previous=previous)
+    return order
+
+
+def _active_reader(reader_id: int | None) -> User:
+    reader = User.objects.filter(pk=reader_id, role=Role.READER, is_active=True).first() if reader_id else None
+    if reader is None or reader.is_blocked:
+        raise ValidationError({"reader_id": ["Choose an active reader."]})
+    return reader
+
+
+def order_recorded(*, order: Order, action: str, identity: Identity, previous: str | None = None) -> None:
+    """The one seam every order change passes through: M21's audit entry and M23's event go here."""
+    logger.info(
+        "order.%s",
+        action,
+        extra={"order_id": order.pk, "from_status": previous, "to_status": order.status},
+    )
+
+
+def media_asset_create(
+    *, owner_id: int, content: bytes, kind: str = "", order_id: int | None = None
+) -> MediaAsset:
+    """Store bytes privately and record what the server measured of them (size, sha256, type, duration)."""
+    measured = sniff(content)
+    key = f"media/{uuid.uuid4().hex}"
+    default_storage.save(key, ContentFile(content))
+    return MediaAsset.objects.create(
+        owner_id=owner_id,
+        order_id=order_id,
+        kind=kind or measured.kind,
+        storage_key=key,
+        content_type=measured.content_type,
+        bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        duration_seconds=measured.duration_seconds,
+    )
+

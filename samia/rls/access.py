@@ -1,0 +1,66 @@
+"""What a route needs: the table operation it performs, derived from the declaration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from samia.rls.registry import PERSONAS, TableDeclaration, declaration_for
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    """The route performs `operation` on `table`; whoever the declaration admits may call it."""
+
+    table: str
+    operation: str
+
+    @property
+    def declaration(self) -> TableDeclaration:
+        return declaration_for(self.table)
+
+    def roles(self) -> frozenset[str]:
+        return self.declaration.roles_for(self.operation)
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """The route moves a row's `column` from one of `sources` to `target` (an UPDATE)."""
+
+    table: str
+    column: str
+    sources: tuple[str, ...]
+    target: str
+    operation: str = "update"
+
+    @property
+    def declaration(self) -> TableDeclaration:
+        return declaration_for(self.table)
+
+    def roles(self) -> frozenset[str]:
+        admitted = set()
+        for persona in PERSONAS:
+            for rule in self.declaration.rules_for("update", persona):
+                check = rule.check or rule.using
+                if any(rule.using.admits(self.column, s) for s in self.sources) and check.admits(self.column, self.target):
+                    admitted.add(persona)
+        return frozenset(admitted)
+
+
+@dataclass(frozen=True)
+class Open:
+    """The route touches no declared table on the caller's behalf (login, schema, health)."""
+
+    reason: str
+    table: str | None = None
+    operation: str | None = None
+
+    def roles(self) -> frozenset[str]:
+        return frozenset(PERSONAS)
+
+
+def reads(table: str) -> TableAccess:
+    return TableAccess(table, "select")
+
+
+def writes(table: str, operation: str) -> TableAccess:
+    return TableAccess(table, operation)

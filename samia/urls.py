@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from samia import health
+from samia.rls.access import Open
+
+admin.site.site_header = "SAMIA-TAROT back office"
+admin.site.site_title = "SAMIA-TAROT"
+admin.site.index_title = "Back office"
+
+
+class SchemaView(SpectacularAPIView):
+    access = {"GET": Open("API description")}
+
+
+class DocsView(SpectacularSwaggerView):
+    access = {"GET": Open("API documentation page")}
+
+
+urlpatterns = [
+    path("healthz", health.LivenessView.as_view(), name="healthz"),
+    path("readyz", health.ReadinessView.as_view(), name="readyz"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="docs"),
+    path("backoffice/", admin.site.urls),
+    path("", include("samia.accounts.urls")),
+    path("", include("samia.marketplace.urls")),
+]
+
+handler400 = "samia.errors.bad_request"
+handler403 = "samia.errors.permission_denied"
+handler404 = "samia.errors.page_not_found"
+handler500 = "samia.errors.server_error"
