@@ -1,6 +1,6 @@
 """One JSON error shape for every 4xx and 5xx:
 
-    {"error": {"code": "...", "message": "...", "details": {...}, "request_id": "..."}}
+{"error": {"code": "...", "message": "...", "details": {...}, "request_id": "..."}}
 """
 
 from django.http import Http404, JsonResponse

@@ -59,4 +59,6 @@ class ReadinessView(APIView):
             except Exception as error:  # a probe reports failures, it does not raise them
                 results[name] = f"unavailable ({type(error).__name__})"
         ready = all(value == "ok" for value in results.values())
-        return JsonResponse({"status": "ok" if ready else "unavailable", "checks": results}, status=200 if ready else 503)
+        return JsonResponse(
+            {"status": "ok" if ready else "unavailable", "checks": results}, status=200 if ready else 503
+        )

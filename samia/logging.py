@@ -82,8 +82,9 @@ class JsonFormatter(_BaseJsonFormatter):
     """One JSON object a line, with the request context of the current request."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("fmt", "%(asctime)s %(levelname)s %(name)s %(message)s")
-        kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger", "asctime": "time"})
+        kwargs.setdefault("fmt", "%(levelname)s %(name)s %(message)s")
+        kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
+        kwargs.setdefault("timestamp", "time")
         super().__init__(*args, **kwargs)
 
     def add_fields(self, log_record, record, message_dict):

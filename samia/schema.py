@@ -1,5 +1,6 @@
 """OpenAPI helpers: the shared error shape and which paths the schema covers."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -36,3 +37,11 @@ def error_responses(*codes: int) -> dict:
 def exclude_backoffice(endpoints):
     """Keep the staff back office (Django Admin) out of the API schema."""
     return [e for e in endpoints if not e[0].startswith("/backoffice/")]
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "samia.accounts.authentication.BoundIdentityAuthentication"
+    name = "jwtAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

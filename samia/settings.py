@@ -169,6 +169,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "PREPROCESSING_HOOKS": ["samia.schema.exclude_backoffice"],
+    "ENUM_NAME_OVERRIDES": {"SignEnum": "samia.accounts.zodiac.Sign"},
 }
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

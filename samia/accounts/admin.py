@@ -11,7 +11,17 @@ class UserCreateForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["email", "role", "first_name", "last_name", "phone", "country", "timezone", "language", "date_of_birth"]
+        fields = [
+            "email",
+            "role",
+            "first_name",
+            "last_name",
+            "phone",
+            "country",
+            "timezone",
+            "language",
+            "date_of_birth",
+        ]
 
     def clean_password(self):
         password = self.cleaned_data["password"]
@@ -35,7 +45,21 @@ class UserAdmin(DeclaredModelAdmin):
     readonly_fields = ["zodiac_sign", "created_at", "password"]
     fieldsets = [
         (None, {"fields": ["email", "role", "is_active", "password"]}),
-        ("Profile", {"fields": ["first_name", "last_name", "phone", "country", "timezone", "language", "date_of_birth", "zodiac_sign"]}),
+        (
+            "Profile",
+            {
+                "fields": [
+                    "first_name",
+                    "last_name",
+                    "phone",
+                    "country",
+                    "timezone",
+                    "language",
+                    "date_of_birth",
+                    "zodiac_sign",
+                ]
+            },
+        ),
         ("Restriction", {"fields": ["blocked_at", "blocked_until"]}),
         ("Dates", {"fields": ["created_at"]}),
     ]
@@ -47,7 +71,7 @@ class UserAdmin(DeclaredModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return [(None, {"fields": UserCreateForm.Meta.fields + ["password"]})]
+            return [(None, {"fields": [*UserCreateForm.Meta.fields, "password"]})]
         return self.fieldsets
 
     def get_readonly_fields(self, request, obj=None):

@@ -2,7 +2,14 @@
 
 from samia.rls.registry import ADMINS, allow, declare
 
-for model in ("PeriodicTask", "PeriodicTasks", "IntervalSchedule", "CrontabSchedule", "SolarSchedule", "ClockedSchedule"):
+for model in (
+    "PeriodicTask",
+    "PeriodicTasks",
+    "IntervalSchedule",
+    "CrontabSchedule",
+    "SolarSchedule",
+    "ClockedSchedule",
+):
     declare(
         f"django_celery_beat.{model}",
         *(allow(operation, ADMINS) for operation in ("select", "insert", "update", "delete")),

@@ -42,8 +42,19 @@ class OrderAdmin(DeclaredModelAdmin):
     raw_id_fields = ["client", "reader"]
     # The state machine owns status and its stamps; staff move orders with the actions.
     readonly_fields = [
-        "client", "service", "reader", "question", "status", "rejection_reason", "created_at", "assigned_at",
-        "started_at", "submitted_at", "decided_at", "delivered_at", "cancelled_at",
+        "client",
+        "service",
+        "reader",
+        "question",
+        "status",
+        "rejection_reason",
+        "created_at",
+        "assigned_at",
+        "started_at",
+        "submitted_at",
+        "decided_at",
+        "delivered_at",
+        "cancelled_at",
     ]
     actions = [_transition_action(a) for a in ("approve", "deliver", "cancel")]
 
@@ -98,7 +109,17 @@ class CallAdmin(DeclaredModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(DeclaredModelAdmin):
-    list_display = ["id", "order_id", "provider", "country", "amount", "currency", "status", "attempt", "fallback_of_id"]
+    list_display = [
+        "id",
+        "order_id",
+        "provider",
+        "country",
+        "amount",
+        "currency",
+        "status",
+        "attempt",
+        "fallback_of_id",
+    ]
     list_filter = ["provider", "status", "country", "currency"]
     search_fields = ["=order__id", "provider_reference"]
     raw_id_fields = ["order", "fallback_of"]
@@ -123,6 +144,3 @@ class HoroscopeAdmin(DeclaredModelAdmin):
     raw_id_fields = ["audio"]
     readonly_fields = ["approved_by", "approved_at", "created_at"]
     actions = [horoscope_approve]
-
-
-

@@ -163,7 +163,8 @@ class HoroscopeDailyView(APIView):
     def get(self, request):
         query = _query(s.HoroscopeQuerySerializer, request)
         horoscopes = selectors.horoscope_daily_list(
-            identity=Identity.of(request.user), date=query.get("date") or _today_for(request.user), sign=query.get("sign")
+            identity=Identity.of(request.user),
+            date=query.get("date") or _today_for(request.user),
+            sign=query.get("sign"),
         )
         return Response({"results": s.HoroscopeSerializer(horoscopes, many=True).data})
-

@@ -126,7 +126,10 @@ class Call(models.Model):
             models.Index(fields=["order"], name="call_order_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=["scheduled", "ringing", "answered", "ended", "dropped", "failed"]), name="call_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "ringing", "answered", "ended", "dropped", "failed"]),
+                name="call_status_valid",
+            ),
         ]
 
     def __str__(self):
@@ -153,7 +156,11 @@ class Payment(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempt = models.PositiveSmallIntegerField(default=1)
     fallback_of = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="fallback",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="fallback",
         help_text="The failed payment this one replaced.",
     )
     provider_reference = models.CharField(max_length=120, blank=True)
@@ -165,7 +172,9 @@ class Payment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.UniqueConstraint(fields=["order", "attempt"], name="payment_order_attempt_unique"),
-            models.CheckConstraint(condition=Q(status__in=["pending", "succeeded", "failed", "refunded"]), name="payment_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "succeeded", "failed", "refunded"]), name="payment_status_valid"
+            ),
         ]
 
     def __str__(self):

@@ -2,7 +2,7 @@
 
 from samia.marketplace.states import TRANSITIONS
 from samia.rls.conditions import Always, DateInUse, Equals, IsNull, Mine, OneOf, Via
-from samia.rls.registry import ADMINS, ROLES, STAFF, PUBLIC, allow, declare
+from samia.rls.registry import ADMINS, PUBLIC, ROLES, STAFF, allow, declare
 
 ORDER_TABLE = "marketplace_order"
 # Which orders a role acts on at all; transitions narrow it by status.

@@ -42,13 +42,21 @@ def order_transition(
 ) -> Order:
     """Move an order along the state machine; 404 if invisible, 409 if its state does not allow it."""
     transition = TRANSITIONS[action]
-    try:
-        order = selectors.order_list(identity=identity).select_for_update(of=("self",)).get(pk=order_id)
-    except Order.DoesNotExist:
-        raise NotFound("No such order.") from None
+    visible = selectors.order_list(identity=identity)
+    order = visible.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("No such order.")
+    if order.status in transition.sources:
+        # FOR UPDATE applies the UPDATE policies too: a row this role may not change comes back empty.
+        locked = visible.select_for_update(of=("self",)).filter(pk=order_id).first()
+        if locked is None:
+            raise Conflict(f"Cannot {action} this order now.", status=order.status)
+        order = locked
     if order.status not in transition.sources:
         raise Conflict(
-            f"Cannot {action} an order that is {order.status}.", status=order.status, allowed_from=list(transition.sources)
+            f"Cannot {action} an order that is {order.status}.",
+            status=order.status,
+            allowed_from=list(transition.sources),
         )
     fields = ["status", transition.stamp]
     if action == "assign":
@@ -81,9 +89,7 @@ def order_recorded(*, order: Order, action: str, identity: Identity, previous: s
     )
 
 
-def media_asset_create(
-    *, owner_id: int, content: bytes, kind: str = "", order_id: int | None = None
-) -> MediaAsset:
+def media_asset_create(*, owner_id: int, content: bytes, kind: str = "", order_id: int | None = None) -> MediaAsset:
     """Store bytes privately and record what the server measured of them (size, sha256, type, duration)."""
     measured = sniff(content)
     key = f"media/{uuid.uuid4().hex}"
@@ -98,4 +104,3 @@ def media_asset_create(
         sha256=hashlib.sha256(content).hexdigest(),
         duration_seconds=measured.duration_seconds,
     )
-

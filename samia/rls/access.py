@@ -41,7 +41,9 @@ class StateChange:
         for persona in PERSONAS:
             for rule in self.declaration.rules_for("update", persona):
                 check = rule.check or rule.using
-                if any(rule.using.admits(self.column, s) for s in self.sources) and check.admits(self.column, self.target):
+                if any(rule.using.admits(self.column, s) for s in self.sources) and check.admits(
+                    self.column, self.target
+                ):
                     admitted.add(persona)
         return frozenset(admitted)
 

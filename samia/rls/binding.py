@@ -13,7 +13,9 @@ _BIND_SQL = (
     f"set_config('role', '{APP_ROLE}', true)"
 )
 _READ_SQL = "SELECT current_user, current_setting('samia.user_id', true), current_setting('samia.role', true)"
-_RESTORE_SQL = "SELECT set_config('samia.user_id', %s, true), set_config('samia.role', %s, true), set_config('role', %s, true)"
+_RESTORE_SQL = (
+    "SELECT set_config('samia.user_id', %s, true), set_config('samia.role', %s, true), set_config('role', %s, true)"
+)
 
 
 class Binding:

@@ -84,9 +84,7 @@ def normalized_policies(table: str) -> dict[str, tuple[str, str | None, str | No
             cursor.execute(f"CREATE TEMP TABLE {probe} (LIKE public.{table})")
             for policy in declaration.policies():
                 cursor.execute(policy.sql().replace(f" ON {table} ", f" ON {probe} ", 1))
-            cursor.execute(
-                "SELECT policyname, cmd, qual, with_check FROM pg_policies WHERE tablename = %s", [probe]
-            )
+            cursor.execute("SELECT policyname, cmd, qual, with_check FROM pg_policies WHERE tablename = %s", [probe])
             for name, command, qual, with_check in cursor.fetchall():
                 result[name] = (command, qual, with_check)
         transaction.set_rollback(True)
@@ -104,9 +102,7 @@ def indexed_columns(table: str) -> set[str]:
 
 
 def app_role_problems() -> list[str]:
-    rows = _fetch(
-        "SELECT rolsuper, rolbypassrls, rolcanlogin, rolinherit FROM pg_roles WHERE rolname = %s", [APP_ROLE]
-    )
+    rows = _fetch("SELECT rolsuper, rolbypassrls, rolcanlogin, rolinherit FROM pg_roles WHERE rolname = %s", [APP_ROLE])
     if not rows:
         return [f"role {APP_ROLE} does not exist"]
     superuser, bypass, login, _inherit = rows[0]
@@ -213,4 +209,4 @@ def matrix() -> list[tuple[str, dict[str, str]]]:
     return rows
 
 
-__all__ = ["check", "matrix", "ROLES"]
+__all__ = ["ROLES", "check", "matrix"]

@@ -78,7 +78,9 @@ class Policy:
     check: str | None
 
     def sql(self) -> str:
-        parts = [f'CREATE POLICY "{self.name}" ON {self.table} AS PERMISSIVE FOR {COMMANDS[self.operation]} TO {APP_ROLE}']
+        parts = [
+            f'CREATE POLICY "{self.name}" ON {self.table} AS PERMISSIVE FOR {COMMANDS[self.operation]} TO {APP_ROLE}'
+        ]
         if self.using is not None:
             parts.append(f"USING ({self.using})")
         if self.check is not None:

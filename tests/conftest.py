@@ -1,0 +1,103 @@
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from samia.rls.binding import bound
+from samia.rls.registry import Identity
+from tests import factories
+
+
+def token_for(user) -> str:
+    refresh = RefreshToken.for_user(user)
+    refresh["role"] = user.role
+    return str(refresh.access_token)
+
+
+def api_as(user=None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis_limits():
+    from samia.redis import get_redis
+
+    client = get_redis()
+    for key in client.scan_iter("samia:login-failures:*"):
+        client.delete(key)
+    yield
+
+
+@pytest.fixture
+def make_user(db):
+    return factories.UserFactory
+
+
+@pytest.fixture
+def personas(db):
+    """One user per role, plus a second client and a second reader for isolation checks (Alice/Bob/Charlie)."""
+    make = factories.UserFactory
+    return {
+        "client": make(role="client"),
+        "other_client": make(role="client"),
+        "reader": make(role="reader"),
+        "other_reader": make(role="reader"),
+        "monitor": make(role="monitor"),
+        "admin": make(role="admin"),
+        "superadmin": make(role="superadmin"),
+    }
+
+
+@pytest.fixture
+def world(personas):
+    """Orders, media, calls and payments for two clients and two readers, in several states."""
+    p = personas
+    f = factories
+    orders = {
+        "new": f.OrderFactory(client=p["client"]),
+        "assigned": f.OrderFactory(client=p["client"], reader=p["reader"], status="assigned"),
+        "in_progress": f.OrderFactory(client=p["client"], reader=p["reader"], status="in_progress"),
+        "awaiting": f.OrderFactory(client=p["other_client"], reader=p["reader"], status="awaiting_approval"),
+        "approved": f.OrderFactory(client=p["other_client"], reader=p["other_reader"], status="approved"),
+        "other_new": f.OrderFactory(client=p["other_client"]),
+    }
+    media = [
+        f.MediaAssetFactory(owner=p["client"]),
+        f.MediaAssetFactory(owner=p["reader"], order=orders["awaiting"]),
+        f.MediaAssetFactory(owner=p["other_reader"], order=orders["approved"]),
+        f.MediaAssetFactory(owner=p["admin"]),
+    ]
+    calls = [
+        f.CallFactory(order=orders["assigned"], client=p["client"], reader=p["reader"]),
+        f.CallFactory(order=orders["approved"], client=p["other_client"], reader=p["other_reader"], status="dropped"),
+    ]
+    payments = [
+        f.PaymentFactory(order=orders["new"]),
+        f.PaymentFactory(order=orders["approved"], status="failed"),
+    ]
+    payments.append(f.PaymentFactory(order=orders["approved"], attempt=2, fallback_of=payments[1], provider="square"))
+    horoscopes = [
+        f.HoroscopeFactory(sign="aries"),
+        f.HoroscopeFactory(sign="leo", approval_status="pending"),
+        f.HoroscopeFactory(sign="virgo", date=factories.days_ago(10)),
+        f.HoroscopeFactory(sign="libra", date=factories.days_ago(90)),
+    ]
+    return {
+        "personas": p,
+        "orders": orders,
+        "media": media,
+        "calls": calls,
+        "payments": payments,
+        "horoscopes": horoscopes,
+    }
+
+
+def rows_as(identity: Identity, sql: str, params=None) -> list:
+    """Run raw SQL as the app role under `identity`, the way a request would."""
+    from django.db import connection
+
+    with bound(identity), connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.fetchall()
