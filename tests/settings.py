@@ -2,7 +2,7 @@
 
 import os
 
-os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+os.environ.setdefault("SECRET_KEY", "tests-only-signing-key-that-is-long-enough")
 os.environ.setdefault("CACHE_KEY_PREFIX", "samia-test")
 
 from samia.settings import *  # noqa: F403

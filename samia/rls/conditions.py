@@ -62,7 +62,8 @@ class Always(Condition):
         return "true"
 
     def q(self, identity) -> Q:
-        return Q()
+        # Not Q(): an empty Q vanishes when OR-ed with another condition.
+        return Q(pk__isnull=False)
 
 
 @dataclass(frozen=True)
