@@ -117,16 +117,17 @@ class RequestLogMiddleware:
         try:
             response = self.get_response(request)
             identity = getattr(request, "rls_identity", None)
-            if identity is not None and identity.user_id is not None:
-                _actor.set((identity.user_id, identity.role))
+            actor = {"actor_id": identity.user_id, "role": identity.role} if identity and identity.user_id else {}
             match = getattr(request, "resolver_match", None)
             logger.info(
                 "request",
                 extra={
+                    "request_id": request_id,
                     "method": request.method,
                     "route": match.route if match else None,
                     "status": response.status_code,
                     "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+                    **actor,
                 },
             )
             response["X-Request-ID"] = request_id

@@ -1,9 +1,13 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 
 from samia.accounts.models import User
 from samia.rls.admin import DeclaredModelAdmin
+
+# Roles live on the user; Django's groups are unused.
+admin.site.unregister(Group)
 
 
 class UserCreateForm(forms.ModelForm):

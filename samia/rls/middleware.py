@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from samia.accounts.identity import resolve_request
+from samia.logging import bind_actor
 from samia.rls.binding import bound
 
 # Paths that never touch the database (liveness), so they need no binding.
@@ -26,6 +27,7 @@ class RowLevelSecurityMiddleware:
             identity = resolve_request(request)
             if identity.user_id is not None:
                 binding.switch(identity)
+                bind_actor(identity.user_id, identity.role)
             request.rls_identity = identity
             response = self.get_response(request)
             if response.status_code >= 400 and not getattr(response, "commit_on_error", False):
