@@ -22,10 +22,12 @@ def api_as(user=None) -> APIClient:
 
 @pytest.fixture(autouse=True)
 def _clean_redis_limits():
+    from django.conf import settings
+
     from samia.redis import get_redis
 
     client = get_redis()
-    for key in client.scan_iter("samia:login-failures:*"):
+    for key in client.scan_iter(f"{settings.CACHES['default']['KEY_PREFIX']}:login-failures:*"):
         client.delete(key)
     yield
 

@@ -3,7 +3,8 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-signing-key-that-is-long-enough")
-os.environ.setdefault("CACHE_KEY_PREFIX", "samia-test")
+# One key space per test process (pytest-xdist workers share the Redis server).
+os.environ.setdefault("CACHE_KEY_PREFIX", f"samia-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}")
 
 from samia.settings import *  # noqa: F403
 

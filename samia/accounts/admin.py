@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 
-from samia.accounts.models import User
+from samia.accounts.models import PROFILE_FIELDS, User
 from samia.rls.admin import DeclaredModelAdmin
 
 # Roles live on the user; Django's groups are unused.
@@ -15,17 +15,7 @@ class UserCreateForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = [
-            "email",
-            "role",
-            "first_name",
-            "last_name",
-            "phone",
-            "country",
-            "timezone",
-            "language",
-            "date_of_birth",
-        ]
+        fields = ["email", "role", *PROFILE_FIELDS]
 
     def clean_password(self):
         password = self.cleaned_data["password"]
@@ -49,21 +39,7 @@ class UserAdmin(DeclaredModelAdmin):
     readonly_fields = ["zodiac_sign", "created_at", "password"]
     fieldsets = [
         (None, {"fields": ["email", "role", "is_active", "password"]}),
-        (
-            "Profile",
-            {
-                "fields": [
-                    "first_name",
-                    "last_name",
-                    "phone",
-                    "country",
-                    "timezone",
-                    "language",
-                    "date_of_birth",
-                    "zodiac_sign",
-                ]
-            },
-        ),
+        ("Profile", {"fields": [*PROFILE_FIELDS, "zodiac_sign"]}),
         ("Restriction", {"fields": ["blocked_at", "blocked_until"]}),
         ("Dates", {"fields": ["created_at"]}),
     ]

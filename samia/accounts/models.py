@@ -42,6 +42,10 @@ class UserManager(BaseUserManager):
         return self.get(email__iexact=email)
 
 
+# What a user may edit about themselves.
+PROFILE_FIELDS = ["first_name", "last_name", "phone", "country", "timezone", "language", "date_of_birth"]
+
+
 class User(AbstractBaseUser):
     email = models.EmailField(max_length=254)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLIENT, db_index=True)

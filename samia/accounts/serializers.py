@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from samia.accounts.models import User
+from samia.accounts.models import PROFILE_FIELDS, User
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -25,20 +25,7 @@ class AccessTokenSerializer(serializers.Serializer):
 class ProfileSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = [
-            "id",
-            "email",
-            "role",
-            "first_name",
-            "last_name",
-            "phone",
-            "country",
-            "timezone",
-            "language",
-            "date_of_birth",
-            "zodiac_sign",
-            "created_at",
-        ]
+        fields = ["id", "email", "role", *PROFILE_FIELDS, "zodiac_sign", "created_at"]
         read_only_fields = ["id", "email", "role", "zodiac_sign", "created_at"]
 
     def validate(self, attrs):

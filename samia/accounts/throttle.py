@@ -8,8 +8,9 @@ from samia.redis import get_redis
 
 
 def _keys(email: str, ip: str) -> dict[str, str]:
+    prefix = f"{settings.CACHES['default'].get('KEY_PREFIX', 'samia')}:login-failures"
     account = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-    return {"account": f"samia:login-failures:account:{account}", "ip": f"samia:login-failures:ip:{ip}"}
+    return {"account": f"{prefix}:account:{account}", "ip": f"{prefix}:ip:{ip}"}
 
 
 def login_retry_after(*, email: str, ip: str) -> int:
