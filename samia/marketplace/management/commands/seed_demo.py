@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, reset_queries, transaction
 from django.db.models import Count
 from django.utils import timezone
 from tqdm import tqdm
@@ -417,7 +417,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--scale", type=int, default=1, help="About 500 orders per unit (default 1).")
         parser.add_argument("--seed", type=int, default=42, help="Random seed (default 42).")
-        parser.add_argument("--reset", action="store_true", help="Delete the demo world first, then seed it again.")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Delete the demo users and their rows (and horoscopes they approved) first, then seed again.",
+        )
         parser.add_argument(
             "--today", type=dt.date.fromisoformat, default=None, help="Anchor date, YYYY-MM-DD (default: today, UTC)."
         )
@@ -483,6 +487,7 @@ class Command(BaseCommand):
                 Payment.objects.bulk_create(first)  # before the fallbacks, which point at them
                 Payment.objects.bulk_create(fallbacks)
                 Call.objects.bulk_create(calls)
+                reset_queries()  # under DEBUG each batch would keep megabytes of SQL
                 bar.update(len(orders))
 
     def demo_world_size(self) -> tuple[int, int]:
