@@ -98,7 +98,7 @@ def _database_allows(identity: Identity, order_id: int, target: str, reader_id: 
         with transaction.atomic(), bound(identity), connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE marketplace_order SET status = %s, reader_id = coalesce(reader_id, %s) WHERE id = %s",
-                [target, reader_id, order_id],
+                [target, reader_id if target == "assigned" else None, order_id],
             )
             changed = cursor.rowcount == 1
             transaction.set_rollback(True)
