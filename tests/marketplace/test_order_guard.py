@@ -30,7 +30,7 @@ def _update_as(user, sql, params) -> bool:
 def test_the_migration_carries_the_current_state_machine():
     migration = importlib.import_module("samia.marketplace.migrations.0003_order_transition_guard")
 
-    assert migration.GUARD_SQL == transition_guard_sql()
+    assert transition_guard_sql() == migration.GUARD_SQL
 
 
 @pytest.mark.parametrize("role", ROLES)
