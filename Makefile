@@ -1,0 +1,119 @@
+# SAMIA-TAROT backend: one entry point for development, tests and CI (`make help`).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.requirements-installed
+# Honcho runs Procfile lines through a shell: the venv's gunicorn and celery must come first on PATH.
+HONCHO := PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/honcho
+PYTEST_ARGS ?=
+SCALE ?= 1
+BENCH_ARGS ?=
+SERVICE_TIMEOUT ?= 30
+
+# Where PostgreSQL and Redis are, read like samia/settings.py does: environment, then .env, then its defaults.
+setting = $(strip $(or $($(1)),$(shell sed -n 's/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}$(1)[[:space:]]*=[[:space:]]*//p' .env 2>/dev/null | tail -n 1 | tr -d "\"'"),$(2)))
+db_url := $(call setting,DATABASE_URL,postgres://root@127.0.0.1:5432/samia)
+redis_url := $(call setting,REDIS_URL,redis://127.0.0.1:6379/0)
+db_conninfo := $(firstword $(subst ?, ,$(db_url)))
+db_name := $(notdir $(db_conninfo))
+db_server := $(patsubst %/$(db_name),%/postgres,$(db_conninfo))
+
+# The checks of `make test` run with the test settings, which bring a test-only SECRET_KEY.
+MANAGE_TEST := DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py
+
+# $(call ensure,name,probe,program,start command): probe; if down, start it (when installed) and wait.
+ensure = if $(2); then echo "$(1) is up"; else \
+	command -v $(3) >/dev/null 2>&1 || { echo "$(1) is not reachable and $(3) is not installed: start $(1) yourself" >&2; exit 1; }; \
+	echo "$(1) is not reachable: starting it"; $(4) || echo "$(1): the start command failed; waiting anyway"; \
+	for _ in $$(seq $(SERVICE_TIMEOUT)); do if $(2); then break; fi; sleep 1; done; \
+	if $(2); then echo "$(1) is up"; else echo "$(1) did not answer within $(SERVICE_TIMEOUT)s" >&2; exit 1; fi; fi
+
+.PHONY: help install services db migrate static seed run web worker beat test lint fmt bench clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z.-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: $(INSTALLED) ## Create the virtualenv and install requirements.txt (again only when it changes)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# A local .env so the app starts without configuration: a fresh random SECRET_KEY, DEBUG off.
+.env:
+	@echo "creating .env with a random SECRET_KEY (see .env.example for every setting)"
+	@umask 077 && printf 'SECRET_KEY=%s\nDEBUG=0\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+
+services: ## Make sure PostgreSQL and Redis answer; start the local ones when they do not
+	@$(call ensure,PostgreSQL,pg_isready -q -d "$(db_server)",pg_ctlcluster,pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -n 1)" main start)
+	@$(call ensure,Redis,redis-cli -u "$(redis_url)" ping >/dev/null 2>&1,redis-server,redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no)
+
+db: services ## Create the database named in DATABASE_URL when it is missing
+	@if [ "$$(psql "$(db_server)" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(db_name)'")" = 1 ]; then \
+		echo "database $(db_name) exists"; \
+	else \
+		echo "creating database $(db_name)"; \
+		createdb --maintenance-db="$(db_server)" "$(db_name)" || { \
+			echo "could not create $(db_name); as a PostgreSQL superuser run: createdb -O <DATABASE_URL user> $(db_name)" >&2; exit 1; }; \
+	fi
+
+migrate: install db .env ## Apply the migrations (tables, RLS policies, periodic tasks)
+	$(PY) manage.py migrate --noinput
+
+static: install .env
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+
+seed: migrate ## Load the demo data, about 500 orders per SCALE (default 1); idempotent
+	$(PY) manage.py seed_demo --scale $(SCALE)
+
+run: migrate static seed ## Migrate, seed, then run web + worker + beat on http://127.0.0.1:8000
+	@echo
+	@echo "SAMIA-TAROT is starting on http://127.0.0.1:8000 (Ctrl-C stops web, worker and beat)"
+	@echo "  back office  http://127.0.0.1:8000/backoffice/"
+	@echo "  API docs     http://127.0.0.1:8000/api/docs/"
+	@echo "  demo accounts, password demo-password-2026:"
+	@echo "    superadmin@demo.samia.test  admin@demo.samia.test  monitor@demo.samia.test"
+	@echo "    reader1@demo.samia.test  client1@demo.samia.test"
+	@echo
+	$(HONCHO) start
+
+web: migrate static ## Run only the web server (gunicorn) in the foreground
+	$(HONCHO) start web
+
+worker: migrate ## Run only the Celery worker in the foreground
+	$(HONCHO) start worker
+
+beat: migrate ## Run only Celery beat (DatabaseScheduler) in the foreground
+	$(HONCHO) start beat
+
+test: install db ## Lint, migration and RLS checks, then the whole pytest suite
+	$(MANAGE_TEST) migrate --noinput
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(MANAGE_TEST) makemigrations --check --dry-run
+	$(MANAGE_TEST) rls_check
+	$(PY) -m pytest --create-db $(PYTEST_ARGS)
+
+lint: install ## ruff check + ruff format --check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: install ## ruff format + ruff check --fix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install services ## Measure the RLS overhead in its own database (installs wrk when missing)
+	@command -v wrk >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y wrk \
+		|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
+	$(PY) bench/rls_overhead.py $(BENCH_ARGS)
+
+clean: ## Remove the virtualenv, collected static files and caches
+	rm -rf $(VENV) staticfiles .ruff_cache .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
