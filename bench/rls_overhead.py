@@ -138,7 +138,7 @@ _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def _ms(text: str) -> float:
-    number, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
     return float(number) * _UNITS[unit]
 
 
@@ -162,8 +162,8 @@ def wrk(port: int, token: str, seconds: int, connections: int) -> dict:
         raise SystemExit(f"wrk saw errors:\n{output}")
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50_ms": _ms(re.search(r"50%\s+(\S+)", output).group(1)),
-        "p99_ms": _ms(re.search(r"99%\s+(\S+)", output).group(1)),
+        "p50_ms": _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),
+        "p99_ms": _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),
     }
 
 

@@ -6,7 +6,7 @@ Postgres's own policies are out of the way. Never installed outside bench/.
 
 from django.db import transaction
 
-from samia.accounts.identity import resolve_request
+from samia.accounts.identity import claimed_identity, confirmed_identity
 
 
 class ServiceRoleMiddleware:
@@ -15,7 +15,7 @@ class ServiceRoleMiddleware:
 
     def __call__(self, request):
         with transaction.atomic():
-            request.rls_identity = resolve_request(request)
+            request.rls_identity = confirmed_identity(request, claimed_identity(request))
             response = self.get_response(request)
             if response.status_code >= 400:
                 transaction.set_rollback(True)

@@ -38,14 +38,12 @@ def user_for_token(token) -> User | None:
     return user
 
 
-def resolve_request(request) -> Identity:
-    """Resolve the caller: a session in the back office, a bearer access token elsewhere."""
+def claimed_identity(request) -> Identity:
+    """Read who the caller says they are from the bearer token alone (no database)."""
     request.bearer_user = None
     request.bearer_error = None
+    request.bearer_token = None
     if request.path.startswith(BACKOFFICE_PREFIX):
-        user = request.user
-        if user.is_authenticated and user.can_log_in and user.is_staff:
-            return Identity.of(user)
         return ANONYMOUS_IDENTITY
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header:
@@ -56,12 +54,26 @@ def resolve_request(request) -> Identity:
         return ANONYMOUS_IDENTITY
     try:
         token = AccessToken(raw.strip())
-    except TokenError:
+        identity = Identity(int(token["user_id"]), str(token["role"]))
+    except (TokenError, KeyError, TypeError, ValueError):
         request.bearer_error = "The access token is invalid or expired."
         return ANONYMOUS_IDENTITY
-    user = user_for_token(token)
+    request.bearer_token = token
+    return identity
+
+
+def confirmed_identity(request, claimed: Identity) -> Identity:
+    """Check the claim against the account: a session in the back office, the token's user elsewhere."""
+    if request.path.startswith(BACKOFFICE_PREFIX):
+        user = request.user
+        if user.is_authenticated and user.can_log_in and user.is_staff:
+            return Identity.of(user)
+        return ANONYMOUS_IDENTITY
+    if request.bearer_token is None:
+        return ANONYMOUS_IDENTITY
+    user = user_for_token(request.bearer_token)
     if user is None:
         request.bearer_error = "The access token no longer grants access; log in again."
         return ANONYMOUS_IDENTITY
     request.bearer_user = user
-    return Identity.of(user)
+    return claimed

@@ -3,9 +3,10 @@ from rest_framework import serializers
 from samia.accounts.zodiac import Sign
 from samia.marketplace.models import Call, Horoscope, Order, Payment, Service
 from samia.marketplace.states import OrderStatus
+from samia.serializers import FlatModelSerializer
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(FlatModelSerializer):
     service = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -52,7 +53,7 @@ class OrderListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
 
 
-class CallSerializer(serializers.ModelSerializer):
+class CallSerializer(FlatModelSerializer):
     class Meta:
         model = Call
         fields = [
@@ -74,7 +75,7 @@ class CallListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Call.Status.choices, required=False)
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(FlatModelSerializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
 
     class Meta:
@@ -98,7 +99,7 @@ class PaymentListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Payment.Status.choices, required=False)
 
 
-class HoroscopeSerializer(serializers.ModelSerializer):
+class HoroscopeSerializer(FlatModelSerializer):
     class Meta:
         model = Horoscope
         fields = ["id", "sign", "date", "scope", "text", "text_ar", "text_en", "audio_id"]

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from samia.accounts.identity import resolve_request
+from samia.accounts.identity import claimed_identity, confirmed_identity
 from samia.logging import bind_actor
 from samia.rls.binding import bound
 
@@ -11,10 +11,12 @@ UNBOUND_PATHS = frozenset({"/healthz"})
 
 
 class RowLevelSecurityMiddleware:
-    """Open one transaction per request, bind anonymous, resolve the caller, then bind the caller.
+    """Open one transaction per request bound to the caller's identity.
 
-    A response of 400 or more rolls the transaction back, unless the view marked it
-    with `commit_on_error` (e.g. a failed login whose audit entry must stay).
+    The identity a bearer token claims is bound first (one statement), then checked against
+    the account; a claim that does not hold falls back to no identity before the view runs.
+    A response of 400 or more rolls the transaction back, unless the view marked it with
+    `commit_on_error` (e.g. a failed login whose audit entry must stay).
     """
 
     def __init__(self, get_response):
@@ -23,12 +25,14 @@ class RowLevelSecurityMiddleware:
     def __call__(self, request):
         if request.path in UNBOUND_PATHS:
             return self.get_response(request)
-        with transaction.atomic(), bound() as binding:
-            identity = resolve_request(request)
-            if identity.user_id is not None:
+        claimed = claimed_identity(request)
+        with bound(claimed) as binding:
+            identity = confirmed_identity(request, claimed)
+            if identity != claimed:
                 binding.switch(identity)
-                bind_actor(identity.user_id, identity.role)
             request.rls_identity = identity
+            if identity.user_id is not None:
+                bind_actor(identity.user_id, identity.role)
             response = self.get_response(request)
             if response.status_code >= 400 and not getattr(response, "commit_on_error", False):
                 transaction.set_rollback(True)
