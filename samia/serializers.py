@@ -16,7 +16,8 @@ class FlatModelSerializer(serializers.ModelSerializer):
 
     List pages render 50 rows per request; DRF's per-field machinery is most of their cost.
     The output is identical to ModelSerializer's (tests/test_serializers.py checks it);
-    fields without a fast path go through their own to_representation.
+    fields without a fast path go through their own to_representation. The plan is built
+    once per class, so subclasses must not vary their fields by context.
     """
 
     def _getters(self):
@@ -35,10 +36,12 @@ class FlatModelSerializer(serializers.ModelSerializer):
                 getters.append((name, None, field))
         return getters
 
+    _getters_by_class: dict = {}
+
     def to_representation(self, instance):
-        getters = self.__dict__.get("_cached_getters")
+        getters = self._getters_by_class.get(type(self))
         if getters is None:
-            getters = self.__dict__["_cached_getters"] = self._getters()
+            getters = self._getters_by_class[type(self)] = self._getters()
         data = {}
         for name, path, convert in getters:
             if path is None:  # a field without a fast path

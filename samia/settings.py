@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "samia.accounts",
     "samia.marketplace",
     "samia.jobs",
+    "samia.audit",
     "moderation",
     "notifications",
     "analytics",
@@ -82,6 +83,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://root@127.0.0.1:5432/samia")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Server-side parameters let psycopg prepare repeated statements, so Postgres plans each
+# query shape (policies included) once per connection instead of once per request.
+DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool("DB_SERVER_SIDE_BINDING", default=True)
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAME", default="test_samia")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

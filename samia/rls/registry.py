@@ -147,11 +147,11 @@ class TableDeclaration:
         return queryset.filter(condition)
 
     def columns(self) -> set[str]:
-        """Columns of this table that its policies filter on."""
+        """Columns that this table's policies filter existing rows on (WITH CHECK needs no index)."""
         found: set[str] = set()
         for rule in self.rules:
-            for condition in (rule.using, rule.check):
-                _collect_columns(condition, found)
+            if rule.operation != "insert":
+                _collect_columns(rule.using, found)
         return found
 
     def sql(self) -> str:

@@ -1,0 +1,141 @@
+"""Recompute the audit chain and name the first damage: modified, deleted, inserted or reordered rows,
+or a tail truncated behind the last checkpoint. Works on the live table or on exported rows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+ZERO_HASH = "0" * 64
+# The columns each row repeats from its payload; a mismatch means the row was edited.
+PAYLOAD_COLUMNS = (
+    "action",
+    "actor_id",
+    "actor_role",
+    "details",
+    "family",
+    "outcome",
+    "request_id",
+    "target_id",
+    "target_type",
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    seq: int
+    prev_hash: str
+    row_hash: str
+    payload: str
+    columns: dict
+
+
+@dataclass(frozen=True)
+class Damage:
+    seq: int
+    kind: str  # modified | deleted | inserted | reordered | truncated
+    detail: str
+
+    def __str__(self):
+        return f"first bad seq {self.seq}: {self.kind} ({self.detail})"
+
+
+@dataclass(frozen=True)
+class Report:
+    rows: int
+    first_seq: int | None
+    last_seq: int | None
+    head_hash: str | None
+    damage: Damage | None
+
+    @property
+    def ok(self) -> bool:
+        return self.damage is None
+
+
+def row_hash(prev_hash: str, payload: str) -> str:
+    return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
+
+
+def _consistent(row: Row) -> str | None:
+    """Return why a row disagrees with itself, or None."""
+    if row_hash(row.prev_hash, row.payload) != row.row_hash:
+        return "its hash does not match its payload"
+    try:
+        payload = json.loads(row.payload)
+    except ValueError:
+        return "its payload is not JSON"
+    for column in PAYLOAD_COLUMNS:
+        if column in row.columns and payload.get(column) != row.columns[column]:
+            return f"column {column} differs from its payload"
+    return None
+
+
+def _break_kind(row: Row, following: Row | None, expected_prev: str, before_prev: str | None) -> Damage:
+    """Name the damage where `row` does not link to the row before it."""
+    if following is not None and following.row_hash == row.prev_hash:
+        return Damage(row.seq, "reordered", "the row links to the one after it")
+    if following is not None and following.prev_hash == expected_prev:
+        return Damage(row.seq, "inserted", "the next row links past this one")
+    if before_prev is not None and row.prev_hash == before_prev:
+        return Damage(row.seq - 1, "inserted", "the row after it links past it")
+    return Damage(row.seq, "deleted", "the row before it in the chain is missing")
+
+
+def verify(
+    rows: Iterable[Row],
+    *,
+    anchor: tuple[int, str] | None = None,
+    checkpoint: tuple[int, str] | None = None,
+) -> Report:
+    """Walk `rows` in seq order from `anchor` (seq, hash) or the genesis, against the last signed checkpoint."""
+    expected_seq, expected_prev = (anchor[0] + 1, anchor[1]) if anchor else (1, ZERO_HASH)
+    before_prev = None
+    iterator: Iterator[Row] = iter(rows)
+    pending: list[Row] = []
+    count, first, last, head, hash_at_checkpoint = 0, None, None, None, None
+    damage = None
+
+    def peek() -> Row | None:
+        if not pending:
+            following = next(iterator, None)
+            if following is None:
+                return None
+            pending.append(following)
+        return pending[0]
+
+    while (row := peek()) is not None:
+        pending.pop(0)
+        count += 1
+        first = row.seq if first is None else first
+        problem = _consistent(row)
+        if problem:
+            damage = Damage(row.seq, "modified", problem)
+            break
+        if row.seq > expected_seq:
+            damage = Damage(expected_seq, "deleted", f"seq {expected_seq} to {row.seq - 1} are missing")
+            break
+        if row.seq < expected_seq:
+            damage = Damage(row.seq, "reordered", f"seq {row.seq} comes after seq {expected_seq - 1}")
+            break
+        if row.prev_hash != expected_prev:
+            damage = _break_kind(row, peek(), expected_prev, before_prev)
+            break
+        if checkpoint is not None and row.seq == checkpoint[0]:
+            hash_at_checkpoint = row.row_hash
+        before_prev, expected_seq, expected_prev = expected_prev, row.seq + 1, row.row_hash
+        last, head = row.seq, row.row_hash
+    if damage is None and checkpoint is not None:
+        checkpoint_seq, checkpoint_hash = checkpoint
+        covered_by_anchor = anchor is not None and anchor[0] >= checkpoint_seq
+        if not covered_by_anchor and (last is None or last < checkpoint_seq):
+            damage = Damage(
+                (last or 0) + 1,
+                "truncated",
+                f"the last signed checkpoint covers seq {checkpoint_seq}, the chain ends at {last}",
+            )
+        elif not covered_by_anchor and hash_at_checkpoint != checkpoint_hash:
+            damage = Damage(checkpoint_seq, "modified", "the row at the checkpoint does not carry the signed hash")
+    return Report(rows=count, first_seq=first, last_seq=last, head_hash=head, damage=damage)
