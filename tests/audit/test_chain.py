@@ -102,7 +102,37 @@ def test_the_app_role_may_append_in_its_own_name_only(make_user):
         record(action="accounts.user.update", actor=Identity(other.pk, "admin"))
 
 
-@pytest.mark.django_db(transaction=True)
+def _in_own_connection(work):
+    """Run `work` on a thread of its own: its own connection, real commits outside the test's transaction."""
+    failures = []
+
+    def run():
+        try:
+            work()
+        except Exception as error:  # surfaced by the caller
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return failures
+
+
+def _purge_committed_trail():
+    """Remove committed rows the retention way (behind an anchor), so later tests start empty."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_auditanchor (seq, row_hash, purged_at, manifest_sha256) "
+            "SELECT seq, row_hash, now(), repeat('0', 64) FROM audit_auditentry ORDER BY seq DESC LIMIT 1"
+        )
+        cursor.execute("SELECT set_config('samia.audit_purging', 'on', true)")
+        cursor.execute("DELETE FROM audit_auditentry")
+        cursor.execute("DELETE FROM audit_auditanchor")
+
+
+@pytest.mark.django_db
 def test_concurrent_writers_make_one_unbroken_chain():
     writers, per_writer = 8, 25
     barrier = threading.Barrier(writers)
@@ -124,26 +154,12 @@ def test_concurrent_writers_make_one_unbroken_chain():
         thread.start()
     for thread in threads:
         thread.join()
-
-    assert errors == []
-    seqs = list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True))
-    assert seqs == list(range(1, writers * per_writer + 1))
-    report = verify(_rows())
-    assert report.ok, report.damage
-    assert report.rows == writers * per_writer
-
-
-@pytest.fixture(autouse=True)
-def _purge_committed_trail(request):
-    """Transactional tests commit audit rows; purge them the retention way so the flush can run."""
-    yield
-    if "transaction" not in request.keywords.get("django_db", pytest.mark.django_db).kwargs:
-        return
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO audit_auditanchor (seq, row_hash, purged_at, manifest_sha256) "
-            "SELECT seq, row_hash, now(), repeat('0', 64) FROM audit_auditentry ORDER BY seq DESC LIMIT 1"
-        )
-        cursor.execute("SELECT set_config('samia.audit_purging', 'on', true)")
-        cursor.execute("DELETE FROM audit_auditentry")
-        cursor.execute("DELETE FROM audit_auditanchor")
+    try:
+        assert errors == []
+        seqs = list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True))
+        assert seqs == list(range(1, writers * per_writer + 1))
+        report = verify(_rows())
+        assert report.ok, report.damage
+        assert report.rows == writers * per_writer
+    finally:
+        assert _in_own_connection(_purge_committed_trail) == []
