@@ -33,7 +33,7 @@ def _query(serializer_class, request):
 
 def _page(request, view, queryset, serializer_class):
     paginator = NewestFirst()
-    page = paginator.paginate_queryset(queryset, request, view=view)
+    page = paginator.paginate_queryset(serializer_class.rows(queryset), request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
@@ -48,7 +48,7 @@ class OrderListView(APIView):
     def get(self, request):
         query = _query(s.OrderListQuerySerializer, request)
         orders = selectors.order_list(identity=Identity.of(request.user), status=query.get("status"))
-        return _page(request, self, orders.select_related("service"), s.OrderSerializer)
+        return _page(request, self, orders, s.OrderSerializer)
 
     @extend_schema(
         request=s.OrderCreateSerializer,
