@@ -208,7 +208,9 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install -y wrk (make bench does it)")
 
-    if not options.skip_seed:
+    if options.skip_seed:
+        manage("migrate", "--noinput", "-v0")
+    else:
         prepare(options.scale)
     people = personas()
     if people["orders"] < 200_000:

@@ -30,10 +30,18 @@ class Service(models.Model):
 
 
 class Order(models.Model):
-    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    # FK columns led by a composite index below need no index of their own.
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False
+    )
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="orders")
     reader = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_orders"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_orders",
+        db_index=False,
     )
     question = models.TextField(max_length=2000)
     is_gold = models.BooleanField(default=False, help_text="Priority order.")
@@ -73,8 +81,12 @@ class MediaAsset(models.Model):
         PDF = "pdf", "PDF"
         OTHER = "other", "Other"
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="media_assets")
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="media_assets")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="media_assets", db_index=False
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="media_assets", db_index=False
+    )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     storage_key = models.CharField(max_length=255, unique=True, help_text="Key in private storage; never a public URL.")
     content_type = models.CharField(max_length=100)
@@ -109,9 +121,13 @@ class Call(models.Model):
         READER = "reader", "Reader"
         SYSTEM = "system", "System"
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="calls")
-    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_calls")
-    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reader_calls")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="calls", db_index=False)
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_calls", db_index=False
+    )
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reader_calls", db_index=False
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
     scheduled_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -148,7 +164,7 @@ class Payment(models.Model):
         FAILED = "failed", "Failed"
         REFUNDED = "refunded", "Refunded"
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments", db_index=False)
     provider = models.CharField(max_length=8, choices=Provider.choices)
     country = models.CharField(max_length=2)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
@@ -168,7 +184,6 @@ class Payment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["order", "attempt"], name="payment_order_attempt_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.UniqueConstraint(fields=["order", "attempt"], name="payment_order_attempt_unique"),
