@@ -3,8 +3,10 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 
+from samia import audit
 from samia.accounts.models import PROFILE_FIELDS, User
 from samia.rls.admin import DeclaredModelAdmin
+from samia.rls.registry import Identity
 
 # Roles live on the user; Django's groups are unused.
 admin.site.unregister(Group)
@@ -53,6 +55,27 @@ class UserAdmin(DeclaredModelAdmin):
         if obj is None:
             return [(None, {"fields": [*UserCreateForm.Meta.fields, "password"]})]
         return self.fieldsets
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        actor = Identity.of(request.user)
+        if not change:
+            audit.record(action="accounts.user.create", actor=actor, target=obj, details={"role": obj.role})
+            return
+        if "role" in form.changed_data:
+            audit.record(
+                action="accounts.user.role_change",
+                actor=actor,
+                target=obj,
+                details={"from": form.initial.get("role"), "to": obj.role},
+            )
+        if {"blocked_at", "blocked_until", "is_active"} & set(form.changed_data):
+            audit.record(
+                action="accounts.user.block" if obj.is_blocked or not obj.is_active else "accounts.user.unblock",
+                actor=actor,
+                target=obj,
+                details={"source": "backoffice"},
+            )
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

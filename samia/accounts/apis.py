@@ -41,6 +41,7 @@ class TokenObtainView(APIView):
         except LoginThrottled as throttled:
             raise Throttled(wait=throttled.retry_after, detail="Too many failed logins; try again later.") from None
         if user is None:
+            request._request.commit_on_error = True  # keep the audit entry of the failure
             raise AuthenticationFailed("No active account matches these credentials.")
         return Response(token_pair_for(user))
 

@@ -4,9 +4,11 @@ from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import PermissionDenied
 
+from samia import audit
 from samia.accounts import throttle
 from samia.accounts.identity import user_by_email, user_by_id
 from samia.accounts.models import User
+from samia.rls.registry import ANONYMOUS_IDENTITY
 
 
 class LoginThrottled(PermissionDenied):
@@ -27,10 +29,22 @@ def credentials_check(*, email: str, password: str, ip: str) -> User | None:
     user = user_by_email(email)
     if user is None:
         User().set_password(password)  # spend the same time as a real check
-    elif check_password(password, user.password) and user.can_log_in:
+        reason = "unknown_account"
+    elif not check_password(password, user.password):
+        reason = "bad_password"
+    elif not user.can_log_in:
+        reason = "blocked" if user.is_blocked else "inactive"
+    else:
         throttle.login_success_record(email=email)
         return user
     throttle.login_failure_record(email=email, ip=ip)
+    audit.record(
+        action="auth.login.failed",
+        actor=ANONYMOUS_IDENTITY,
+        target=user,
+        outcome="denied",
+        details={"reason": reason},
+    )
     return None
 
 

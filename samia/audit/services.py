@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 
+from django.db import connection
 from django.utils import timezone
 
 from samia.audit.models import AuditEntry
@@ -87,7 +88,7 @@ def record(*, action: str, actor, target=None, outcome: str = "success", details
             "target_type": target_type,
         }
     )
-    return AuditEntry.objects.create(
+    entry = AuditEntry(
         occurred_at=occurred_at,
         actor_id=actor_id,
         actor_role=actor_role,
@@ -100,3 +101,19 @@ def record(*, action: str, actor, target=None, outcome: str = "success", details
         details=details,
         payload=payload,
     )
+    # A plain INSERT, without Django's RETURNING: the writer need not be allowed to read the trail.
+    columns = [f.column for f in AuditEntry._meta.concrete_fields if f.column not in _CHAINED]
+    values = [
+        f.get_db_prep_save(getattr(entry, f.attname), connection)
+        for f in AuditEntry._meta.concrete_fields
+        if f.column not in _CHAINED
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AuditEntry._meta.db_table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
+            values,
+        )
+    return entry
+
+
+_CHAINED = ("id", "seq", "prev_hash", "row_hash")

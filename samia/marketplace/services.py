@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
+from samia import audit
 from samia.accounts.models import Role, User
 from samia.errors import Conflict
 from samia.marketplace import selectors
@@ -81,11 +82,12 @@ def _active_reader(reader_id: int | None) -> User:
 
 
 def order_recorded(*, order: Order, action: str, identity: Identity, previous: str | None = None) -> None:
-    """The one seam every order change passes through: M21's audit entry and M23's event go here."""
-    logger.info(
-        "order.%s",
-        action,
-        extra={"order_id": order.pk, "from_status": previous, "to_status": order.status},
+    """The one seam every order change passes through: the audit entry here, M23's event next to it."""
+    audit.record(
+        action=f"marketplace.order.{action}",
+        actor=identity,
+        target=order,
+        details={"from": previous, "to": order.status, "gold": order.is_gold},
     )
 
 

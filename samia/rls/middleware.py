@@ -16,7 +16,7 @@ class RowLevelSecurityMiddleware:
     The identity a bearer token claims is bound first (one statement), then checked against
     the account; a claim that does not hold falls back to no identity before the view runs.
     A response of 400 or more rolls the transaction back, unless the view marked it with
-    `commit_on_error` (e.g. a failed login whose audit entry must stay).
+    `commit_on_error` on the request or response (e.g. a failed login whose audit entry must stay).
     """
 
     def __init__(self, get_response):
@@ -34,6 +34,7 @@ class RowLevelSecurityMiddleware:
             if identity.user_id is not None:
                 bind_actor(identity.user_id, identity.role)
             response = self.get_response(request)
-            if response.status_code >= 400 and not getattr(response, "commit_on_error", False):
+            keep = getattr(request, "commit_on_error", False) or getattr(response, "commit_on_error", False)
+            if response.status_code >= 400 and not keep:
                 transaction.set_rollback(True)
         return response

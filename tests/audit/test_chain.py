@@ -43,9 +43,9 @@ def _rows():
 def test_it_chains_entries_at_commit(make_user):
     user = make_user(role="admin")
 
-    first = record(action="accounts.user.update", actor=user, target=user, details={"field": "role"})
-    second = record(action="auth.login.failed", actor=Identity(None, None), target=("accounts.user", 7))
-    assert first.seq is None  # not chained before commit
+    record(action="accounts.user.update", actor=user, target=user, details={"field": "role"})
+    record(action="auth.login.failed", actor=Identity(None, None), target=("accounts.user", 7))
+    assert list(AuditEntry.objects.values_list("seq", flat=True)) == [None, None]  # not chained before commit
     _chain_now()
 
     rows = AuditEntry.objects.order_by("seq")
@@ -56,7 +56,6 @@ def test_it_chains_entries_at_commit(make_user):
     assert two.prev_hash == one.row_hash
     assert (two.actor_id, two.actor_role, two.family) == (None, "anonymous", "auth")
     assert verify(_rows()).ok
-    assert second.pk == two.pk
 
 
 @pytest.mark.parametrize(
@@ -163,3 +162,51 @@ def test_concurrent_writers_make_one_unbroken_chain():
         assert report.rows == writers * per_writer
     finally:
         assert _in_own_connection(_purge_committed_trail) == []
+
+
+@pytest.mark.django_db
+def test_a_failed_login_leaves_an_audit_entry_even_though_it_answers_401(make_user):
+    from tests.conftest import api_as
+
+    user = make_user(email="alice@example.test")
+
+    response = api_as().post("/auth/token", {"email": "alice@example.test", "password": "nope"}, format="json")
+
+    assert response.status_code == 401
+    entry = AuditEntry.objects.get(action="auth.login.failed")
+    assert (entry.actor_role, entry.target_type, entry.target_id, entry.outcome, entry.details) == (
+        "anonymous",
+        "accounts.user",
+        str(user.pk),
+        "denied",
+        {"reason": "bad_password"},
+    )
+    assert "alice" not in entry.payload
+
+
+@pytest.mark.django_db
+def test_every_order_transition_leaves_an_audit_entry(world):
+    from tests.conftest import api_as
+
+    order = world["orders"]["awaiting"]
+    monitor = world["personas"]["monitor"]
+
+    api_as(monitor).post(f"/orders/{order.pk}/approve", {}, format="json")
+
+    entry = AuditEntry.objects.get(action="marketplace.order.approve")
+    assert (entry.actor_id, entry.actor_role, entry.target_id, entry.details) == (
+        monitor.pk,
+        "monitor",
+        str(order.pk),
+        {"from": "awaiting_approval", "to": "approved", "gold": False},
+    )
+
+
+@pytest.mark.django_db
+def test_a_refused_transition_leaves_no_entry(world):
+    from tests.conftest import api_as
+
+    order = world["orders"]["approved"]
+    api_as(world["personas"]["monitor"]).post(f"/orders/{order.pk}/approve", {}, format="json")
+
+    assert not AuditEntry.objects.filter(action="marketplace.order.approve").exists()
