@@ -41,11 +41,13 @@ class Command(BaseCommand):
     help = "Write a migration for each app whose RLS declarations changed since its last RLS migration."
 
     def add_arguments(self, parser):
+        parser.add_argument("app_labels", nargs="*", help="Only these apps (default: every declaring app).")
         parser.add_argument("--check", action="store_true", help="Exit non-zero instead of writing.")
 
     def handle(self, *args, **options):
         loader = MigrationLoader(None, ignore_no_migrations=True)
-        pending = [a for a in declaring_apps() if catalog.latest_migrated_sql(a) != app_sql(a)]
+        labels = options["app_labels"] or declaring_apps()
+        pending = [a for a in labels if catalog.latest_migrated_sql(a) != app_sql(a)]
         if not pending:
             self.stdout.write("No RLS changes.")
             return
