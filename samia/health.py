@@ -28,7 +28,14 @@ def _migrations() -> str:
     return "ok" if not pending else f"{len(pending)} unapplied"
 
 
-CHECKS = {"database": _database, "redis": _redis, "migrations": _migrations}
+def _event_partitions() -> str:
+    from samia.events.services import next_month_partition_missing
+
+    missing = next_month_partition_missing()
+    return "ok" if missing is None else f"missing {missing}"
+
+
+CHECKS = {"database": _database, "redis": _redis, "migrations": _migrations, "event_partitions": _event_partitions}
 
 _HealthSerializer = inline_serializer(
     "Readiness", {"status": serializers.CharField(), "checks": serializers.DictField(child=serializers.CharField())}

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "samia.marketplace",
     "samia.jobs",
     "samia.audit",
+    "samia.events",
     "moderation",
     "notifications",
     "analytics",
@@ -192,6 +193,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Unset, attestation and exports answer that signing is unavailable.
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 AUDIT_SIGNING_KEY_ID = env.str("AUDIT_SIGNING_KEY_ID", default="")
+
+# Raw events are kept this many days (whole monthly partitions are dropped); aggregates live longer.
+EVENTS_RAW_RETENTION_DAYS = env.int("EVENTS_RAW_RETENTION_DAYS", default=180)
+# Key of the keyed hash that stands in for callers without an account; defaults to SECRET_KEY.
+EVENTS_HASH_KEY = env.str("EVENTS_HASH_KEY", default=SECRET_KEY)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -63,7 +63,10 @@ def test_it_is_ready_when_postgres_redis_and_migrations_are():
     response = Client().get("/readyz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "migrations": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "redis": "ok", "migrations": "ok", "event_partitions": "ok"},
+    }
 
 
 @pytest.mark.django_db

@@ -69,9 +69,24 @@ def public_tables() -> dict[str, tuple[bool, bool]]:
     """Return {table: (row security enabled, forced)} for every table in schema public."""
     rows = _fetch(
         "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')"
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
+        "AND NOT c.relispartition"
     )
     return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def partition_grants() -> dict[str, set[str]]:
+    """Privileges of the app role on partitions: it reaches them only through their parent's policies."""
+    rows = _fetch(
+        "SELECT c.relname, g.privilege_type FROM pg_class c "
+        "JOIN information_schema.role_table_grants g ON g.table_name = c.relname AND g.table_schema = 'public' "
+        "WHERE c.relispartition AND c.relnamespace = 'public'::regnamespace AND g.grantee = %s",
+        [APP_ROLE],
+    )
+    found: dict[str, set[str]] = {}
+    for table, privilege in rows:
+        found.setdefault(table, set()).add(privilege.lower())
+    return found
 
 
 def normalized_policies(table: str) -> dict[str, tuple[str, str | None, str | None]]:
@@ -163,6 +178,8 @@ def check() -> list[str]:
                 problems.append(f"{table}: {APP_ROLE} holds undeclared privileges {sorted(extra)}")
         else:
             problems.append(f"{table}: no declaration (add it to a policies.py, or declare it a framework table)")
+    for table, privileges in sorted(partition_grants().items()):
+        problems.append(f"{table}: {APP_ROLE} may reach this partition directly ({sorted(privileges)})")
     for table, declaration in sorted(DECLARATIONS.items()):
         if table not in tables:
             problems.append(f"{table}: declared but missing from the database (migrate?)")
