@@ -194,6 +194,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 AUDIT_SIGNING_KEY_ID = env.str("AUDIT_SIGNING_KEY_ID", default="")
 
+# Provider name -> adapter class (samia/providers). A provider missing here is unavailable:
+# its sends stay deferred, never faked. M22 adds the FCM, APNs and Twilio adapters.
+PROVIDERS: dict[str, str] = {}
+
 # Raw events are kept this many days (whole monthly partitions are dropped); aggregates live longer.
 EVENTS_RAW_RETENTION_DAYS = env.int("EVENTS_RAW_RETENTION_DAYS", default=180)
 # Key of the keyed hash that stands in for callers without an account; defaults to SECRET_KEY.

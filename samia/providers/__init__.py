@@ -1,0 +1,1 @@
+"""External providers behind adapters: one contract, one error taxonomy, one registry."""
