@@ -94,6 +94,8 @@ beat: migrate ## Run only Celery beat (DatabaseScheduler) in the foreground
 	$(HONCHO) start beat
 
 test: install db ## Lint, migration and RLS checks, then the whole pytest suite
+	@command -v minisign >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y minisign \
+		|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y minisign; }
 	$(MANAGE_TEST) migrate --noinput
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

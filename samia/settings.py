@@ -193,6 +193,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Unset, attestation and exports answer that signing is unavailable.
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 AUDIT_SIGNING_KEY_ID = env.str("AUDIT_SIGNING_KEY_ID", default="")
+# Audit rows older than this may be purged, and only when a signed export covers them.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
+# Where the monthly job writes signed exports (<dir>/YYYY-MM/).
+AUDIT_EXPORT_DIR = env.str("AUDIT_EXPORT_DIR", default=str(BASE_DIR / "var" / "audit-exports"))
 
 # Provider name -> adapter class (samia/providers). A provider missing here is unavailable:
 # its sends stay deferred, never faked. M22 adds the FCM, APNs and Twilio adapters.

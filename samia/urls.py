@@ -26,6 +26,7 @@ urlpatterns = [
     path("backoffice/", admin.site.urls),
     path("", include("samia.accounts.urls")),
     path("", include("samia.marketplace.urls")),
+    path("", include("samia.audit.urls")),
 ]
 
 handler400 = "samia.errors.bad_request"

@@ -66,3 +66,22 @@ class AuditAnchor(models.Model):
 
     def __str__(self):
         return f"anchor at #{self.seq}"
+
+
+class AuditExport(models.Model):
+    """A signed monthly export: which seq range it covers and the sha256 of its manifest."""
+
+    month = models.CharField(max_length=7, unique=True, help_text="YYYY-MM")
+    first_seq = models.BigIntegerField()
+    last_seq = models.BigIntegerField()
+    row_count = models.BigIntegerField()
+    last_row_hash = models.CharField(max_length=64)
+    manifest_sha256 = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["last_seq"], name="audit_export_last_seq_idx")]
+
+    def __str__(self):
+        return f"export {self.month} (#{self.first_seq}..#{self.last_seq})"

@@ -16,5 +16,13 @@ AUDIT = declare(
     module=__name__,
 )
 
-CHECKPOINTS = declare("audit.AuditCheckpoint", allow("select", ADMINS), module=__name__)
+# Admins sign checkpoints (POST /admin/audit/attest) in their own name.
+CHECKPOINTS = declare(
+    "audit.AuditCheckpoint",
+    allow("select", ADMINS),
+    allow("insert", ADMINS, check=Mine("signed_by_id")),
+    module=__name__,
+)
 ANCHORS = declare("audit.AuditAnchor", allow("select", ADMINS), module=__name__)
+# Exports are written by the monthly job and operators' commands (owner role); admins read them.
+EXPORTS = declare("audit.AuditExport", allow("select", ADMINS), module=__name__)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
+from pathlib import Path
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from samia.audit.models import AuditEntry
+from samia.audit import exports, minisign
+from samia.audit.models import AuditAnchor, AuditCheckpoint, AuditEntry, AuditExport
+from samia.audit.verify import ZERO_HASH, row_hash
 from samia.logging import current_request_id
 from samia.rls.registry import Identity
 
@@ -117,3 +124,198 @@ def record(*, action: str, actor, target=None, outcome: str = "success", details
 
 
 _CHAINED = ("id", "seq", "prev_hash", "row_hash")
+
+
+def _head() -> tuple[int, str, int]:
+    """The chain head (seq, row_hash) and the number of rows up to it, read in one snapshot."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT h.seq, h.row_hash, (SELECT count(*) FROM audit_auditentry WHERE seq <= h.seq) "
+            "FROM (SELECT seq, row_hash FROM audit_auditentry WHERE seq IS NOT NULL "
+            "      UNION ALL SELECT seq, row_hash FROM audit_auditanchor ORDER BY seq DESC LIMIT 1) h"
+        )
+        found = cursor.fetchone()
+    return (found[0], found[1], found[2]) if found else (0, ZERO_HASH, 0)
+
+
+@transaction.atomic
+def checkpoint_sign(*, actor) -> AuditCheckpoint:
+    """Sign the current chain head {seq, row_hash, count, signed_at, key_id} and record that it was signed."""
+    key = minisign.configured_key()
+    seq, head_hash, count = _head()
+    signed_at = timezone.now()
+    statement = canonical(
+        {"count": count, "key_id": key.key_id_hex, "row_hash": head_hash, "seq": seq, "signed_at": utc_text(signed_at)}
+    )
+    signature = minisign.sign(
+        statement.encode(), key, trusted_comment=f"samia audit checkpoint seq {seq} row_hash {head_hash}"
+    )
+    actor_id, _ = _actor(actor)
+    checkpoint = AuditCheckpoint.objects.create(
+        seq=seq,
+        row_hash=head_hash,
+        count=count,
+        signed_at=signed_at,
+        key_id=key.key_id_hex,
+        statement=statement,
+        signature=signature,
+        signed_by_id=actor_id,
+    )
+    record(
+        action="audit.checkpoint.sign",
+        actor=actor,
+        target=("audit.auditcheckpoint", checkpoint.pk),
+        details={"seq": seq, "row_hash": head_hash, "key_id": key.key_id_hex},
+    )
+    return checkpoint
+
+
+def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """Return the UTC start of `month` (YYYY-MM) and of the month after it."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", month)
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ValueError("month is YYYY-MM")
+    year, number = int(match[1]), int(match[2])
+    start = dt.datetime(year, number, 1, tzinfo=dt.UTC)
+    end = dt.datetime(year + number // 12, number % 12 + 1, 1, tzinfo=dt.UTC)
+    return start, end
+
+
+def _hash_at(seq: int) -> str:
+    if seq == 0:
+        return ZERO_HASH
+    found = AuditEntry.objects.filter(seq=seq).values_list("row_hash", flat=True).first()
+    found = found or AuditAnchor.objects.filter(seq=seq).values_list("row_hash", flat=True).first()
+    if found is None:
+        raise ValueError(f"seq {seq} is neither in the trail nor an anchor")
+    return found
+
+
+def _month_range(month: str, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
+    """The contiguous seq range (lower, upper] of a month: it follows the previous month's range and ends at the
+    last row that occurred before the month ended. A row committed late lands in the next month's range."""
+    existing = AuditExport.objects.filter(month=month).first()
+    if existing:
+        return existing.first_seq - 1, existing.last_seq
+    chained = AuditEntry.objects.filter(seq__isnull=False)
+    lower = chained.filter(occurred_at__lt=start).aggregate(m=Max("seq"))["m"] or 0
+    earlier = AuditExport.objects.filter(month__lt=month).aggregate(m=Max("last_seq"))["m"]
+    anchor = AuditAnchor.objects.aggregate(m=Max("seq"))["m"]
+    lower = max(lower, earlier or 0, anchor or 0)
+    upper = chained.filter(occurred_at__lt=end).aggregate(m=Max("seq"))["m"] or 0
+    return lower, max(lower, upper)
+
+
+def export_month(*, month: str, out_dir: Path) -> AuditExport:
+    """Write the signed export of `month` into `out_dir`; exporting a month again writes the same files."""
+    start, end = month_bounds(month)
+    if end > timezone.now():
+        raise ValueError(f"{month} has not ended yet; only a finished month is exported")
+    key = minisign.configured_key()
+    existing = AuditExport.objects.filter(month=month).first()
+    lower, upper = _month_range(month, start, end)
+    previous = AuditExport.objects.filter(month__lt=month).order_by("-month").first()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows_name = exports.rows_file_name(month)
+    partial = out_dir / f".{rows_name}.partial"
+    digest, count, first_prev, last_hash = hashlib.sha256(), 0, _hash_at(lower), None
+    entries = (
+        AuditEntry.objects.filter(seq__gt=lower, seq__lte=upper)
+        .order_by("seq")
+        .values_list("seq", "prev_hash", "row_hash", "payload")
+    )
+    checked = verify_rows(entries, lower, first_prev)
+    try:
+        with partial.open("w", encoding="utf-8", newline="\n") as handle:
+            for row in checked:
+                line = exports.row_line(*row) + "\n"
+                handle.write(line)
+                digest.update(line.encode())
+                count, last_hash = count + 1, row[2]
+    except ValueError:
+        partial.unlink()
+        raise
+    if count != upper - lower:
+        partial.unlink()
+        raise ValueError(f"seq {lower + 1}..{upper} has {count} rows; run audit_verify")
+    manifest = {
+        "format": exports.FORMAT,
+        "month": month,
+        "files": [{"name": rows_name, "sha256": digest.hexdigest()}],
+        "row_count": count,
+        "first_seq": lower + 1,
+        "last_seq": upper,
+        "first_prev_hash": first_prev,
+        "last_row_hash": last_hash or first_prev,
+        "previous_manifest_sha256": previous.manifest_sha256 if previous else None,
+        "key_id": key.key_id_hex,
+        "created_at": utc_text(existing.created_at if existing else timezone.now()),
+    }
+    text = exports.manifest_text(manifest).encode()
+    manifest_sha256 = hashlib.sha256(text).hexdigest()
+    if existing and existing.manifest_sha256 != manifest_sha256:
+        partial.unlink()
+        raise ValueError(f"{month} was exported before with another manifest ({existing.manifest_sha256})")
+    partial.replace(out_dir / rows_name)
+    (out_dir / exports.MANIFEST).write_bytes(text)
+    signature = minisign.sign(text, key, trusted_comment=exports.trusted_comment(manifest))
+    (out_dir / exports.SIGNATURE).write_text(signature)
+    (out_dir / exports.PUBLIC_KEY).write_text(minisign.public_key_text(key))
+    if existing:
+        return existing
+    return AuditExport.objects.create(
+        month=month,
+        first_seq=lower + 1,
+        last_seq=upper,
+        row_count=count,
+        last_row_hash=manifest["last_row_hash"],
+        manifest_sha256=manifest_sha256,
+        key_id=key.key_id_hex,
+        created_at=parse_datetime(manifest["created_at"]),
+    )
+
+
+def verify_rows(entries, after: int, prev_hash: str):
+    """Yield (seq, prev_hash, row_hash, payload) rows, refusing at the first that does not chain."""
+    expected_seq, expected_prev = after + 1, prev_hash
+    for seq, row_prev, stored_hash, payload in entries.iterator(chunk_size=10_000):
+        if seq != expected_seq or row_prev != expected_prev or row_hash(row_prev, payload) != stored_hash:
+            raise ValueError(f"the chain is damaged at seq {seq}; run audit_verify")
+        expected_seq, expected_prev = seq + 1, stored_hash
+        yield seq, row_prev, stored_hash, payload
+
+
+def retention_cutoff(*, today: dt.date | None = None) -> dt.date:
+    """The first day whose audit rows are kept: AUDIT_RETENTION_DAYS (default 400) before today (UTC)."""
+    today = today or timezone.now().date()
+    return today - dt.timedelta(days=getattr(settings, "AUDIT_RETENTION_DAYS", 400))
+
+
+@transaction.atomic
+def retention_purge(*, before: dt.date) -> AuditAnchor | None:
+    """Purge the rows of exported months that ended by `before`, behind an anchor; None when nothing is due."""
+    anchor = AuditAnchor.objects.order_by("-seq").first()
+    covered, chosen = (anchor.seq if anchor else 0), None
+    for export in AuditExport.objects.order_by("first_seq"):
+        if month_bounds(export.month)[1].date() > before:
+            break
+        if export.last_seq <= covered or export.row_count == 0:
+            continue
+        if export.first_seq > covered + 1:
+            break  # an unexported gap: nothing after it is covered
+        covered, chosen = export.last_seq, export
+    if chosen is None:
+        return None
+    if _hash_at(chosen.last_seq) != chosen.last_row_hash:
+        raise ValueError(f"seq {chosen.last_seq} does not carry the hash its export signed; run audit_verify")
+    new_anchor = AuditAnchor.objects.create(
+        seq=chosen.last_seq,
+        row_hash=chosen.last_row_hash,
+        purged_at=timezone.now(),
+        manifest_sha256=chosen.manifest_sha256,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('samia.audit_purging', 'on', true)")
+        cursor.execute("DELETE FROM audit_auditentry WHERE seq <= %s", [chosen.last_seq])
+        cursor.execute("SELECT set_config('samia.audit_purging', '', true)")
+    return new_anchor

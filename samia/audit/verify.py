@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 ZERO_HASH = "0" * 64
 # The columns each row repeats from its payload; a mismatch means the row was edited.
@@ -23,13 +24,17 @@ PAYLOAD_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """One chained row. `columns` repeat payload fields (None: nothing to compare, as in an export);
+    `problem` is a disagreement the reader of the row already found (the live table checks its
+    columns against the payload in SQL, which is much faster than parsing every payload here)."""
+
     seq: int
     prev_hash: str
     row_hash: str
     payload: str
-    columns: dict
+    columns: dict | None = None
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,10 @@ def _consistent(row: Row) -> str | None:
     """Return why a row disagrees with itself, or None."""
     if row_hash(row.prev_hash, row.payload) != row.row_hash:
         return "its hash does not match its payload"
+    if row.problem:
+        return row.problem
+    if not row.columns:
+        return None
     try:
         payload = json.loads(row.payload)
     except ValueError:
@@ -92,43 +101,38 @@ def verify(
 ) -> Report:
     """Walk `rows` in seq order from `anchor` (seq, hash) or the genesis, against the last signed checkpoint."""
     expected_seq, expected_prev = (anchor[0] + 1, anchor[1]) if anchor else (1, ZERO_HASH)
+    checkpoint_seq = checkpoint[0] if checkpoint is not None else None
     before_prev = None
-    iterator: Iterator[Row] = iter(rows)
-    pending: list[Row] = []
     count, first, last, head, hash_at_checkpoint = 0, None, None, None, None
     damage = None
-
-    def peek() -> Row | None:
-        if not pending:
-            following = next(iterator, None)
-            if following is None:
-                return None
-            pending.append(following)
-        return pending[0]
-
-    while (row := peek()) is not None:
-        pending.pop(0)
+    sha256 = hashlib.sha256
+    iterator = iter(rows)
+    # The hot loop: one hash and a few comparisons per row; the slow diagnosis runs only at a break.
+    for row in iterator:
+        seq, prev_hash, stored_hash, payload, columns, problem = row
         count += 1
-        first = row.seq if first is None else first
-        problem = _consistent(row)
-        if problem:
-            damage = Damage(row.seq, "modified", problem)
+        if first is None:
+            first = seq
+        if sha256((prev_hash + payload).encode()).hexdigest() != stored_hash or problem or columns:
+            reason = _consistent(row)
+            if reason:
+                damage = Damage(seq, "modified", reason)
+                break
+        if seq != expected_seq:
+            if seq > expected_seq:
+                damage = Damage(expected_seq, "deleted", f"seq {expected_seq} to {seq - 1} are missing")
+            else:
+                damage = Damage(seq, "reordered", f"seq {seq} comes after seq {expected_seq - 1}")
             break
-        if row.seq > expected_seq:
-            damage = Damage(expected_seq, "deleted", f"seq {expected_seq} to {row.seq - 1} are missing")
+        if prev_hash != expected_prev:
+            damage = _break_kind(row, next(iterator, None), expected_prev, before_prev)
             break
-        if row.seq < expected_seq:
-            damage = Damage(row.seq, "reordered", f"seq {row.seq} comes after seq {expected_seq - 1}")
-            break
-        if row.prev_hash != expected_prev:
-            damage = _break_kind(row, peek(), expected_prev, before_prev)
-            break
-        if checkpoint is not None and row.seq == checkpoint[0]:
-            hash_at_checkpoint = row.row_hash
-        before_prev, expected_seq, expected_prev = expected_prev, row.seq + 1, row.row_hash
-        last, head = row.seq, row.row_hash
+        if seq == checkpoint_seq:
+            hash_at_checkpoint = stored_hash
+        before_prev, expected_seq, expected_prev = expected_prev, seq + 1, stored_hash
+        last, head = seq, stored_hash
     if damage is None and checkpoint is not None:
-        checkpoint_seq, checkpoint_hash = checkpoint
+        checkpoint_hash = checkpoint[1]
         covered_by_anchor = anchor is not None and anchor[0] >= checkpoint_seq
         if not covered_by_anchor and (last is None or last < checkpoint_seq):
             damage = Damage(

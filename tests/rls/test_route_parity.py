@@ -83,6 +83,7 @@ def test_it_leaves_only_declared_routes_open():
         if isinstance(view_class.access[method], Open)
     )
     assert open_routes == [
+        "GET /admin/audit/public-key",
         "GET /api/docs/",
         "GET /api/schema/",
         "GET /healthz",

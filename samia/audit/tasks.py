@@ -1,0 +1,37 @@
+"""Audit periodic tasks: the monthly signed export and the daily retention purge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from samia.audit import services
+
+
+def export_dir() -> Path:
+    """Where the monthly job writes exports: AUDIT_EXPORT_DIR/<YYYY-MM>/."""
+    return Path(getattr(settings, "AUDIT_EXPORT_DIR", settings.BASE_DIR / "var" / "audit-exports"))
+
+
+def previous_month(today=None) -> str:
+    today = today or timezone.now().date()
+    first = today.replace(day=1)
+    return f"{first.year - (first.month == 1)}-{(first.month - 2) % 12 + 1:02d}"
+
+
+@shared_task(name="samia.audit.export_previous_month")
+def export_previous_month() -> dict:
+    """Export and sign the previous month (idempotent: a second run writes the same files)."""
+    month = previous_month()
+    export = services.export_month(month=month, out_dir=export_dir() / month)
+    return {"month": month, "manifest_sha256": export.manifest_sha256, "last_seq": export.last_seq}
+
+
+@shared_task(name="samia.audit.retention_purge")
+def retention_purge() -> dict:
+    """Purge audit rows older than AUDIT_RETENTION_DAYS that a signed export covers."""
+    anchor = services.retention_purge(before=services.retention_cutoff())
+    return {"anchor_seq": anchor.seq if anchor else None}
