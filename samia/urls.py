@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("samia.accounts.urls")),
     path("", include("samia.marketplace.urls")),
     path("", include("samia.audit.urls")),
+    path("", include("moderation.urls")),
 ]
 
 handler400 = "samia.errors.bad_request"

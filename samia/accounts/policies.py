@@ -1,6 +1,6 @@
 """Who may read and change accounts."""
 
-from samia.rls.conditions import Mine
+from samia.rls.conditions import Mine, OneOf
 from samia.rls.registry import ADMINS, ROLES, STAFF, allow, declare, framework
 
 USERS = declare(
@@ -10,6 +10,8 @@ USERS = declare(
     allow("select", STAFF),
     allow("update", ROLES, Mine("id")),
     allow("update", ADMINS),
+    # Monitors block clients and readers; the trigger lets them touch the restriction columns only.
+    allow("update", "monitor", OneOf("role", ("client", "reader"))),
     allow("insert", ADMINS),
     allow("delete", "superadmin"),
     module=__name__,

@@ -42,6 +42,9 @@ class OrderAdmin(DeclaredModelAdmin):
     raw_id_fields = ["client", "reader"]
     # The state machine owns status and its stamps; staff move orders with the actions.
     readonly_fields = [
+        "held_from",
+        "held_at",
+        "released_at",
         "client",
         "service",
         "reader",
@@ -73,7 +76,15 @@ class MediaAssetAdmin(DeclaredModelAdmin):
     list_filter = ["kind", "content_type"]
     search_fields = ["=sha256", "=order__id"]
     raw_id_fields = ["owner", "order"]
-    readonly_fields = ["storage_key", "content_type", "bytes", "sha256", "duration_seconds", "created_at"]
+    readonly_fields = [
+        "storage_key",
+        "content_type",
+        "bytes",
+        "sha256",
+        "duration_seconds",
+        "created_at",
+        "removed_at",
+    ]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

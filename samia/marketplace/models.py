@@ -54,6 +54,11 @@ class Order(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    held_from = models.CharField(
+        max_length=20, choices=OrderStatus.choices, blank=True, help_text="While held or unlisted: where it returns."
+    )
+    held_at = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -65,7 +70,7 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
             models.CheckConstraint(
-                condition=Q(status__in=["new", "cancelled"]) | Q(reader__isnull=False),
+                condition=Q(status__in=["new", "cancelled"]) | Q(reader__isnull=False) | Q(held_from="new"),
                 name="order_reader_set_once_assigned",
             ),
         ]
@@ -96,11 +101,15 @@ class MediaAsset(models.Model):
         max_digits=9, decimal_places=3, null=True, blank=True, help_text="Measured from the bytes for audio."
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set by moderation: the stored object is deleted, the lineage stays."
+    )
 
     class Meta:
         indexes = [
             models.Index(fields=["owner", "-id"], name="media_owner_recent_idx"),
             models.Index(fields=["order"], name="media_order_idx"),
+            models.Index(fields=["removed_at"], name="media_removed_idx"),
         ]
 
     def __str__(self):

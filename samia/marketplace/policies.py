@@ -1,6 +1,6 @@
 """Who may see and change the marketplace rows."""
 
-from samia.marketplace.states import TRANSITIONS
+from samia.marketplace.states import ALL_TRANSITIONS, READER_VISIBLE
 from samia.rls.conditions import Always, DateInUse, Equals, IsNull, Mine, OneOf, Via
 from samia.rls.registry import ADMINS, PUBLIC, ROLES, STAFF, allow, declare
 
@@ -11,18 +11,20 @@ MY_ORDERS = Via("order_id", ORDER_TABLE, Mine("client_id") | Mine("reader_id"))
 
 
 def _order_updates():
-    """One UPDATE rule per role, from the transitions that role may take."""
+    """One UPDATE rule per role and transition, so a route's guard admits a role only for its own moves."""
     rules = []
     for role in ROLES:
-        mine = [t for t in TRANSITIONS.values() if role in t.roles]
-        if not mine:
-            continue
         scope = ORDER_SCOPE.get(role, Always())
-        sources = tuple(sorted({s for t in mine for s in t.sources}))
-        targets = tuple(sorted({t.target for t in mine}))
-        rules.append(
-            allow("update", role, using=scope & OneOf("status", sources), check=scope & OneOf("status", targets))
-        )
+        for transition in ALL_TRANSITIONS.values():
+            if role in transition.roles:
+                rules.append(
+                    allow(
+                        "update",
+                        role,
+                        using=scope & OneOf("status", tuple(transition.sources)),
+                        check=scope & OneOf("status", tuple(transition.targets)),
+                    )
+                )
     return rules
 
 
@@ -37,7 +39,7 @@ SERVICES = declare(
 ORDERS = declare(
     "marketplace.Order",
     allow("select", "client", Mine("client_id")),
-    allow("select", "reader", Mine("reader_id")),
+    allow("select", "reader", Mine("reader_id") & OneOf("status", READER_VISIBLE)),
     allow("select", STAFF),
     allow("insert", "client", check=Mine("client_id") & Equals("status", "new") & IsNull("reader_id")),
     *_order_updates(),
@@ -46,11 +48,14 @@ ORDERS = declare(
 
 MEDIA = declare(
     "marketplace.MediaAsset",
-    allow("select", ("client", "reader"), Mine("owner_id") | MY_ORDERS),
+    # Removed media keep their lineage row for staff; their owners and parties no longer see them.
+    allow("select", ("client", "reader"), (Mine("owner_id") | MY_ORDERS) & IsNull("removed_at")),
     allow("select", STAFF),
     allow("insert", ("client", "reader"), check=Mine("owner_id")),
     allow("insert", ADMINS),
     allow("update", ADMINS),
+    # Monitors remove media (moderation); a trigger lets them set removed_at and nothing else.
+    allow("update", "monitor", using=IsNull("removed_at"), check=Always()),
     allow("delete", ADMINS),
     module=__name__,
 )

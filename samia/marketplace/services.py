@@ -15,10 +15,12 @@ from rest_framework.exceptions import NotFound, ValidationError
 from samia import audit
 from samia.accounts.models import Role, User
 from samia.errors import Conflict
+from samia.events.services import emit
 from samia.marketplace import selectors
+from samia.marketplace.event_schemas import ORDER_EVENTS
 from samia.marketplace.media import sniff
 from samia.marketplace.models import MediaAsset, Order, Service
-from samia.marketplace.states import TRANSITIONS
+from samia.marketplace.states import ALL_TRANSITIONS, HELD
 from samia.rls.registry import Identity
 
 logger = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ def order_transition(
     *, identity: Identity, order_id: int, action: str, reader_id: int | None = None, reason: str = ""
 ) -> Order:
     """Move an order along the state machine; 404 if invisible, 409 if its state does not allow it."""
-    transition = TRANSITIONS[action]
+    transition = ALL_TRANSITIONS[action]
     visible = selectors.order_list(identity=identity)
     order = visible.filter(pk=order_id).first()
     if order is None:
@@ -67,7 +69,14 @@ def order_transition(
         order.rejection_reason = reason
         fields.append("rejection_reason")
     previous = order.status
-    order.status = transition.target
+    if transition.target is None:  # release: back where it was held from
+        order.status, order.held_from = order.held_from, ""
+        fields.append("held_from")
+    else:
+        if order.status not in HELD and transition.target in HELD:
+            order.held_from = order.status
+            fields.append("held_from")
+        order.status = transition.target
     setattr(order, transition.stamp, timezone.now())
     order.save(update_fields=fields)
     order_recorded(order=order, action=action, identity=identity, previous=previous)
@@ -82,13 +91,28 @@ def _active_reader(reader_id: int | None) -> User:
 
 
 def order_recorded(*, order: Order, action: str, identity: Identity, previous: str | None = None) -> None:
-    """The one seam every order change passes through: the audit entry here, M23's event next to it."""
+    """The one seam every order change passes through: its audit entry and its analytics event."""
     audit.record(
         action=f"marketplace.order.{action}",
         actor=identity,
         target=order,
         details={"from": previous, "to": order.status, "gold": order.is_gold},
     )
+    event = ORDER_EVENTS.get(action)
+    if event:
+        emit(
+            event,
+            1,
+            actor=identity,
+            subject=order,
+            properties={
+                "service": Service.objects.values_list("code", flat=True).get(pk=order.service_id),
+                "gold": order.is_gold,
+                "from_status": previous,
+                "to_status": order.status,
+                "reader_id": order.reader_id,
+            },
+        )
 
 
 def media_asset_create(*, owner_id: int, content: bytes, kind: str = "", order_id: int | None = None) -> MediaAsset:

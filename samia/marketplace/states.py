@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 from django.db import models
 
-from samia.rls.registry import ADMINS
+from samia.rls.registry import ADMINS, STAFF
 
 
 class OrderStatus(models.TextChoices):
@@ -16,13 +16,20 @@ class OrderStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     DELIVERED = "delivered", "Delivered"
     CANCELLED = "cancelled", "Cancelled"
+    ON_HOLD = "on_hold", "On hold"
+    UNLISTED = "unlisted", "Unlisted"
 
 
 class Transition(NamedTuple):
     sources: tuple[str, ...]
-    target: str
+    target: str | None  # None: back to the state the order was held from (`held_from`)
     stamp: str  # the timestamp field the transition sets
     roles: tuple[str, ...]
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Every state the transition may lead to."""
+        return (self.target,) if self.target else HOLDABLE
 
 
 S = OrderStatus
@@ -36,6 +43,19 @@ TRANSITIONS: dict[str, Transition] = {
     "cancel": Transition((S.NEW, S.ASSIGNED), S.CANCELLED, "cancelled_at", ("client", *ADMINS)),
 }
 
+# Moderation takes an order out of the flow and puts it back exactly where it was. These
+# transitions have no /orders route: moderation.services takes them, with a case and a reason.
+HOLDABLE = (S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.AWAITING_APPROVAL, S.APPROVED, S.REJECTED)
+HELD = (S.ON_HOLD, S.UNLISTED)
+MODERATION_TRANSITIONS: dict[str, Transition] = {
+    "hold": Transition(HOLDABLE, S.ON_HOLD, "held_at", STAFF),
+    "unlist": Transition((*HOLDABLE, S.ON_HOLD), S.UNLISTED, "held_at", STAFF),
+    "release": Transition(HELD, None, "released_at", STAFF),
+}
+ALL_TRANSITIONS = {**TRANSITIONS, **MODERATION_TRANSITIONS}
+# Readers lose sight of an unlisted order; its client still sees it.
+READER_VISIBLE = tuple(s for s in OrderStatus.values if s != S.UNLISTED)
+
 
 # Columns a transition may set; everything else about an order is fixed once it exists.
 STATE_COLUMNS = (
@@ -48,13 +68,25 @@ STATE_COLUMNS = (
     "decided_at",
     "delivered_at",
     "cancelled_at",
+    "held_from",
+    "held_at",
+    "released_at",
 )
 FIXED_COLUMNS = ("id", "client_id", "service_id", "question", "is_gold", "created_at")
 
 
 def transition_guard_sql() -> str:
     """Return the trigger that makes Postgres enforce exactly these transitions on bound requests."""
-    pairs = sorted({(source, t.target, role) for t in TRANSITIONS.values() for source in t.sources for role in t.roles})
+    pairs = sorted(
+        {
+            (s, target, role)
+            for t in ALL_TRANSITIONS.values()
+            for s in t.sources
+            for target in t.targets
+            for role in t.roles
+        }
+    )
+    held = ", ".join(f"'{s}'" for s in HELD)
     allowed = ", ".join(f"('{source}', '{target}', '{role}')" for source, target, role in pairs)
     fixed_new = ", ".join(f"NEW.{c}" for c in FIXED_COLUMNS)
     fixed_old = ", ".join(f"OLD.{c}" for c in FIXED_COLUMNS)
@@ -78,6 +110,17 @@ BEGIN
     END IF;
     IF NEW.reader_id IS DISTINCT FROM OLD.reader_id AND NOT (OLD.status = 'new' AND NEW.status = 'assigned') THEN
       RAISE EXCEPTION 'the reader is set only by assignment' USING ERRCODE = '42501';
+    END IF;
+    -- A held order remembers where it was and goes back exactly there.
+    IF NEW.status IN ({held}) AND OLD.status NOT IN ({held}) THEN
+      NEW.held_from := OLD.status;
+    ELSIF NEW.status IN ({held}) THEN
+      NEW.held_from := OLD.held_from;
+    ELSIF OLD.status IN ({held}) THEN
+      IF NEW.status IS DISTINCT FROM OLD.held_from THEN
+        RAISE EXCEPTION 'a held order is released only to %', OLD.held_from USING ERRCODE = '42501';
+      END IF;
+      NEW.held_from := '';
     END IF;
   ELSIF ({state_new}) IS DISTINCT FROM ({state_old}) THEN
     RAISE EXCEPTION 'an order''s state changes only with a transition' USING ERRCODE = '42501';

@@ -6,14 +6,16 @@ import itertools
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from samia.marketplace.states import TRANSITIONS, OrderStatus, transition_guard_sql
+from samia.marketplace.states import ALL_TRANSITIONS, HELD, HOLDABLE, OrderStatus, transition_guard_sql
 from samia.rls.binding import bound
 from samia.rls.registry import ROLES, Identity
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-ALLOWED = {(s, t.target, role) for t in TRANSITIONS.values() for s in t.sources for role in t.roles}
+ALLOWED = {
+    (s, target, role) for t in ALL_TRANSITIONS.values() for s in t.sources for target in t.targets for role in t.roles
+}
 
 
 def _update_as(user, sql, params) -> bool:
@@ -28,7 +30,7 @@ def _update_as(user, sql, params) -> bool:
 
 
 def test_the_migration_carries_the_current_state_machine():
-    migration = importlib.import_module("samia.marketplace.migrations.0003_order_transition_guard")
+    migration = importlib.import_module("samia.marketplace.migrations.0006_order_guard_with_holds_and_media_guard")
 
     assert transition_guard_sql() == migration.GUARD_SQL
 
@@ -40,8 +42,10 @@ def test_it_allows_exactly_the_declared_transitions(personas, role):
     statuses = list(OrderStatus.values)
     outcomes = {}
     for source, target in itertools.permutations(statuses, 2):
+        # a held order was held from the state it is asked to return to, when that is possible at all
+        held_from = (target if target in HOLDABLE else "assigned") if source in HELD else ""
         order = factories.OrderFactory(
-            client=personas["client"], reader=None if source in ("new",) else reader, status=source
+            client=personas["client"], reader=None if source == "new" else reader, status=source, held_from=held_from
         )
         outcomes[(source, target)] = _update_as(
             user,
@@ -85,3 +89,23 @@ def test_it_leaves_the_service_role_free(personas):
             [personas["reader"].pk, order.pk],
         )
         assert cursor.rowcount == 1
+
+
+@pytest.mark.parametrize("role", ["monitor", "admin", "superadmin"])
+def test_it_remembers_where_a_held_order_was_and_releases_it_only_there(personas, role):
+    user = personas[role]
+    order = factories.OrderFactory(client=personas["client"], reader=personas["reader"], status="in_progress")
+
+    def update(sql):
+        with transaction.atomic(), bound(Identity(user.pk, user.role)), connection.cursor() as cursor:
+            cursor.execute(sql, [order.pk])
+
+    update("UPDATE marketplace_order SET status = 'on_hold' WHERE id = %s")
+    update("UPDATE marketplace_order SET status = 'unlisted' WHERE id = %s")
+    order.refresh_from_db()
+    assert (order.status, order.held_from) == ("unlisted", "in_progress")
+    with pytest.raises(DatabaseError):
+        update("UPDATE marketplace_order SET status = 'approved' WHERE id = %s")
+    update("UPDATE marketplace_order SET status = 'in_progress' WHERE id = %s")
+    order.refresh_from_db()
+    assert (order.status, order.held_from) == ("in_progress", "")

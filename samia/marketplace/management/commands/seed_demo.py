@@ -17,6 +17,7 @@ from tqdm import tqdm
 from samia.accounts.models import Language, Role, User
 from samia.accounts.zodiac import Sign, sign_for
 from samia.marketplace.models import Call, Horoscope, MediaAsset, Order, Payment, Service
+from samia.marketplace.states import HELD
 from samia.marketplace.states import OrderStatus as S
 
 DEMO_DOMAIN = "demo.samia.test"
@@ -111,7 +112,7 @@ REJECTIONS = (
     "Too short for a premium service; please expand.",
 )
 
-ORDER_STATUSES = list(S)
+ORDER_STATUSES = [s for s in S if s not in HELD]  # moderation holds are not seeded
 STATUS_WEIGHTS = {
     S.NEW: 8,
     S.ASSIGNED: 7,

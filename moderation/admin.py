@@ -1,0 +1,109 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.utils import timezone
+
+from moderation import services
+from moderation.models import Appeal, Case, ModerationAction, ReasonCode
+from samia.rls.admin import DeclaredModelAdmin
+from samia.rls.registry import Identity
+
+
+@admin.register(ReasonCode)
+class ReasonCodeAdmin(DeclaredModelAdmin):
+    list_display = ["code", "label", "severity", "is_active"]
+    list_filter = ["severity", "is_active"]
+    list_editable = ["label", "severity", "is_active"]
+    search_fields = ["code", "label"]
+
+
+class CaseActionForm(ActionForm):
+    note = forms.CharField(required=False, max_length=2000, help_text="Resolution note (required to resolve).")
+
+
+class SlaFilter(admin.SimpleListFilter):
+    title = "SLA"
+    parameter_name = "sla"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Overdue"), ("due_soon", "Due within 2 hours")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "overdue":
+            return queryset.filter(sla_due_at__lt=now).exclude(status=Case.Status.RESOLVED)
+        if self.value() == "due_soon":
+            return queryset.filter(sla_due_at__gte=now, sla_due_at__lt=now + timezone.timedelta(hours=2))
+        return queryset
+
+
+@admin.action(description="Assign selected cases to me", permissions=["change"])
+def case_assign_to_me(modeladmin, request, queryset):
+    changed = services.case_assign(
+        identity=Identity.of(request.user),
+        case_ids=list(queryset.values_list("id", flat=True)),
+        assignee_id=request.user.pk,
+    )
+    modeladmin.message_user(request, f"{changed} case(s) assigned to you.")
+
+
+@admin.action(description="Resolve selected cases (with the note)", permissions=["change"])
+def case_resolve(modeladmin, request, queryset):
+    note = request.POST.get("note", "")
+    if not note.strip():
+        modeladmin.message_user(request, "Write a resolution note first.", messages.ERROR)
+        return
+    done = 0
+    for case_id in queryset.exclude(status=Case.Status.RESOLVED).values_list("id", flat=True):
+        services.case_resolve(identity=Identity.of(request.user), case_id=case_id, note=note)
+        done += 1
+    modeladmin.message_user(request, f"{done} case(s) resolved.")
+
+
+class ActionInline(admin.TabularInline):
+    model = ModerationAction
+    fields = ["id", "action", "target_type", "target_id", "reason", "actor", "created_at", "expires_at", "lifted_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(DeclaredModelAdmin):
+    list_display = ["id", "status", "priority", "sla_due_at", "team", "reason", "source", "subject_id", "assignee"]
+    list_filter = ["status", SlaFilter, "priority", "team", "source", "reason"]
+    search_fields = ["=id", "=subject__id", "=order__id"]
+    ordering = ["sla_due_at", "id"]
+    list_select_related = ["reason", "assignee"]
+    raw_id_fields = ["subject", "order", "media", "call", "assignee"]
+    readonly_fields = ["opened_at", "resolved_at", "resolved_by", "dedupe_key"]
+    action_form = CaseActionForm
+    actions = [case_assign_to_me, case_resolve]
+    inlines = [ActionInline]
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(DeclaredModelAdmin):
+    list_display = ["id", "action", "target_type", "target_id", "subject_id", "reason", "actor", "created_at"]
+    list_filter = ["action", "target_type", "reason", "lift_reason"]
+    search_fields = ["=id", "=subject__id", "=target_id"]
+    ordering = ["-id"]
+    list_select_related = ["reason", "actor"]
+    raw_id_fields = ["actor", "subject", "case", "lifted_by"]
+    # Actions are taken through the API services (they change users and orders); here they are read.
+    readonly_fields = [f.name for f in ModerationAction._meta.fields]
+
+
+@admin.register(Appeal)
+class AppealAdmin(DeclaredModelAdmin):
+    list_display = ["id", "status", "decision", "action", "subject_id", "opened_at", "decided_at", "decided_by"]
+    list_filter = ["status", "decision"]
+    search_fields = ["=id", "=subject__id", "=action__id"]
+    ordering = ["status", "opened_at"]
+    raw_id_fields = ["action", "subject", "opened_by", "decided_by"]
+    # Decisions go through POST /monitor/appeals/<id>/resolve, which lifts what an overturn lifts.
+    readonly_fields = [f.name for f in Appeal._meta.fields]

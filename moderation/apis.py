@@ -1,0 +1,166 @@
+"""The moderation API: parse the input, call one service, render the result."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers as drf
+from rest_framework import status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from moderation import selectors, services
+from moderation import serializers as s
+from moderation.access import InsertsRow
+from moderation.policies import ACTIONS_TABLE, APPEALS_TABLE, CASES_TABLE
+from samia.rls.access import StateChange, reads, writes
+from samia.rls.registry import Identity
+from samia.schema import error_responses
+
+ModerateOrderResult = inline_serializer(
+    "ModerateOrderResult",
+    {
+        "order_id": drf.IntegerField(),
+        "order_status": drf.CharField(),
+        "case": s.CaseSerializer(),
+        "actions": s.ActionSerializer(many=True),
+    },
+)
+
+
+def _valid(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class BlockUserView(APIView):
+    access = {"POST": InsertsRow(ACTIONS_TABLE, "action", "block")}
+
+    @extend_schema(
+        request=s.BlockSerializer,
+        responses={201: s.ActionSerializer, **error_responses(400, 401, 403, 404)},
+        summary="Block a user now, for a duration or indefinitely (monitor, admin, superadmin)",
+    )
+    def post(self, request):
+        data = _valid(s.BlockSerializer, request.data)
+        action = services.user_block(
+            identity=Identity.of(request.user),
+            user_id=data["user_id"],
+            reason_code=data["reason"],
+            duration=data["duration"],
+            evidence=data["evidence"],
+        )
+        return Response(s.ActionSerializer(action).data, status=status.HTTP_201_CREATED)
+
+
+class UnblockUserView(APIView):
+    access = {"POST": InsertsRow(ACTIONS_TABLE, "action", "unblock")}
+
+    @extend_schema(
+        request=s.UnblockSerializer,
+        responses={201: s.ActionSerializer, **error_responses(400, 401, 403, 404, 409)},
+        summary="Lift a user's block (admin, superadmin)",
+    )
+    def post(self, request):
+        data = _valid(s.UnblockSerializer, request.data)
+        action = services.user_unblock(
+            identity=Identity.of(request.user),
+            user_id=data["user_id"],
+            reason_code=data["reason"],
+            evidence=data["evidence"],
+        )
+        return Response(s.ActionSerializer(action).data, status=status.HTTP_201_CREATED)
+
+
+class ModerateOrderView(APIView):
+    access = {"POST": writes(ACTIONS_TABLE, "insert")}
+
+    @extend_schema(
+        request=s.ModerateOrderSerializer,
+        responses={201: ModerateOrderResult, **error_responses(400, 401, 403, 404, 409)},
+        summary="Hold, unlist or release an order, remove its media, or escalate its case (staff)",
+    )
+    def post(self, request, order_id: int):
+        data = _valid(s.ModerateOrderSerializer, request.data)
+        case, actions = services.order_moderate(
+            identity=Identity.of(request.user),
+            order_id=order_id,
+            action=data["action"],
+            reason_code=data["reason"],
+            evidence=data["evidence"],
+            subject=data["subject"],
+        )
+        order = case.order
+        order.refresh_from_db(fields=["status"])
+        body = {
+            "order_id": order.pk,
+            "order_status": order.status,
+            "case": s.CaseSerializer(case).data,
+            "actions": s.ActionSerializer(actions, many=True).data,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class OldestDueFirst(CursorPagination):
+    ordering = ("sla_due_at", "id")
+    page_size = 50
+    max_page_size = 100
+    page_size_query_param = "page_size"
+
+
+class CaseQueueView(APIView):
+    access = {"GET": reads(CASES_TABLE)}
+
+    @extend_schema(
+        parameters=[s.CaseQuerySerializer],
+        responses={200: s.CaseSerializer(many=True), **error_responses(400, 401, 403)},
+        summary="The moderation queue: unresolved cases, oldest due first (staff)",
+    )
+    def get(self, request):
+        query = _valid(s.CaseQuerySerializer, request.query_params)
+        cases = selectors.case_queue(
+            identity=Identity.of(request.user),
+            status=query.get("status"),
+            reason=query.get("reason"),
+            source=query.get("source"),
+            team=query.get("team"),
+            assignee_id=query.get("assignee"),
+            subject_id=query.get("subject"),
+        )
+        paginator = OldestDueFirst()
+        page = paginator.paginate_queryset(cases, request, view=self)
+        return paginator.get_paginated_response(s.CaseSerializer(page, many=True).data)
+
+
+class AppealOpenView(APIView):
+    access = {"POST": writes(APPEALS_TABLE, "insert")}
+
+    @extend_schema(
+        request=s.AppealOpenSerializer,
+        responses={201: s.AppealSerializer, **error_responses(400, 401, 404, 409)},
+        summary="Appeal a moderation action (its subject, or staff on their behalf)",
+    )
+    def post(self, request, action_id: int):
+        data = _valid(s.AppealOpenSerializer, request.data)
+        appeal = services.appeal_open(
+            identity=Identity.of(request.user), action_id=action_id, statement=data["statement"]
+        )
+        return Response(s.AppealSerializer(appeal).data, status=status.HTTP_201_CREATED)
+
+
+class AppealResolveView(APIView):
+    access = {"POST": StateChange(APPEALS_TABLE, "status", ("open",), "decided")}
+
+    @extend_schema(
+        request=s.AppealResolveSerializer,
+        responses={200: s.AppealSerializer, **error_responses(400, 401, 403, 404, 409)},
+        summary="Decide an appeal: uphold, overturn (lifts the restriction) or modify (staff)",
+    )
+    def post(self, request, appeal_id: int):
+        data = _valid(s.AppealResolveSerializer, request.data)
+        appeal = services.appeal_resolve(
+            identity=Identity.of(request.user),
+            appeal_id=appeal_id,
+            decision=data["decision"],
+            rationale=data["rationale"],
+        )
+        return Response(s.AppealSerializer(appeal).data)

@@ -1,0 +1,204 @@
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+# How long a case of each severity may wait; a case's priority is its severity.
+SLA = {
+    Severity.CRITICAL: dt.timedelta(hours=2),
+    Severity.HIGH: dt.timedelta(hours=8),
+    Severity.MEDIUM: dt.timedelta(hours=24),
+    Severity.LOW: dt.timedelta(hours=72),
+}
+SEVERITY_ORDER = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
+
+
+class ReasonCode(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=120)
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
+
+
+class Case(models.Model):
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        SWEEP = "sweep", "Sweep"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_REVIEW = "in_review", "In review"
+        ESCALATED = "escalated", "Escalated"
+        RESOLVED = "resolved", "Resolved"
+
+    class Team(models.TextChoices):
+        MONITORS = "monitors", "Monitors"
+        ADMINS = "admins", "Admins"
+
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="moderation_cases", db_index=False
+    )
+    order = models.ForeignKey(
+        "marketplace.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    media = models.ForeignKey(
+        "marketplace.MediaAsset", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    call = models.ForeignKey(
+        "marketplace.Call", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="cases")
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    priority = models.CharField(max_length=8, choices=Severity.choices)
+    team = models.CharField(max_length=8, choices=Team.choices, default=Team.MONITORS)
+    opened_at = models.DateTimeField(default=timezone.now)
+    sla_due_at = models.DateTimeField()
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    resolution_note = models.TextField(max_length=2000, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    dedupe_key = models.CharField(
+        max_length=120, unique=True, null=True, blank=True, help_text="Sweeps: subject + rule + day."
+    )
+
+    class Meta:
+        indexes = [
+            # The queue: unresolved cases, oldest due first.
+            models.Index(fields=["status", "sla_due_at", "id"], name="case_queue_idx"),
+            models.Index(fields=["subject", "status"], name="case_subject_idx"),
+            models.Index(fields=["order"], name="case_order_idx"),
+            models.Index(fields=["assignee", "status"], name="case_assignee_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "in_review", "escalated", "resolved"]), name="case_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="resolved", resolved_at__isnull=False) | ~Q(status="resolved"),
+                name="case_resolved_stamped",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Case #{self.pk} ({self.status})"
+
+    @staticmethod
+    def due_at(opened_at: dt.datetime, severity: str) -> dt.datetime:
+        return opened_at + SLA[severity]
+
+
+class ModerationAction(models.Model):
+    class Code(models.TextChoices):
+        BLOCK = "block", "Block user"
+        UNBLOCK = "unblock", "Unblock user"
+        HOLD = "hold", "Hold order"
+        UNLIST = "unlist", "Unlist order"
+        RELEASE = "release", "Release order"
+        REMOVE_MEDIA = "remove_media", "Remove media"
+        ESCALATE = "escalate", "Escalate case"
+
+    class TargetType(models.TextChoices):
+        USER = "user", "User"
+        ORDER = "order", "Order"
+        MEDIA = "media", "Media"
+        CALL = "call", "Call"
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=16, choices=Code.choices)
+    target_type = models.CharField(max_length=8, choices=TargetType.choices)
+    target_id = models.BigIntegerField()
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="moderation_actions",
+        db_index=False,
+        help_text="The user the action restricts; they see it and may appeal it.",
+    )
+    reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="actions")
+    evidence = models.JSONField(default=list, blank=True, help_text="IDs and hashes only.")
+    duration = models.DurationField(null=True, blank=True, help_text="Empty: indefinite.")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="actions")
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lift_reason = models.CharField(max_length=16, blank=True, help_text="unblocked, released, expired, overturned.")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["subject", "-id"], name="action_subject_recent_idx"),
+            models.Index(fields=["target_type", "target_id"], name="action_target_idx"),
+            models.Index(fields=["action", "expires_at"], name="action_expiry_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.action} {self.target_type} #{self.target_id}"
+
+    @property
+    def is_in_force(self) -> bool:
+        return self.lifted_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+class Appeal(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DECIDED = "decided", "Decided"
+
+    class Decision(models.TextChoices):
+        UPHOLD = "uphold", "Uphold"
+        OVERTURN = "overturn", "Overturn"
+        MODIFY = "modify", "Modify"
+
+    action = models.OneToOneField(ModerationAction, on_delete=models.PROTECT, related_name="appeal")
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appeals", db_index=False
+    )
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    statement = models.TextField(max_length=2000, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField(default=timezone.now)
+    decision = models.CharField(max_length=8, choices=Decision.choices, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    notes = models.TextField(max_length=2000, blank=True, help_text="The decision's rationale.")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["subject", "-id"], name="appeal_subject_recent_idx"),
+            models.Index(fields=["status", "opened_at"], name="appeal_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open", decided_at__isnull=True, decision="")
+                | Q(status="decided", decided_at__isnull=False, decision__in=["uphold", "overturn", "modify"]),
+                name="appeal_decision_consistent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Appeal #{self.pk} ({self.status})"

@@ -1,0 +1,57 @@
+"""Who may see and change moderation rows: staff everything, a user their own restrictions and appeals."""
+
+from samia.rls.conditions import Equals, Mine, OneOf, Via
+from samia.rls.registry import ADMINS, ROLES, STAFF, allow, declare
+
+ACTIONS_TABLE = "moderation_moderationaction"
+APPEALS_TABLE = "moderation_appeal"
+CASES_TABLE = "moderation_case"
+REASONS_TABLE = "moderation_reasoncode"
+SUBJECTS = ("client", "reader")
+# What a monitor may do; lifting a block outright (unblock) is for admins.
+MONITOR_ACTIONS = ("block", "hold", "unlist", "release", "remove_media", "escalate")
+
+REASONS = declare(
+    "moderation.ReasonCode",
+    # The taxonomy is not secret: a user reads the code of their own restriction.
+    allow("select", ROLES),
+    allow("insert", ADMINS),
+    allow("update", ADMINS),
+    module=__name__,
+)
+
+CASES = declare(
+    "moderation.Case",
+    allow("select", STAFF),
+    allow("insert", STAFF),
+    allow("update", STAFF),
+    module=__name__,
+)
+
+ACTIONS = declare(
+    "moderation.ModerationAction",
+    allow("select", SUBJECTS, Mine("subject_id")),
+    allow("select", STAFF),
+    allow("insert", "monitor", check=Mine("actor_id") & OneOf("action", MONITOR_ACTIONS)),
+    allow("insert", ADMINS, check=Mine("actor_id")),
+    allow("update", STAFF),
+    module=__name__,
+)
+
+APPEALS = declare(
+    "moderation.Appeal",
+    allow("select", SUBJECTS, Mine("subject_id")),
+    allow("select", STAFF),
+    # The subject appeals an action taken against them, in their own name.
+    allow(
+        "insert",
+        SUBJECTS,
+        check=Mine("subject_id")
+        & Mine("opened_by_id")
+        & Equals("status", "open")
+        & Via("action_id", ACTIONS_TABLE, Mine("subject_id")),
+    ),
+    allow("insert", STAFF, check=Mine("opened_by_id") & Equals("status", "open")),
+    allow("update", STAFF),
+    module=__name__,
+)

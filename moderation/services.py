@@ -1,0 +1,408 @@
+"""Moderation writes: block and unblock users, act on orders and their media, cases, appeals.
+
+Each service validates, acts through the kernel's own seams (the order state machine, the
+user's restriction columns), records a ModerationAction on a Case and writes the audit entry,
+all in the caller's transaction, so a refused request leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+
+from moderation import policies
+from moderation.models import SEVERITY_ORDER, SLA, Appeal, Case, ModerationAction, ReasonCode
+from samia import audit
+from samia.accounts.models import User
+from samia.accounts.policies import USERS
+from samia.errors import Conflict
+from samia.marketplace import policies as marketplace_policies
+from samia.marketplace import services as marketplace_services
+from samia.marketplace.models import MediaAsset, Order
+from samia.marketplace.states import HELD
+from samia.rls.registry import Identity
+
+Code = ModerationAction.Code
+# Who outranks whom: a moderator restricts only users of a lower rank, never themselves.
+RANK = {"client": 0, "reader": 0, "monitor": 1, "admin": 2, "superadmin": 3}
+MAX_DURATION = dt.timedelta(days=3650)
+ORDER_ACTIONS = (Code.HOLD, Code.UNLIST, Code.RELEASE, Code.REMOVE_MEDIA, Code.ESCALATE)
+APPEALABLE = (Code.BLOCK, Code.HOLD, Code.UNLIST, Code.REMOVE_MEDIA)
+SYSTEM_EXPIRY = "system:moderation.expire_blocks"
+
+
+def _reason(code: str) -> ReasonCode:
+    reason = ReasonCode.objects.filter(code=code, is_active=True).first()
+    if reason is None:
+        raise ValidationError({"reason": ["Unknown or inactive reason code."]})
+    return reason
+
+
+def _visible_user(identity: Identity, user_id: int) -> User:
+    user = USERS.scope(User.objects.all(), identity).filter(pk=user_id).first()
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def _check_rank(identity: Identity, user: User, verb: str) -> None:
+    if user.pk == identity.user_id:
+        raise PermissionDenied(f"You may not {verb} yourself.")
+    if RANK[user.role] >= RANK[identity.role]:
+        raise PermissionDenied(f"You may not {verb} a user of your rank or above.")
+
+
+def _case_for(
+    *, identity: Identity, subject_id: int, reason: ReasonCode, order: Order | None = None, media=None
+) -> Case:
+    """Return the unresolved case this action belongs to, opening one when there is none."""
+    cases = policies.CASES.scope(Case.objects.all(), identity).exclude(status=Case.Status.RESOLVED)
+    if order is not None:
+        case = cases.filter(order=order).order_by("id").first()
+    else:
+        case = cases.filter(subject_id=subject_id, order__isnull=True, reason=reason).order_by("id").first()
+    if case is not None:
+        return case
+    now = timezone.now()
+    return Case.objects.create(
+        subject_id=subject_id,
+        order=order,
+        media=media,
+        reason=reason,
+        source=Case.Source.MANUAL,
+        status=Case.Status.IN_REVIEW,
+        priority=reason.severity,
+        opened_at=now,
+        sla_due_at=Case.due_at(now, reason.severity),
+        assignee_id=identity.user_id,
+    )
+
+
+def _lift(actions, *, identity: Identity | None, reason: str) -> list[int]:
+    """Mark the actions in force among `actions` as lifted; return their ids."""
+    now = timezone.now()
+    ids = list(actions.filter(lifted_at__isnull=True).values_list("id", flat=True))
+    actions.filter(pk__in=ids).update(
+        lifted_at=now, lifted_by_id=identity.user_id if identity else None, lift_reason=reason
+    )
+    return ids
+
+
+def _actions(identity: Identity):
+    return policies.ACTIONS.scope(ModerationAction.objects.all(), identity)
+
+
+# --- users --------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_block(
+    *, identity: Identity, user_id: int, reason_code: str, duration: dt.timedelta | None, evidence: list[str]
+) -> ModerationAction:
+    """Block a user now, for `duration` or indefinitely; their tokens stop working at once."""
+    user = _visible_user(identity, user_id)
+    _check_rank(identity, user, "block")
+    reason = _reason(reason_code)
+    now = timezone.now()
+    user.blocked_at = now
+    user.blocked_until = now + duration if duration else None
+    user.save(update_fields=["blocked_at", "blocked_until"])
+    case = _case_for(identity=identity, subject_id=user.pk, reason=reason)
+    _lift(_actions(identity).filter(subject=user, action=Code.BLOCK), identity=identity, reason="superseded")
+    action = ModerationAction.objects.create(
+        actor_id=identity.user_id,
+        action=Code.BLOCK,
+        target_type=ModerationAction.TargetType.USER,
+        target_id=user.pk,
+        subject=user,
+        reason=reason,
+        evidence=evidence,
+        duration=duration,
+        expires_at=user.blocked_until,
+        case=case,
+        created_at=now,
+    )
+    audit.record(
+        action="moderation.user.block",
+        actor=identity,
+        target=user,
+        details={
+            "action_id": action.pk,
+            "case_id": case.pk,
+            "reason": reason.code,
+            "duration_seconds": int(duration.total_seconds()) if duration else None,
+            "evidence": evidence,
+        },
+    )
+    return action
+
+
+def _clear_block(user: User) -> None:
+    user.blocked_at = None
+    user.blocked_until = None
+    user.save(update_fields=["blocked_at", "blocked_until"])
+
+
+@transaction.atomic
+def user_unblock(*, identity: Identity, user_id: int, reason_code: str, evidence: list[str]) -> ModerationAction:
+    """Lift a user's block (admins); 409 when the user is not blocked."""
+    user = _visible_user(identity, user_id)
+    _check_rank(identity, user, "unblock")
+    reason = _reason(reason_code)
+    if not user.is_blocked:
+        raise Conflict("This user is not blocked.", status="active")
+    _clear_block(user)
+    lifted = _lift(_actions(identity).filter(subject=user, action=Code.BLOCK), identity=identity, reason="unblocked")
+    case = _case_for(identity=identity, subject_id=user.pk, reason=reason)
+    action = ModerationAction.objects.create(
+        actor_id=identity.user_id,
+        action=Code.UNBLOCK,
+        target_type=ModerationAction.TargetType.USER,
+        target_id=user.pk,
+        subject=user,
+        reason=reason,
+        evidence=evidence,
+        case=case,
+    )
+    audit.record(
+        action="moderation.user.unblock",
+        actor=identity,
+        target=user,
+        details={"action_id": action.pk, "case_id": case.pk, "reason": reason.code, "lifted": lifted},
+    )
+    return action
+
+
+@transaction.atomic
+def blocks_expire(*, now: dt.datetime | None = None) -> list[int]:
+    """Clear the blocks whose time is up (service role); return the users released. Idempotent."""
+    now = now or timezone.now()
+    expired = User.objects.filter(blocked_at__isnull=False, blocked_until__lte=now).order_by("id")
+    released = []
+    for user in expired.select_for_update(skip_locked=True):
+        _clear_block(user)
+        lifted = _lift(
+            ModerationAction.objects.filter(subject=user, action=Code.BLOCK), identity=None, reason="expired"
+        )
+        audit.record(
+            action="moderation.user.block_expire", actor=SYSTEM_EXPIRY, target=user, details={"lifted": lifted}
+        )
+        released.append(user.pk)
+    return released
+
+
+# --- orders ---------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_moderate(
+    *, identity: Identity, order_id: int, action: str, reason_code: str, evidence: list[str], subject: str = "client"
+) -> tuple[Case, list[ModerationAction]]:
+    """Hold, unlist, release an order (through its state machine), remove its media, or escalate its case."""
+    order = marketplace_policies.ORDERS.scope(Order.objects.all(), identity).filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("No such order.")
+    reason = _reason(reason_code)
+    subject_id = order.client_id if subject == "client" else order.reader_id
+    if subject_id is None:
+        raise ValidationError({"subject": ["This order has no reader."]})
+    previous = order.status
+    targets: list[tuple[str, int]] = [(ModerationAction.TargetType.ORDER, order.pk)]
+    details: dict = {}
+    if action in (Code.HOLD, Code.UNLIST, Code.RELEASE):
+        order = marketplace_services.order_transition(identity=identity, order_id=order.pk, action=action)
+        if action == Code.RELEASE:
+            held = _actions(identity).filter(
+                target_type="order", target_id=order.pk, action__in=[Code.HOLD, Code.UNLIST]
+            )
+            details["lifted"] = _lift(held, identity=identity, reason="released")
+    elif action == Code.REMOVE_MEDIA:
+        media = _media_remove(identity=identity, order=order)
+        targets = [(ModerationAction.TargetType.MEDIA, m.pk) for m in media]
+        details["media"] = [m.sha256 for m in media]
+    case = _case_for(identity=identity, subject_id=subject_id, reason=reason, order=order)
+    if action == Code.ESCALATE:
+        _case_escalate(case)
+    actions = [
+        ModerationAction.objects.create(
+            actor_id=identity.user_id,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            subject_id=subject_id,
+            reason=reason,
+            evidence=evidence,
+            case=case,
+        )
+        for target_type, target_id in targets
+    ]
+    audit.record(
+        action=f"moderation.order.{action}",
+        actor=identity,
+        target=order,
+        details={
+            **details,
+            "action_ids": [a.pk for a in actions],
+            "case_id": case.pk,
+            "reason": reason.code,
+            "from": previous,
+            "to": order.status,
+            "evidence": evidence,
+        },
+    )
+    return case, actions
+
+
+def _media_remove(*, identity: Identity, order: Order) -> list[MediaAsset]:
+    media = list(
+        marketplace_policies.MEDIA.scope(MediaAsset.objects.all(), identity)
+        .filter(order=order, removed_at__isnull=True)
+        .order_by("id")
+    )
+    if not media:
+        raise Conflict("This order has no media to remove.", status=order.status)
+    now = timezone.now()
+    for asset in media:
+        asset.removed_at = now
+        asset.save(update_fields=["removed_at"])
+        # The stored bytes go once the removal is committed; the row keeps sha256 and size as lineage.
+        transaction.on_commit(lambda key=asset.storage_key: default_storage.delete(key))
+    return media
+
+
+def _case_escalate(case: Case) -> None:
+    if case.status == Case.Status.ESCALATED:
+        raise Conflict("This case is already escalated.", status=case.status)
+    level = min(SEVERITY_ORDER.index(case.priority) + 1, len(SEVERITY_ORDER) - 1)
+    case.priority = SEVERITY_ORDER[level]
+    case.sla_due_at = min(case.sla_due_at, timezone.now() + SLA[case.priority])
+    case.status = Case.Status.ESCALATED
+    case.team = Case.Team.ADMINS
+    case.assignee = None
+    case.save(update_fields=["priority", "sla_due_at", "status", "team", "assignee"])
+
+
+# --- cases ----------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_assign(*, identity: Identity, case_ids: list[int], assignee_id: int) -> int:
+    """Assign unresolved cases to a staff member; return how many changed."""
+    cases = policies.CASES.scope(Case.objects.all(), identity).filter(pk__in=case_ids).exclude(status="resolved")
+    changed = 0
+    for case in cases.select_for_update(of=("self",)):
+        case.assignee_id = assignee_id
+        if case.status == Case.Status.OPEN:
+            case.status = Case.Status.IN_REVIEW
+        case.save(update_fields=["assignee", "status"])
+        audit.record(action="moderation.case.assign", actor=identity, target=case, details={"assignee_id": assignee_id})
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def case_resolve(*, identity: Identity, case_id: int, note: str) -> Case:
+    """Resolve a case with a note; 409 when it is already resolved."""
+    case = policies.CASES.scope(Case.objects.all(), identity).select_for_update(of=("self",)).filter(pk=case_id).first()
+    if case is None:
+        raise NotFound("No such case.")
+    if case.status == Case.Status.RESOLVED:
+        raise Conflict("This case is already resolved.", status=case.status)
+    if not note.strip():
+        raise ValidationError({"note": ["Say why the case is resolved."]})
+    case.status = Case.Status.RESOLVED
+    case.resolution_note = note.strip()
+    case.resolved_at = timezone.now()
+    case.resolved_by_id = identity.user_id
+    case.save(update_fields=["status", "resolution_note", "resolved_at", "resolved_by"])
+    audit.record(action="moderation.case.resolve", actor=identity, target=case, details={})
+    return case
+
+
+# --- appeals --------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def appeal_open(*, identity: Identity, action_id: int, statement: str = "") -> Appeal:
+    """Open an appeal on an action: its subject in their own name, or staff on their behalf."""
+    action = _actions(identity).filter(pk=action_id).first()
+    if action is None:
+        raise NotFound("No such action.")
+    if action.action not in APPEALABLE:
+        raise Conflict("This action cannot be appealed.", action=action.action)
+    if not action.is_in_force:
+        raise Conflict("This action is no longer in force.", lift_reason=action.lift_reason or "expired")
+    existing = policies.APPEALS.scope(Appeal.objects.all(), identity).filter(action=action).first()
+    if existing is not None:
+        raise Conflict("This action has already been appealed.", appeal_id=existing.pk, status=existing.status)
+    appeal = Appeal.objects.create(
+        action=action, subject_id=action.subject_id, opened_by_id=identity.user_id, statement=statement.strip()
+    )
+    audit.record(
+        action="moderation.appeal.open",
+        actor=identity,
+        target=appeal,
+        details={"action_id": action.pk, "case_id": action.case_id},
+    )
+    return appeal
+
+
+@transaction.atomic
+def appeal_resolve(*, identity: Identity, appeal_id: int, decision: str, rationale: str) -> Appeal:
+    """Decide an appeal; an overturn lifts the restriction. 409 when it is already decided."""
+    appeals = policies.APPEALS.scope(Appeal.objects.all(), identity)
+    appeal = appeals.select_for_update(of=("self",)).filter(pk=appeal_id).first()
+    if appeal is None:
+        raise NotFound("No such appeal.")
+    if appeal.status == Appeal.Status.DECIDED:
+        raise Conflict("This appeal has already been decided.", status=appeal.status, decision=appeal.decision)
+    lifted = False
+    if decision == Appeal.Decision.OVERTURN:
+        lifted = _overturn(identity=identity, action=appeal.action, appeal=appeal)
+    appeal.status = Appeal.Status.DECIDED
+    appeal.decision = decision
+    appeal.decided_at = timezone.now()
+    appeal.decided_by_id = identity.user_id
+    appeal.notes = rationale.strip()
+    appeal.save(update_fields=["status", "decision", "decided_at", "decided_by", "notes"])
+    audit.record(
+        action="moderation.appeal.resolve",
+        actor=identity,
+        target=appeal,
+        details={"action_id": appeal.action_id, "decision": decision, "lifted": lifted},
+    )
+    return appeal
+
+
+def _overturn(*, identity: Identity, action: ModerationAction, appeal: Appeal) -> bool:
+    """Undo what `action` still does; return whether a restriction was lifted."""
+    in_force = action.is_in_force
+    _lift(ModerationAction.objects.filter(pk=action.pk), identity=identity, reason="overturned")
+    if not in_force:
+        return False
+    details = {"action_id": action.pk, "appeal_id": appeal.pk}
+    if action.action == Code.BLOCK:
+        user = _visible_user(identity, action.subject_id)
+        _check_rank(identity, user, "unblock")
+        others = (
+            _actions(identity).filter(subject=user, action=Code.BLOCK, lifted_at__isnull=True).exclude(pk=action.pk)
+        )
+        if user.is_blocked and not others.exists():
+            _clear_block(user)
+            audit.record(action="moderation.user.unblock", actor=identity, target=user, details=details)
+        return True
+    if action.action in (Code.HOLD, Code.UNLIST):
+        order = Order.objects.filter(pk=action.target_id).first()
+        others = _actions(identity).filter(
+            target_type="order", target_id=action.target_id, action__in=[Code.HOLD, Code.UNLIST], lifted_at__isnull=True
+        )
+        if order is not None and order.status in HELD and not others.exists():
+            marketplace_services.order_transition(identity=identity, order_id=order.pk, action="release")
+            audit.record(action="moderation.order.release", actor=identity, target=order, details=details)
+        return True
+    # Removed media cannot come back: the stored bytes are gone; the lineage row stays.
+    return True
