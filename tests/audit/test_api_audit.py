@@ -1,6 +1,7 @@
 """GET /admin/audit, POST /admin/audit/attest, GET /admin/audit/public-key."""
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 
 from samia.audit.models import AuditCheckpoint, AuditEntry
@@ -183,3 +184,31 @@ def test_a_row_after_a_purge_links_to_the_anchor(trail, personas, tmp_path):
 
     assert monitor_rows == []
     assert {r["seq"]: r["verifies"] for r in admin_rows} == {7: True, 6: True, 5: True, 4: True}
+
+
+def test_the_back_office_shows_the_trail_read_only_with_hash_status(make_user):
+    from django.test import Client
+
+    from samia.audit.services import record
+    from tests.factories import PASSWORD
+
+    admin_user = make_user(role="admin")
+    record(action="moderation.user.block", actor="system:test", details={"rule": "x"})
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    client = Client()
+    client.post("/backoffice/login/", {"username": admin_user.email, "password": PASSWORD})
+
+    page = client.get("/backoffice/audit/auditentry/")
+    verify = client.post(
+        "/backoffice/audit/auditentry/",
+        {"action": "chain_verify_now", "_selected_action": list(AuditEntry.objects.values_list("pk", flat=True))},
+        follow=True,
+    )
+    add = client.get("/backoffice/audit/auditentry/add/")
+
+    assert page.status_code == 200
+    assert b"moderation.user.block" in page.content
+    assert b"icon-yes.svg" in page.content
+    assert b"Chain verifies" in verify.content
+    assert add.status_code == 403
