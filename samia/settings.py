@@ -207,6 +207,13 @@ EVENTS_RAW_RETENTION_DAYS = env.int("EVENTS_RAW_RETENTION_DAYS", default=180)
 # Key of the keyed hash that stands in for callers without an account; defaults to SECRET_KEY.
 EVENTS_HASH_KEY = env.str("EVENTS_HASH_KEY", default=SECRET_KEY)
 
+# Analytics (M23): days are cut in this business time zone; the nightly rollup recomputes the
+# last ANALYTICS_LATE_DAYS days for late events; aggregates are kept longer than raw events.
+ANALYTICS_TIMEZONE = env.str("ANALYTICS_TIMEZONE", default="Asia/Riyadh")
+ANALYTICS_LATE_DAYS = env.int("ANALYTICS_LATE_DAYS", default=3)
+ANALYTICS_AGGREGATE_RETENTION_DAYS = env.int("ANALYTICS_AGGREGATE_RETENTION_DAYS", default=1100)
+ANALYTICS_LISTEN_THROUGH_PERCENT = env.int("ANALYTICS_LISTEN_THROUGH_PERCENT", default=90)
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,

@@ -1,0 +1,192 @@
+"""Daily aggregates of events_raw, cut in the business timezone; the metrics APIs read only these."""
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+
+class DailyFulfillment(models.Model):
+    """Order counts per (day, service, reader), and the TTF durations of orders that reached a milestone that day."""
+
+    day = models.DateField()
+    service = models.CharField(max_length=16)
+    reader_id = models.BigIntegerField(null=True)
+    created = models.IntegerField(default=0)
+    assigned = models.IntegerField(default=0)
+    started = models.IntegerField(default=0)
+    submitted = models.IntegerField(default=0)
+    approved = models.IntegerField(default=0)
+    rejected = models.IntegerField(default=0)
+    delivered = models.IntegerField(default=0)
+    cancelled = models.IntegerField(default=0)
+    refunded = models.IntegerField(default=0)
+    # Seconds from order.created to the first order.started / order.delivered, one entry per order,
+    # filed on the day of the milestone: exact percentiles over any date range.
+    ttf_response_seconds = ArrayField(models.IntegerField(), default=list)
+    ttf_delivery_seconds = ArrayField(models.IntegerField(), default=list)
+
+    class Meta:
+        db_table = "metrics_daily_fulfillment"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "service", "reader_id"], name="fulfillment_day_key", nulls_distinct=False
+            )
+        ]
+        indexes = [models.Index(fields=["reader_id", "day"], name="fulfillment_reader_day_idx")]
+
+    def __str__(self):
+        return f"fulfillment {self.day} {self.service} {self.reader_id}"
+
+
+class DailyModeration(models.Model):
+    """What monitors watch, per (day, reader): reading decisions, deliveries, refunds and call outcomes."""
+
+    day = models.DateField()
+    reader_id = models.BigIntegerField(null=True)
+    approved = models.IntegerField(default=0)
+    rejected = models.IntegerField(default=0)
+    delivered = models.IntegerField(default=0)
+    refunded = models.IntegerField(default=0)
+    calls_answered = models.IntegerField(default=0)
+    calls_dropped = models.IntegerField(default=0)
+    calls_ended = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "metrics_daily_moderation"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "reader_id"], name="moderation_day_key", nulls_distinct=False)
+        ]
+        indexes = [models.Index(fields=["reader_id", "day"], name="moderation_reader_day_idx")]
+
+    def __str__(self):
+        return f"moderation {self.day} {self.reader_id}"
+
+
+class DailyPayments(models.Model):
+    day = models.DateField()
+    provider = models.CharField(max_length=16)
+    country = models.CharField(max_length=2)
+    attempts = models.IntegerField(default=0)
+    succeeded = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    fallbacks = models.IntegerField(default=0)
+    refunded = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "metrics_daily_payments"
+        constraints = [models.UniqueConstraint(fields=["day", "provider", "country"], name="payments_day_key")]
+
+    def __str__(self):
+        return f"payments {self.day} {self.provider} {self.country}"
+
+
+class DailyCalls(models.Model):
+    day = models.DateField()
+    reader_id = models.BigIntegerField(null=True)
+    scheduled = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    dropped = models.IntegerField(default=0)
+    ended = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "metrics_daily_calls"
+        constraints = [models.UniqueConstraint(fields=["day", "reader_id"], name="calls_day_key", nulls_distinct=False)]
+        indexes = [models.Index(fields=["reader_id", "day"], name="calls_reader_day_idx")]
+
+    def __str__(self):
+        return f"calls {self.day} {self.reader_id}"
+
+
+class DailyEngagement(models.Model):
+    day = models.DateField(unique=True)
+    dau = models.IntegerField(default=0)
+    sessions = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "metrics_daily_engagement"
+
+    def __str__(self):
+        return f"engagement {self.day}"
+
+
+class DailyActiveActor(models.Model):
+    """One row per actor active on a day: WAU, MAU and retention are COUNT(DISTINCT) over these."""
+
+    day = models.DateField()
+    actor = models.CharField(max_length=40, help_text="u:<user id> or k:<keyed hash>; never personal data.")
+
+    class Meta:
+        db_table = "metrics_daily_active_actor"
+        constraints = [models.UniqueConstraint(fields=["day", "actor"], name="active_actor_day_key")]
+        indexes = [models.Index(fields=["actor", "day"], name="active_actor_actor_day_idx")]
+
+    def __str__(self):
+        return f"{self.actor} {self.day}"
+
+
+class ActorFirstSeen(models.Model):
+    """The day each actor was first active: the signup day that places it in a retention cohort."""
+
+    actor = models.CharField(max_length=40, primary_key=True)
+    first_day = models.DateField(db_index=True)
+
+    class Meta:
+        db_table = "metrics_actor_first_seen"
+
+    def __str__(self):
+        return f"{self.actor} {self.first_day}"
+
+
+class DailyContent(models.Model):
+    day = models.DateField()
+    sign = models.CharField(max_length=12)
+    listens = models.IntegerField(default=0)
+    listened_through = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "metrics_daily_content"
+        constraints = [models.UniqueConstraint(fields=["day", "sign"], name="content_day_key")]
+
+    def __str__(self):
+        return f"content {self.day} {self.sign}"
+
+
+class DailyNotifications(models.Model):
+    day = models.DateField()
+    channel = models.CharField(max_length=16)
+    campaign_id = models.BigIntegerField(null=True)
+    sent = models.IntegerField(default=0)
+    delivered = models.IntegerField(default=0)
+    opened = models.IntegerField(default=0)
+    clicked = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "metrics_daily_notifications"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "channel", "campaign_id"], name="notifications_day_key", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self):
+        return f"notifications {self.day} {self.channel} {self.campaign_id}"
+
+
+class OrderTimeline(models.Model):
+    """First time each order reached created / started / delivered: the source of the TTF durations."""
+
+    order_id = models.BigIntegerField(primary_key=True)
+    service = models.CharField(max_length=16, blank=True)
+    reader_id = models.BigIntegerField(null=True)
+    created_at = models.DateTimeField(null=True)
+    started_at = models.DateTimeField(null=True)
+    delivered_at = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "analytics_order_timeline"
+        indexes = [
+            models.Index(fields=["started_at"], name="timeline_started_idx"),
+            models.Index(fields=["delivered_at"], name="timeline_delivered_idx"),
+        ]
+
+    def __str__(self):
+        return f"order {self.order_id} timeline"

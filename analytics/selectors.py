@@ -1,0 +1,257 @@
+"""KPIs read from the daily aggregates, scoped by the same declarations Postgres enforces.
+
+Every formula is defined in ANALYTICS_README.md. A rate whose denominator is zero is None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+from django.db.models import QuerySet, Sum
+
+from analytics import policies
+from analytics.models import (
+    ActorFirstSeen,
+    DailyActiveActor,
+    DailyCalls,
+    DailyContent,
+    DailyEngagement,
+    DailyFulfillment,
+    DailyModeration,
+    DailyNotifications,
+    DailyPayments,
+)
+from samia.rls.registry import Identity
+
+# group_by names accepted by each family -> the aggregate column.
+DIMENSIONS = {
+    "fulfillment": {"day": "day", "service": "service", "reader": "reader_id"},
+    "moderation": {"day": "day", "reader": "reader_id"},
+    "payments": {"day": "day", "provider": "provider", "country": "country"},
+    "calls": {"day": "day", "reader": "reader_id"},
+    "content": {"day": "day", "sign": "sign"},
+    "notifications": {"day": "day", "channel": "channel", "campaign": "campaign_id"},
+}
+RETENTION_WEEKS = 12
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _in_range(queryset: QuerySet, first: dt.date, last: dt.date) -> QuerySet:
+    return queryset.filter(day__gte=first, day__lte=last)
+
+
+def _grouped(queryset: QuerySet, group_by: list[str], family: str, counts: tuple[str, ...]) -> list[dict]:
+    columns = [DIMENSIONS[family][name] for name in group_by]
+    sums = {c: Sum(c) for c in counts}
+    if not columns:
+        totals = queryset.aggregate(**sums)
+        return [{c: totals[c] or 0 for c in counts}]
+    rows = queryset.values(*columns).annotate(**sums).order_by(*columns)
+    result = []
+    for row in rows:
+        item = {name: row[DIMENSIONS[family][name]] for name in group_by}
+        item.update({c: row[c] or 0 for c in counts})
+        result.append(item)
+    return result
+
+
+def _key(row: dict, group_by: list[str]) -> tuple:
+    return tuple(row[name] for name in group_by)
+
+
+def _percentiles(queryset: QuerySet, column: str, group_by: list[str], family: str) -> dict[tuple, list]:
+    """Exact p50 and p90 (linear interpolation, percentile_cont) of the durations in `column`, per group."""
+    columns = [DIMENSIONS[family][name] for name in group_by]
+    inner, params = queryset.values(*columns, column).query.sql_with_params()
+    select = ", ".join(f"q.{c}" for c in columns)
+    sql = (
+        f"SELECT {select + ', ' if select else ''}percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY s) "
+        f"FROM ({inner}) q CROSS JOIN LATERAL unnest(q.{column}) s" + (f" GROUP BY {select}" if select else "")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        # Durations are whole seconds; rounding to milliseconds drops float noise from interpolation.
+        return {tuple(row[:-1]): [round(p, 3) for p in row[-1]] for row in cursor.fetchall() if row[-1]}
+
+
+FULFILLMENT_COUNTS = (
+    "created",
+    "assigned",
+    "started",
+    "submitted",
+    "approved",
+    "rejected",
+    "delivered",
+    "cancelled",
+    "refunded",
+)
+
+
+def fulfillment_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
+    """Order counts, TTF-Response/TTF-Delivery p50/p90, approval and refund rates, per group."""
+    rows = _in_range(policies.FULFILLMENT.scope(DailyFulfillment.objects.all(), identity), first, last)
+    result = _grouped(rows, group_by, "fulfillment", FULFILLMENT_COUNTS)
+    response = _percentiles(rows, "ttf_response_seconds", group_by, "fulfillment")
+    delivery = _percentiles(rows, "ttf_delivery_seconds", group_by, "fulfillment")
+    for item in result:
+        key = _key(item, group_by)
+        (p50r, p90r), (p50d, p90d) = response.get(key) or (None, None), delivery.get(key) or (None, None)
+        item.update(
+            ttf_response_p50_seconds=p50r,
+            ttf_response_p90_seconds=p90r,
+            ttf_delivery_p50_seconds=p50d,
+            ttf_delivery_p90_seconds=p90d,
+            approval_rate=rate(item["approved"], item["approved"] + item["rejected"]),
+            refund_rate=rate(item["refunded"], item["delivered"]),
+        )
+    return result
+
+
+MODERATION_COUNTS = ("approved", "rejected", "delivered", "refunded", "calls_answered", "calls_dropped", "calls_ended")
+
+
+def moderation_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
+    """Reading decisions, refunds and call drops: the moderation family that monitors may read."""
+    rows = _in_range(policies.MODERATION.scope(DailyModeration.objects.all(), identity), first, last)
+    result = _grouped(rows, group_by, "moderation", MODERATION_COUNTS)
+    for item in result:
+        item.update(
+            approval_rate=rate(item["approved"], item["approved"] + item["rejected"]),
+            refund_rate=rate(item["refunded"], item["delivered"]),
+            call_drop_rate=rate(item["calls_dropped"], item["calls_dropped"] + item["calls_ended"]),
+        )
+    return result
+
+
+PAYMENT_COUNTS = ("attempts", "succeeded", "failed", "fallbacks", "refunded")
+
+
+def payment_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
+    """Payment success rate and fallback rate by provider and country."""
+    rows = _in_range(policies.PAYMENTS.scope(DailyPayments.objects.all(), identity), first, last)
+    result = _grouped(rows, group_by, "payments", PAYMENT_COUNTS)
+    for item in result:
+        item.update(
+            success_rate=rate(item["succeeded"], item["succeeded"] + item["failed"]),
+            fallback_rate=rate(item["fallbacks"], item["failed"]),
+        )
+    return result
+
+
+CALL_COUNTS = ("scheduled", "answered", "dropped", "ended")
+
+
+def call_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
+    """Call answer % and drop %."""
+    rows = _in_range(policies.CALLS.scope(DailyCalls.objects.all(), identity), first, last)
+    result = _grouped(rows, group_by, "calls", CALL_COUNTS)
+    for item in result:
+        item.update(
+            answer_rate=rate(item["answered"], item["scheduled"]),
+            drop_rate=rate(item["dropped"], item["dropped"] + item["ended"]),
+        )
+    return result
+
+
+def content_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
+    """Horoscope listens and listen-through rate."""
+    rows = _in_range(policies.CONTENT.scope(DailyContent.objects.all(), identity), first, last)
+    result = _grouped(rows, group_by, "content", ("listens", "listened_through"))
+    for item in result:
+        item["listen_through_rate"] = rate(item["listened_through"], item["listens"])
+    return result
+
+
+NOTIFICATION_COUNTS = ("sent", "delivered", "opened", "clicked")
+
+
+def notification_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
+    """Notification delivery, open rate and CTR (clicked / delivered) by channel and campaign."""
+    rows = _in_range(policies.NOTIFICATIONS.scope(DailyNotifications.objects.all(), identity), first, last)
+    result = _grouped(rows, group_by, "notifications", NOTIFICATION_COUNTS)
+    for item in result:
+        item.update(
+            delivery_rate=rate(item["delivered"], item["sent"]),
+            open_rate=rate(item["opened"], item["delivered"]),
+            click_through_rate=rate(item["clicked"], item["delivered"]),
+        )
+    return result
+
+
+def _distinct_actors(identity: Identity, first: dt.date, last: dt.date) -> int:
+    actors = policies.ACTIVE_ACTORS.scope(DailyActiveActor.objects.all(), identity)
+    return _in_range(actors, first, last).values("actor").distinct().count()
+
+
+def active_users(*, identity: Identity, day: dt.date) -> dict:
+    """DAU, WAU (7 days ending `day`), MAU (30 days ending `day`): distinct actors; stickiness = DAU / MAU."""
+    dau = _distinct_actors(identity, day, day)
+    wau = _distinct_actors(identity, day - dt.timedelta(days=6), day)
+    mau = _distinct_actors(identity, day - dt.timedelta(days=29), day)
+    return {"day": day, "dau": dau, "wau": wau, "mau": mau, "stickiness": rate(dau, mau)}
+
+
+def retention_cohorts(*, identity: Identity, first: dt.date, last: dt.date) -> list[dict]:
+    """Week-N return of each signup-week cohort (signup = first active day) whose week starts in first..last."""
+    first_week = first - dt.timedelta(days=first.weekday())
+    signups = policies.FIRST_SEEN.scope(ActorFirstSeen.objects.all(), identity).filter(
+        first_day__gte=first_week, first_day__lte=last
+    )
+    actors = policies.ACTIVE_ACTORS.scope(DailyActiveActor.objects.all(), identity).filter(
+        day__gte=first_week, day__lte=last
+    )
+    cohort_sql, cohort_params = signups.values("actor", "first_day").query.sql_with_params()
+    active_sql, active_params = actors.values("actor", "day").query.sql_with_params()
+    sql = f"""
+        SELECT date_trunc('week', c.first_day)::date AS week,
+               (date_trunc('week', a.day)::date - date_trunc('week', c.first_day)::date) / 7 AS n,
+               count(DISTINCT a.actor)
+        FROM ({cohort_sql}) c JOIN ({active_sql}) a ON a.actor = c.actor AND a.day >= c.first_day
+        GROUP BY 1, 2 HAVING (date_trunc('week', a.day)::date - date_trunc('week', c.first_day)::date) / 7 <= %s
+        ORDER BY 1, 2
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*cohort_params, *active_params, RETENTION_WEEKS])
+        rows = cursor.fetchall()
+    cohorts: dict[dt.date, dict[int, int]] = {}
+    for week, n, count in rows:
+        cohorts.setdefault(week, {})[n] = count
+    result = []
+    for week, returned in sorted(cohorts.items()):
+        size = returned.get(0, 0)
+        weeks = min(RETENTION_WEEKS, (last - week).days // 7)
+        counts = [returned.get(n, 0) for n in range(weeks + 1)]
+        result.append({"cohort_week": week, "size": size, "returned": counts, "rates": [rate(c, size) for c in counts]})
+    return result
+
+
+def engagement_metrics(*, identity: Identity, first: dt.date, last: dt.date) -> dict:
+    """Daily DAU and sessions, distinct actors over the range, DAU/WAU/MAU/stickiness on `last`, retention."""
+    days = _in_range(policies.ENGAGEMENT.scope(DailyEngagement.objects.all(), identity), first, last).order_by("day")
+    return {
+        "series": list(days.values("day", "dau", "sessions")),
+        "active_users": _distinct_actors(identity, first, last),
+        "on_last_day": active_users(identity=identity, day=last),
+        "retention": retention_cohorts(identity=identity, first=first, last=last),
+    }
+
+
+def overview(*, identity: Identity, day: dt.date) -> dict:
+    """One business day at a glance, for admins."""
+
+    def one(function):
+        return function(identity=identity, first=day, last=day, group_by=[])[0]
+
+    return {
+        "date": day,
+        "fulfillment": one(fulfillment_metrics),
+        "payments": one(payment_metrics),
+        "calls": one(call_metrics),
+        "content": one(content_metrics),
+        "notifications": one(notification_metrics),
+        "engagement": active_users(identity=identity, day=day),
+    }

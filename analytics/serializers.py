@@ -1,0 +1,68 @@
+import datetime as dt
+
+from rest_framework import serializers
+
+from analytics.rollups import business_today
+from analytics.selectors import DIMENSIONS
+
+MAX_RANGE_DAYS = 366
+DEFAULT_RANGE_DAYS = 30
+
+
+class RangeQuerySerializer(serializers.Serializer):
+    """from/to (ISO dates, inclusive, business days) and group_by (comma-separated dimensions)."""
+
+    family = ""
+
+    def validate(self, attrs):
+        last = attrs.get("to") or business_today()
+        first = attrs.get("from") or last - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        if last < first:
+            raise serializers.ValidationError({"to": ["Must not be before from."]})
+        if (last - first).days + 1 > MAX_RANGE_DAYS:
+            raise serializers.ValidationError({"to": [f"The range spans at most {MAX_RANGE_DAYS} days."]})
+        group_by = [g for g in (attrs.get("group_by") or "").split(",") if g]
+        allowed = DIMENSIONS.get(self.family, {})
+        unknown = [g for g in group_by if g not in allowed]
+        if unknown or len(set(group_by)) != len(group_by):
+            raise serializers.ValidationError(
+                {"group_by": [f"Comma-separated, each once, among: {', '.join(allowed) or 'nothing'}."]}
+            )
+        return {"first": first, "last": last, "group_by": group_by}
+
+
+def range_query(family: str) -> type[RangeQuerySerializer]:
+    """Build the query serializer of one metrics family (`from` is a Python keyword, hence type())."""
+    fields = {
+        "family": family,
+        "from": serializers.DateField(required=False, help_text="First business day (default: 29 days before to)."),
+        "to": serializers.DateField(required=False, help_text="Last business day, inclusive (default: today)."),
+    }
+    if family in DIMENSIONS:
+        fields["group_by"] = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            help_text=f"Comma-separated dimensions among: {', '.join(DIMENSIONS[family])}; none = totals.",
+        )
+    return type(f"{family.capitalize()}MetricsQuery", (RangeQuerySerializer,), fields)
+
+
+class OverviewQuerySerializer(serializers.Serializer):
+    date = serializers.DateField(required=False, help_text="Business day (default: yesterday).")
+
+
+def metrics_response(family: str):
+    from drf_spectacular.utils import inline_serializer
+
+    return inline_serializer(
+        f"{family.capitalize()}Metrics",
+        {
+            "from": serializers.DateField(),
+            "to": serializers.DateField(),
+            "group_by": serializers.ListField(child=serializers.CharField()),
+            "results": serializers.ListField(
+                child=serializers.DictField(),
+                help_text="One row per group: the dimensions, the summed counts and the rates (None: no denominator).",
+            ),
+        },
+    )

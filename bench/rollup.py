@@ -1,0 +1,240 @@
+"""How long the analytics rollups take on 5M events over 30 days, beside the floor, and API latency.
+
+Creates (or reuses) the dedicated database samia_analytics_bench, migrates it, loads 5M events
+into events_raw with INSERT ... SELECT generate_series (sessions, full order lifecycles, payments,
+calls, listens, notifications), then in the same run times:
+- the floor: a bare `SELECT name, count(*) ... GROUP BY name` over the rows a run reads;
+- a full backfill of the 30 days (analytics_backfill's code path, one transaction per day);
+- a nightly run (rollup_recent: today + the late window);
+- p50/p99 of the metrics APIs through the Django test client, as an admin and as a reader.
+Run by hand, never from pytest:
+
+    .venv/bin/python bench/rollup.py [--events 5000000] [--requests 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "samia_analytics_bench"
+os.environ["DATABASE_URL"] = f"postgres://root@127.0.0.1:5432/{DATABASE}"
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "samia.settings")
+sys.path.insert(0, str(ROOT))
+
+DAYS = 30
+# Share of the events per family; orders come as 6-event lifecycles, payments as 2-event pairs.
+MIX = {"session": 0.55, "order": 0.24, "payment": 0.08, "call": 0.05, "listen": 0.05, "notification": 0.03}
+
+
+def _prepare() -> None:
+    exists = subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "root",
+            "-d",
+            "postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not exists:
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "-O", "root", DATABASE], check=True)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=os.environ)
+
+
+def _load(cursor, total: int, start: dt.datetime) -> None:
+    seconds = DAYS * 86400
+    counts = {family: int(total * share) for family, share in MIX.items()}
+    cursor.execute("TRUNCATE events_raw")
+    cursor.execute(
+        "SELECT samia.events_ensure_partitions(2, %s)",
+        [max(1, (dt.datetime.now(dt.UTC).year - start.year) * 12 + dt.datetime.now(dt.UTC).month - start.month + 1)],
+    )
+    base = "%(start)s::timestamptz"
+    params = {"start": start}
+    statements = {
+        "session": f"""
+            INSERT INTO events_raw (occurred_at, name, version, actor_id, actor_key, subject_type, properties)
+            SELECT {base} + (random() * {seconds}) * interval '1 second', 'app.session', 1,
+                   1 + (random() * 200000)::int, '', '', '{{"platform": "ios"}}'
+            FROM generate_series(1, {counts["session"]})""",
+        "order": f"""
+            INSERT INTO events_raw (occurred_at, name, version, actor_id, actor_key, subject_type, subject_id, properties)
+            SELECT {base} + (o * {seconds}.0 / {counts["order"] // 6}) * interval '1 second'
+                     + (step * 900 + (o % 97) * 13) * interval '1 second',
+                   (ARRAY['order.created','order.assigned','order.started','order.submitted',
+                          'order.approved','order.delivered'])[step + 1], 1,
+                   1 + o % 200000, '', 'marketplace.order', o,
+                   jsonb_build_object('service', (ARRAY['tarot','coffee','astro','healing'])[1 + o % 4],
+                                      'gold', false, 'to_status', 'x')
+                   || CASE WHEN step = 0 THEN '{{}}'::jsonb
+                           ELSE jsonb_build_object('reader_id', 200001 + o % 300) END
+            FROM generate_series(1, {counts["order"] // 6}) o, generate_series(0, 5) step""",
+        "payment": f"""
+            INSERT INTO events_raw (occurred_at, name, version, actor_id, actor_key, subject_type, subject_id, properties)
+            SELECT {base} + (p * {seconds}.0 / {counts["payment"] // 2}) * interval '1 second' + step * interval '5 seconds',
+                   CASE WHEN step = 0 THEN 'payment.attempted'
+                        WHEN p % 10 = 0 THEN 'payment.failed' ELSE 'payment.succeeded' END, 1,
+                   1, '', 'marketplace.payment', p,
+                   jsonb_build_object('provider', (ARRAY['stripe','square'])[1 + p % 2],
+                                      'country', (ARRAY['SA','AE','EG','KW'])[1 + p % 4],
+                                      'amount', '25.00', 'currency', 'USD', 'attempt', 1)
+            FROM generate_series(1, {counts["payment"] // 2}) p, generate_series(0, 1) step""",
+        "call": f"""
+            INSERT INTO events_raw (occurred_at, name, version, actor_id, actor_key, subject_type, subject_id, properties)
+            SELECT {base} + (random() * {seconds}) * interval '1 second',
+                   (ARRAY['call.scheduled','call.answered','call.dropped','call.ended'])[1 + c % 4], 1,
+                   1, '', 'marketplace.call', c, jsonb_build_object('reader_id', 200001 + c % 300)
+            FROM generate_series(1, {counts["call"]}) c""",
+        "listen": f"""
+            INSERT INTO events_raw (occurred_at, name, version, actor_id, actor_key, subject_type, properties)
+            SELECT {base} + (random() * {seconds}) * interval '1 second', 'horoscope.listened', 1,
+                   1 + (random() * 200000)::int, '', '',
+                   jsonb_build_object('sign', (ARRAY['aries','leo','virgo','libra'])[1 + l % 4], 'percent', l % 101)
+            FROM generate_series(1, {counts["listen"]}) l""",
+        "notification": f"""
+            INSERT INTO events_raw (occurred_at, name, version, actor_id, actor_key, subject_type, properties)
+            SELECT {base} + (random() * {seconds}) * interval '1 second',
+                   (ARRAY['notification.sent','notification.delivered','notification.opened',
+                          'notification.clicked'])[1 + n % 4], 1,
+                   1 + n % 200000, '', '', jsonb_build_object('channel', (ARRAY['push','email','sms'])[1 + n % 3],
+                                                           'campaign_id', n % 20)
+            FROM generate_series(1, {counts["notification"]}) n""",
+    }
+    for family, sql in statements.items():
+        began = time.perf_counter()
+        cursor.execute(sql.replace(" % ", " %% "), params)  # modulo, not a placeholder
+        print(f"  loaded {family:<13} {cursor.rowcount:>9,} rows in {time.perf_counter() - began:5.1f} s")
+    cursor.execute("ANALYZE events_raw")
+
+
+def _timed(function) -> float:
+    began = time.perf_counter()
+    function()
+    return time.perf_counter() - began
+
+
+def _floor(cursor, first: dt.date, last: dt.date) -> float:
+    from analytics.rollups import day_bounds
+
+    start, end = day_bounds(first, last)
+
+    def run():
+        cursor.execute(
+            "SELECT name, count(*) FROM events_raw WHERE occurred_at >= %s AND occurred_at < %s GROUP BY name",
+            [start, end],
+        )
+        cursor.fetchall()
+
+    return min(_timed(run) for _ in range(3))
+
+
+def _latencies(requests: int) -> dict:
+    from django.test import Client
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from samia.accounts.models import User
+
+    def client_for(role: str, user_id: int | None = None) -> Client:
+        user = User.objects.filter(role=role, email=f"bench-{role}@example.test").first()
+        if user is None:
+            user = User.objects.create_user(email=f"bench-{role}@example.test", password="bench-only-pw-1", role=role)
+        token = RefreshToken.for_user(user)
+        token["role"] = user.role
+        return Client(HTTP_AUTHORIZATION=f"Bearer {token.access_token}")
+
+    admin, reader = client_for("admin"), client_for("reader")
+    routes = {
+        "overview": (admin, "/metrics/overview"),
+        "fulfillment (admin, 30 days)": (admin, "/metrics/fulfillment?group_by=service"),
+        "fulfillment (reader)": (reader, "/metrics/fulfillment"),
+        "payments": (admin, "/metrics/payments?group_by=provider,country"),
+        "calls": (admin, "/metrics/calls?group_by=reader"),
+        "engagement": (admin, "/metrics/engagement"),
+        "content": (admin, "/metrics/content?group_by=sign"),
+        "notifications": (admin, "/metrics/notifications?group_by=channel,campaign"),
+    }
+    result = {}
+    for label, (client, url) in routes.items():
+        assert client.get(url).status_code == 200, url
+        samples = []
+        for _ in range(requests):
+            began = time.perf_counter()
+            client.get(url)
+            samples.append((time.perf_counter() - began) * 1000)
+        samples.sort()
+        result[label] = (statistics.median(samples), samples[int(len(samples) * 0.99) - 1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=5_000_000)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--skip-load", action="store_true", help="Reuse the events already loaded.")
+    options = parser.parse_args()
+
+    _prepare()
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from analytics.rollups import business_today, rollup_days, rollup_recent
+
+    today = business_today()
+    first = today - dt.timedelta(days=DAYS - 1)
+    start = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC)
+    with connection.cursor() as cursor:
+        if not options.skip_load:
+            print(f"loading {options.events:,} events over {DAYS} days ...")
+            began = time.perf_counter()
+            _load(cursor, options.events, start)
+            print(f"  total load {time.perf_counter() - began:.1f} s")
+        cursor.execute("SELECT count(*) FROM events_raw")
+        print(f"events_raw rows: {cursor.fetchone()[0]:,}")
+        for table in ("analytics_order_timeline", "metrics_actor_first_seen", "metrics_daily_active_actor"):
+            cursor.execute(f"TRUNCATE {table}")
+
+        def backfill():
+            day = first
+            while day <= today:
+                rollup_days(first=day, last=day)
+                day += dt.timedelta(days=1)
+
+        full = _timed(backfill)
+        full_floor = _floor(cursor, first, today)
+        late = today - dt.timedelta(days=3)
+        nightly = min(_timed(lambda: rollup_recent(today=today)) for _ in range(3))
+        nightly_floor = _floor(cursor, late, today)
+        single = _timed(lambda: rollup_days(first=first, last=today))
+
+    print(f"\nfull backfill, {DAYS} days, one transaction per day: {full:6.2f} s   (goal <= 60 s)")
+    print(f"full backfill, {DAYS} days, one transaction:          {single:6.2f} s")
+    print(f"floor over the same {DAYS} days (GROUP BY name):        {full_floor:6.2f} s")
+    print(f"nightly run (today + 3 late days):                {nightly:6.2f} s")
+    print(f"floor over the same 4 days:                       {nightly_floor:6.2f} s")
+    print(f"nightly / floor:                                  {nightly / nightly_floor:6.2f} x (goal <= 2x)")
+    print(f"\nmetrics API latency over {options.requests} requests (Django test client, in process):")
+    for label, (p50, p99) in _latencies(options.requests).items():
+        print(f"  {label:<30} p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

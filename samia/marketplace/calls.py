@@ -1,0 +1,114 @@
+"""The call lifecycle: scheduled -> (ringing) -> answered -> ended, or dropped on the way.
+
+Each change is validated (409 when the call's state does not allow it), written, audited and
+emitted in one transaction; the analytics rollups count answer and drop rates per reader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, ValidationError
+
+from samia import audit
+from samia.errors import Conflict
+from samia.events.services import emit
+from samia.marketplace.models import Call, Order
+from samia.rls.registry import Identity
+
+S = Call.Status
+LIVE = (S.SCHEDULED, S.RINGING, S.ANSWERED)
+
+
+def _locked(call_id: int) -> Call:
+    call = Call.objects.select_for_update().filter(pk=call_id).first()
+    if call is None:
+        raise NotFound("No such call.")
+    return call
+
+
+def _check(call: Call, sources: tuple[str, ...], action: str) -> None:
+    if call.status not in sources:
+        raise Conflict(f"Cannot {action} a call that is {call.status}.", status=call.status, allowed_from=list(sources))
+
+
+def _recorded(call: Call, *, identity: Identity, action: str, previous: str, event: str, **properties) -> Call:
+    audit.record(action=f"call.{action}", actor=identity, target=call, details={"from": previous, "to": call.status})
+    emit(
+        event,
+        1,
+        actor=identity,
+        subject=call,
+        properties={"reader_id": call.reader_id, "order_id": call.order_id, **properties},
+    )
+    return call
+
+
+def _seconds(call: Call, now: dt.datetime) -> int:
+    return int((now - call.answered_at).total_seconds()) if call.answered_at else 0
+
+
+@transaction.atomic
+def call_schedule(*, identity: Identity, order_id: int, scheduled_at: dt.datetime) -> Call:
+    """Schedule a call between an order's client and its assigned reader."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("No such order.")
+    if order.reader_id is None:
+        raise Conflict("The order has no reader yet.", status=order.status)
+    call = Call.objects.create(
+        order=order, client_id=order.client_id, reader_id=order.reader_id, scheduled_at=scheduled_at
+    )
+    return _recorded(call, identity=identity, action="schedule", previous="", event="call.scheduled")
+
+
+@transaction.atomic
+def call_answer(*, identity: Identity, call_id: int) -> Call:
+    """Mark a scheduled or ringing call as answered."""
+    call = _locked(call_id)
+    _check(call, (S.SCHEDULED, S.RINGING), "answer")
+    previous, call.status, call.answered_at = call.status, S.ANSWERED, timezone.now()
+    call.save(update_fields=["status", "answered_at"])
+    return _recorded(call, identity=identity, action="answer", previous=previous, event="call.answered")
+
+
+@transaction.atomic
+def call_drop(*, identity: Identity, call_id: int, dropped_by: str, reason: str = "") -> Call:
+    """Record that a live call was dropped, and by whom (client, reader or system)."""
+    if dropped_by not in Call.Party.values:
+        raise ValidationError({"dropped_by": [f"One of {', '.join(Call.Party.values)}."]})
+    call = _locked(call_id)
+    _check(call, LIVE, "drop")
+    now = timezone.now()
+    previous, call.status, call.ended_at = call.status, S.DROPPED, now
+    call.dropped_by, call.end_reason = dropped_by, reason[:40]
+    call.save(update_fields=["status", "ended_at", "dropped_by", "end_reason"])
+    return _recorded(
+        call,
+        identity=identity,
+        action="drop",
+        previous=previous,
+        event="call.dropped",
+        dropped_by=dropped_by,
+        duration_seconds=_seconds(call, now),
+    )
+
+
+@transaction.atomic
+def call_end(*, identity: Identity, call_id: int, reason: str = "completed") -> Call:
+    """End an answered call normally."""
+    call = _locked(call_id)
+    _check(call, (S.ANSWERED,), "end")
+    now = timezone.now()
+    previous, call.status, call.ended_at, call.end_reason = call.status, S.ENDED, now, reason[:40]
+    call.save(update_fields=["status", "ended_at", "end_reason"])
+    return _recorded(
+        call,
+        identity=identity,
+        action="end",
+        previous=previous,
+        event="call.ended",
+        duration_seconds=_seconds(call, now),
+    )
