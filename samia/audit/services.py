@@ -18,7 +18,6 @@ from samia.audit import exports, minisign
 from samia.audit.models import AuditAnchor, AuditCheckpoint, AuditEntry, AuditExport
 from samia.audit.verify import ZERO_HASH, row_hash
 from samia.logging import current_request_id
-from samia.rls.binding import bound
 from samia.rls.registry import Identity
 
 OUTCOMES = ("success", "denied", "failure")
@@ -71,7 +70,7 @@ def _target(target) -> tuple[str, str]:
 
 
 def record(*, action: str, actor, target=None, outcome: str = "success", details: dict | None = None) -> AuditEntry:
-    """Append one audit entry in the current transaction; it is chained right after the transaction commits."""
+    """Append one audit entry in the current transaction; Postgres chains it when the transaction commits."""
     if not _ACTION.match(action):
         raise ValueError("action is a dotted code, e.g. moderation.user.block")
     if outcome not in OUTCOMES:
@@ -121,28 +120,10 @@ def record(*, action: str, actor, target=None, outcome: str = "success", details
             f"INSERT INTO {AuditEntry._meta.db_table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
             values,
         )
-    _chain_after_commit()
     return entry
 
 
 _CHAINED = ("id", "seq", "prev_hash", "row_hash")
-
-
-def chain_pending() -> int:
-    """Give every committed, unchained entry its place in the chain; return how many were chained.
-
-    Runs right after each audited transaction commits, and every minute as a backstop. The chain
-    lock is held for one batch in a transaction of its own, never across a request.
-    """
-    with bound(), connection.cursor() as cursor:
-        cursor.execute("SELECT samia.audit_chain_pending()")
-        return cursor.fetchone()[0]
-
-
-def _chain_after_commit() -> None:
-    # Once per transaction: later entries of the same transaction ride along in the same batch.
-    if not any(callback is chain_pending for _, callback, _ in connection.run_on_commit):
-        transaction.on_commit(chain_pending)
 
 
 def _head() -> tuple[int, str, int]:

@@ -35,9 +35,3 @@ def retention_purge() -> dict:
     """Purge audit rows older than AUDIT_RETENTION_DAYS that a signed export covers."""
     anchor = services.retention_purge(before=services.retention_cutoff())
     return {"anchor_seq": anchor.seq if anchor else None}
-
-
-@shared_task(name="samia.audit.chain_pending")
-def chain_pending() -> int:
-    """Chain entries whose writer committed but did not chain them (a crash right after commit)."""
-    return services.chain_pending()

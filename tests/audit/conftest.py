@@ -9,9 +9,9 @@ from samia.audit.verify import row_hash
 
 
 def chain_now():
-    """Chain the pending entries inside the test's transaction."""
+    """Fire the commit-time chaining trigger inside the test's transaction."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT samia.audit_chain_pending()")
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def write(count, *, action="sre.test.write", at=None, actor="system:test"):
