@@ -1,10 +1,11 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.db import transaction
 from django.utils import timezone
 
-from moderation import services
-from moderation.models import Appeal, Case, ModerationAction, ReasonCode
+from moderation import services, tasks
+from moderation.models import Appeal, Case, LineageEdge, ModerationAction, ReasonCode, SweepRule
 from samia.rls.admin import DeclaredModelAdmin
 from samia.rls.registry import Identity
 
@@ -15,6 +16,25 @@ class ReasonCodeAdmin(DeclaredModelAdmin):
     list_filter = ["severity", "is_active"]
     list_editable = ["label", "severity", "is_active"]
     search_fields = ["code", "label"]
+
+
+@admin.action(description="Run the selected sweeps now", permissions=["change"])
+def sweeps_run_now(modeladmin, request, queryset):
+    rules = list(queryset.filter(is_active=True).values_list("rule", flat=True))
+    if not rules:
+        modeladmin.message_user(request, "Select at least one active rule.", messages.ERROR)
+        return
+    # The sweep runs as the service role in a worker (like the nightly one), once this request commits.
+    transaction.on_commit(lambda: tasks.run_sweeps.delay(rules=rules))
+    modeladmin.message_user(request, f"Sweeps queued: {', '.join(rules)}. New cases appear in the queue.")
+
+
+@admin.register(SweepRule)
+class SweepRuleAdmin(DeclaredModelAdmin):
+    list_display = ["rule", "is_active", "window_hours", "min_count", "max_rate", "reason", "severity"]
+    list_editable = ["is_active", "window_hours", "min_count", "max_rate", "reason", "severity"]
+    list_filter = ["is_active", "severity"]
+    actions = [sweeps_run_now]
 
 
 class CaseActionForm(ActionForm):
@@ -72,18 +92,40 @@ class ActionInline(admin.TabularInline):
         return False
 
 
+class LineageInline(admin.TabularInline):
+    model = LineageEdge
+    fields = ["from_type", "from_id", "to_type", "to_id"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Case)
 class CaseAdmin(DeclaredModelAdmin):
-    list_display = ["id", "status", "priority", "sla_due_at", "team", "reason", "source", "subject_id", "assignee"]
+    list_display = [
+        "id",
+        "status",
+        "priority",
+        "sla_due_at",
+        "team",
+        "reason",
+        "source",
+        "subject_id",
+        "scope",
+        "assignee",
+    ]
     list_filter = ["status", SlaFilter, "priority", "team", "source", "reason"]
     search_fields = ["=id", "=subject__id", "=order__id"]
     ordering = ["sla_due_at", "id"]
     list_select_related = ["reason", "assignee"]
     raw_id_fields = ["subject", "order", "media", "call", "assignee"]
-    readonly_fields = ["opened_at", "resolved_at", "resolved_by", "dedupe_key"]
+    readonly_fields = ["opened_at", "resolved_at", "resolved_by", "dedupe_key", "scope", "details"]
     action_form = CaseActionForm
     actions = [case_assign_to_me, case_resolve]
-    inlines = [ActionInline]
+    inlines = [ActionInline, LineageInline]
 
 
 @admin.register(ModerationAction)

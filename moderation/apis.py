@@ -7,10 +7,10 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from moderation import selectors, services
+from moderation import lineage, selectors, services
 from moderation import serializers as s
 from moderation.access import InsertsRow
-from moderation.policies import ACTIONS_TABLE, APPEALS_TABLE, CASES_TABLE
+from moderation.policies import ACTIONS_TABLE, APPEALS_TABLE, CASES_TABLE, LINEAGE_TABLE
 from samia.rls.access import StateChange, reads, writes
 from samia.rls.registry import Identity
 from samia.schema import error_responses
@@ -164,3 +164,17 @@ class AppealResolveView(APIView):
             rationale=data["rationale"],
         )
         return Response(s.AppealSerializer(appeal).data)
+
+
+class LineageRecomputeView(APIView):
+    access = {"POST": writes(LINEAGE_TABLE, "insert")}
+
+    @extend_schema(
+        request=s.LineageRecomputeSerializer,
+        responses={200: s.LineageSerializer, **error_responses(400, 401, 403, 404)},
+        summary="Rebuild a case's order <-> media <-> calls evidence graph from the rows that exist (staff)",
+    )
+    def post(self, request):
+        data = _valid(s.LineageRecomputeSerializer, request.data)
+        edges = lineage.lineage_recompute(identity=Identity.of(request.user), case_id=data["case_id"])
+        return Response(s.LineageSerializer({"case_id": data["case_id"], "edges": edges}).data)

@@ -52,7 +52,18 @@ class Case(models.Model):
         ADMINS = "admins", "Admins"
 
     subject = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="moderation_cases", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="moderation_cases",
+        db_index=False,
+        help_text="The user the case is about; empty when it is about something else (see scope).",
+    )
+    scope = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="What a case without a subject is about, e.g. provider:stripe:SA or audit:chain.",
     )
     order = models.ForeignKey(
         "marketplace.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
@@ -79,8 +90,9 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     dedupe_key = models.CharField(
-        max_length=120, unique=True, null=True, blank=True, help_text="Sweeps: subject + rule + day."
+        max_length=120, unique=True, null=True, blank=True, help_text="Sweeps: rule + subject or scope + day."
     )
+    details = models.JSONField(default=dict, blank=True, help_text="Sweeps and jobs: the figures behind the finding.")
 
     class Meta:
         indexes = [
@@ -98,6 +110,8 @@ class Case(models.Model):
                 condition=Q(status="resolved", resolved_at__isnull=False) | ~Q(status="resolved"),
                 name="case_resolved_stamped",
             ),
+            # A case is about a user, or (sweeps over providers, the audit job) about a named scope.
+            models.CheckConstraint(condition=Q(subject__isnull=False) | ~Q(scope=""), name="case_subject_or_scope"),
         ]
 
     def __str__(self):
@@ -202,3 +216,77 @@ class Appeal(models.Model):
 
     def __str__(self):
         return f"Appeal #{self.pk} ({self.status})"
+
+
+class SweepRule(models.Model):
+    """The thresholds of one nightly sweep; admins edit them in the back office."""
+
+    class Rule(models.TextChoices):
+        REJECT_RATE = "reject_rate", "Abnormal reject rate per reader"
+        REFUND_LOOP = "refund_loop", "Refund loops per client"
+        CALL_DROPS = "call_drops", "High call-drop rate per reader"
+        PAYMENT_FALLBACK = "payment_fallback", "Payment fallback spikes per provider and country"
+        SPAM_ORDERS = "spam_orders", "Spam or bulk orders per client"
+
+    # Rules that compare a rate with max_rate; the others count only.
+    RATE_RULES = (Rule.REJECT_RATE, Rule.CALL_DROPS, Rule.PAYMENT_FALLBACK)
+
+    rule = models.CharField(max_length=20, choices=Rule.choices, unique=True)
+    is_active = models.BooleanField(default=True)
+    window_hours = models.PositiveIntegerField(help_text="How far back the sweep looks (168 = 7 days).")
+    min_count = models.PositiveIntegerField(
+        help_text="Rate rules: the fewest decisions, calls or fallbacks before the rate counts. "
+        "Count rules: the number of refunds or orders that trips the rule."
+    )
+    max_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Rate rules: a rate above this (0 to 1) trips the rule.",
+    )
+    reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="+")
+    severity = models.CharField(
+        max_length=8, choices=Severity.choices, help_text="The priority of the cases this rule opens."
+    )
+
+    class Meta:
+        ordering = ["rule"]
+        constraints = [
+            models.CheckConstraint(condition=Q(window_hours__gte=1), name="sweeprule_window_positive"),
+            models.CheckConstraint(condition=Q(min_count__gte=1), name="sweeprule_min_count_positive"),
+            models.CheckConstraint(
+                condition=Q(max_rate__gte=0, max_rate__lte=1)
+                | Q(max_rate__isnull=True, rule__in=["refund_loop", "spam_orders"]),
+                name="sweeprule_rate_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.rule
+
+
+class LineageEdge(models.Model):
+    """One link of a case's evidence graph (order -> media, call or payment), rebuilt from real rows."""
+
+    class NodeType(models.TextChoices):
+        ORDER = "order", "Order"
+        MEDIA = "media", "Media"
+        CALL = "call", "Call"
+        PAYMENT = "payment", "Payment"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="lineage", db_index=False)
+    from_type = models.CharField(max_length=8, choices=NodeType.choices)
+    from_id = models.BigIntegerField()
+    to_type = models.CharField(max_length=8, choices=NodeType.choices)
+    to_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "from_type", "from_id", "to_type", "to_id"], name="lineage_edge_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.from_type}:{self.from_id} -> {self.to_type}:{self.to_id}"

@@ -7,6 +7,8 @@ ACTIONS_TABLE = "moderation_moderationaction"
 APPEALS_TABLE = "moderation_appeal"
 CASES_TABLE = "moderation_case"
 REASONS_TABLE = "moderation_reasoncode"
+LINEAGE_TABLE = "moderation_lineageedge"
+SWEEP_RULES_TABLE = "moderation_sweeprule"
 SUBJECTS = ("client", "reader")
 # What a monitor may do; lifting a block outright (unblock) is for admins.
 MONITOR_ACTIONS = ("block", "hold", "unlist", "release", "remove_media", "escalate")
@@ -53,5 +55,23 @@ APPEALS = declare(
     ),
     allow("insert", STAFF, check=Mine("opened_by_id") & Equals("status", "open")),
     allow("update", STAFF),
+    module=__name__,
+)
+
+# Thresholds: monitors read them, admins tune them. The sweeps themselves run as the service role.
+SWEEP_RULES = declare(
+    "moderation.SweepRule",
+    allow("select", STAFF),
+    allow("insert", ADMINS),
+    allow("update", ADMINS),
+    module=__name__,
+)
+
+# The evidence graph is rebuilt, not edited: staff replace a case's edges when they recompute it.
+LINEAGE = declare(
+    "moderation.LineageEdge",
+    allow("select", STAFF),
+    allow("insert", STAFF),
+    allow("delete", STAFF),
     module=__name__,
 )

@@ -124,6 +124,7 @@ class CaseSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "subject_id",
+            "scope",
             "order_id",
             "media_id",
             "call_id",
@@ -154,3 +155,22 @@ class AppealSerializer(serializers.ModelSerializer):
             "notes",
         ]
         read_only_fields = fields
+
+
+class LineageRecomputeSerializer(serializers.Serializer):
+    case_id = serializers.IntegerField(min_value=1)
+
+
+class LineageEdgeSerializer(serializers.Serializer):
+    from_type = serializers.CharField()
+    from_id = serializers.IntegerField()
+    to_type = serializers.CharField()
+    to_id = serializers.IntegerField()
+    sha256 = serializers.CharField(required=False, help_text="Media only, also once removed.")
+    bytes = serializers.IntegerField(required=False, help_text="Media only.")
+    removed = serializers.BooleanField(required=False, help_text="Media only: the stored object is deleted.")
+
+
+class LineageSerializer(serializers.Serializer):
+    case_id = serializers.IntegerField()
+    edges = LineageEdgeSerializer(many=True)

@@ -19,6 +19,7 @@ from moderation.models import SEVERITY_ORDER, SLA, Appeal, Case, ModerationActio
 from samia import audit
 from samia.accounts.models import User
 from samia.accounts.policies import USERS
+from samia.audit import selectors as audit_selectors
 from samia.errors import Conflict
 from samia.marketplace import policies as marketplace_policies
 from samia.marketplace import services as marketplace_services
@@ -406,3 +407,42 @@ def _overturn(*, identity: Identity, action: ModerationAction, appeal: Appeal) -
         return True
     # Removed media cannot come back: the stored bytes are gone; the lineage row stays.
     return True
+
+
+# --- jobs -----------------------------------------------------------------------------------------------------------
+
+SYSTEM_AUDIT_VERIFY = "system:moderation.verify_audit"
+AUDIT_SCOPE = "audit:chain"
+
+
+@transaction.atomic
+def audit_chain_check(*, day: dt.date | None = None) -> Case | None:
+    """Verify the audit chain; when it is damaged, open one critical case per day and audit the finding."""
+    report = audit_selectors.chain_verify()
+    if report.ok:
+        return None
+    now = timezone.now()
+    day = day or now.astimezone(dt.UTC).date()
+    reason = ReasonCode.objects.get(code="audit_tamper")
+    damage = report.damage
+    case, created = Case.objects.get_or_create(
+        dedupe_key=f"audit_tamper:{AUDIT_SCOPE}:{day.isoformat()}",
+        defaults={
+            "scope": AUDIT_SCOPE,
+            "reason": reason,
+            "source": Case.Source.SWEEP,
+            "priority": reason.severity,
+            "team": Case.Team.ADMINS,
+            "opened_at": now,
+            "sla_due_at": Case.due_at(now, reason.severity),
+            "details": {"seq": damage.seq, "kind": damage.kind, "detail": damage.detail, "rows_checked": report.rows},
+        },
+    )
+    if created:
+        audit.record(
+            action="moderation.audit.tamper_detected",
+            actor=SYSTEM_AUDIT_VERIFY,
+            target=case,
+            details={"case_id": case.pk, "seq": damage.seq, "kind": damage.kind, "reason": reason.code},
+        )
+    return case

@@ -1,11 +1,24 @@
-"""Moderation periodic tasks (installed in Celery Beat by a migration)."""
+"""Moderation periodic tasks (installed in Celery Beat by migrations)."""
 
 from celery import shared_task
 
-from moderation import services
+from moderation import services, sweeps
 
 
 @shared_task(name="moderation.expire_blocks")
 def expire_blocks() -> list[int]:
     """Clear the blocks whose duration is over and record each expiry."""
     return services.blocks_expire()
+
+
+@shared_task(name="moderation.run_sweeps")
+def run_sweeps(rules: list[str] | None = None) -> list[int]:
+    """Run today's sweeps (all active rules, or `rules`); return the ids of the cases opened."""
+    return [case.pk for case in sweeps.sweeps_run(rules=rules)]
+
+
+@shared_task(name="moderation.verify_audit")
+def verify_audit() -> int | None:
+    """Verify the audit chain; return the id of the tamper case when it is damaged."""
+    case = services.audit_chain_check()
+    return case.pk if case else None

@@ -8,5 +8,6 @@ urlpatterns = [
     path("monitor/moderate/order/<int:order_id>", apis.ModerateOrderView.as_view(), name="moderation-order"),
     path("monitor/cases", apis.CaseQueueView.as_view(), name="moderation-cases"),
     path("monitor/appeals/<int:action_id>/open", apis.AppealOpenView.as_view(), name="moderation-appeal-open"),
+    path("monitor/lineage/recompute", apis.LineageRecomputeView.as_view(), name="moderation-lineage-recompute"),
     path("monitor/appeals/<int:appeal_id>/resolve", apis.AppealResolveView.as_view(), name="moderation-appeal-resolve"),
 ]
