@@ -22,3 +22,11 @@ def verify_audit() -> int | None:
     """Verify the audit chain; return the id of the tamper case when it is damaged."""
     case = services.audit_chain_check()
     return case.pk if case else None
+
+
+@shared_task(name="moderation.retention_purge")
+def retention_purge() -> dict:
+    """Purge moderation records past their retention windows."""
+    from moderation.retention import retention_purge as purge
+
+    return purge()

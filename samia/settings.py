@@ -202,6 +202,11 @@ AUDIT_EXPORT_DIR = env.str("AUDIT_EXPORT_DIR", default=str(BASE_DIR / "var" / "a
 # its sends stay deferred, never faked. M22 adds the FCM, APNs and Twilio adapters.
 PROVIDERS: dict[str, str] = {}
 
+# Moderation records (cases, actions, lineage) and appeals are purged this long after they
+# are over (resolved, lifted or expired, decided).
+MODERATION_RETENTION_DAYS = env.int("MODERATION_RETENTION_DAYS", default=730)
+APPEALS_RETENTION_DAYS = env.int("APPEALS_RETENTION_DAYS", default=730)
+
 # Raw events are kept this many days (whole monthly partitions are dropped); aggregates live longer.
 EVENTS_RAW_RETENTION_DAYS = env.int("EVENTS_RAW_RETENTION_DAYS", default=180)
 # Key of the keyed hash that stands in for callers without an account; defaults to SECRET_KEY.
