@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from samia.accounts.models import Role, User
@@ -29,7 +30,13 @@ def _seed(**options) -> str:
 
 def _counts() -> dict:
     models = [User, Service, Order, Payment, Call, Horoscope]
-    return {model.__name__: model.objects.count() for model in models}
+    return {model.__name__: model.objects.count() for model in models} | {"events": len(_events())}
+
+
+def _events() -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, subject_type, subject_id, occurred_at FROM events_raw ORDER BY 1, 2, 3, 4")
+        return cursor.fetchall()
 
 
 def _fingerprint() -> tuple[list, list]:
@@ -229,3 +236,22 @@ def test_it_refuses_to_reset_while_other_rows_point_into_the_demo_world(make_use
         _seed(reset=True)
 
     assert _counts() == before
+
+
+def test_it_derives_the_events_the_services_would_have_emitted():
+    _seed()
+    events = _events()
+
+    def count(name):
+        return sum(1 for event in events if event[0] == name)
+
+    assert count("order.created") == Order.objects.count()
+    assert count("order.delivered") == Order.objects.filter(delivered_at__isnull=False).count()
+    assert count("order.cancelled") == Order.objects.filter(status="cancelled").count()
+    assert count("order.rejected") == Order.objects.filter(status="rejected").count()
+    assert count("payment.attempted") == Payment.objects.count()
+    assert count("payment.fallback") == Payment.objects.filter(fallback_of__isnull=False).count() > 0
+    assert count("payment.refunded") == count("order.refunded") == Payment.objects.filter(status="refunded").count()
+    assert count("call.scheduled") == Call.objects.count()
+    delivered = Order.objects.filter(delivered_at__isnull=False).order_by("id").first()
+    assert ("order.delivered", "marketplace.order", delivered.pk, delivered.delivered_at) in events
