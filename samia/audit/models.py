@@ -1,24 +1,48 @@
 from django.db import models
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast
+
+# Every column below that repeats a payload field is GENERATED ALWAYS AS (...) STORED from the
+# payload: Postgres computes it, nobody can write it (not even a superuser with the triggers off),
+# so it cannot disagree with the payload and verifying the chain needs only hashes and links.
+_PAYLOAD = Cast("payload", models.JSONField())
+
+
+def _text(key):
+    return KeyTextTransform(key, _PAYLOAD)
+
+
+def _generated(expression, output_field, **options):
+    return models.GeneratedField(expression=expression, output_field=output_field, db_persist=True, **options)
+
+
+class PayloadTime(models.Func):
+    """The payload's occurred_at ('YYYY-MM-DDTHH:MM:SS.ffffffZ', as record() writes it) as a timestamptz,
+    through samia.audit_utc_time(), an IMMUTABLE function for that one fixed format (migration 0008)."""
+
+    function = "samia.audit_utc_time"
+    output_field = models.DateTimeField()
 
 
 class AuditEntry(models.Model):
     """One line of the append-only, hash-chained audit trail.
 
     The request writes the row with its canonical payload; Postgres chains it at commit
-    (seq, prev_hash, row_hash) under a lock held only while the transaction commits.
+    (seq, prev_hash, row_hash) under a lock held only while the transaction commits, and derives
+    every other column from the payload.
     """
 
     seq = models.BigIntegerField(unique=True, null=True, editable=False)
-    occurred_at = models.DateTimeField()
-    actor_id = models.BigIntegerField(null=True, blank=True)
-    actor_role = models.CharField(max_length=40)
-    action = models.CharField(max_length=80)
-    family = models.CharField(max_length=40, help_text="The action's first segment, e.g. moderation.")
-    target_type = models.CharField(max_length=40, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
-    outcome = models.CharField(max_length=16)
-    request_id = models.CharField(max_length=64, blank=True)
-    details = models.JSONField(default=dict)
+    occurred_at = _generated(PayloadTime(_text("occurred_at")), models.DateTimeField())
+    actor_id = _generated(Cast(_text("actor_id"), models.BigIntegerField()), models.BigIntegerField(), null=True)
+    actor_role = _generated(_text("actor_role"), models.CharField(max_length=40))
+    action = _generated(_text("action"), models.CharField(max_length=80))
+    family = _generated(_text("family"), models.CharField(max_length=40))
+    target_type = _generated(_text("target_type"), models.CharField(max_length=40))
+    target_id = _generated(_text("target_id"), models.CharField(max_length=64))
+    outcome = _generated(_text("outcome"), models.CharField(max_length=16))
+    request_id = _generated(_text("request_id"), models.CharField(max_length=64))
+    details = _generated(KeyTransform("details", _PAYLOAD), models.JSONField())
     payload = models.TextField(editable=False)
     # NULL until the commit-time trigger chains the row.
     prev_hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001

@@ -109,12 +109,10 @@ def record(*, action: str, actor, target=None, outcome: str = "success", details
         payload=payload,
     )
     # A plain INSERT, without Django's RETURNING: the writer need not be allowed to read the trail.
-    columns = [f.column for f in AuditEntry._meta.concrete_fields if f.column not in _CHAINED]
-    values = [
-        f.get_db_prep_save(getattr(entry, f.attname), connection)
-        for f in AuditEntry._meta.concrete_fields
-        if f.column not in _CHAINED
-    ]
+    # Only the payload is written: Postgres generates the other columns from it and chains the row.
+    written = [f for f in AuditEntry._meta.concrete_fields if not f.generated and f.column not in _CHAINED]
+    columns = [f.column for f in written]
+    values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in written]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {AuditEntry._meta.db_table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",

@@ -40,7 +40,7 @@ def tamper(*statements):
 
 
 def forged_payload():
-    """A payload as record() would write it, so the forged row agrees with its own columns."""
+    """A payload as record() would write it (Postgres generates the forged row's columns from it)."""
     from samia.audit.services import canonical
 
     return canonical(
@@ -69,9 +69,7 @@ def forge_insert_at(seq):
         ("UPDATE audit_auditentry SET seq = -(seq + 1) WHERE seq >= %s", [seq]),
         "UPDATE audit_auditentry SET seq = -seq WHERE seq < 0",
         (
-            "INSERT INTO audit_auditentry (seq, occurred_at, actor_role, action, family, target_type, target_id, "
-            "outcome, request_id, details, payload, prev_hash, row_hash) "
-            "VALUES (%s, now(), 'system:test', 'sre.test.forged', 'sre', '', '', 'success', '', '{}', %s, %s, %s)",
+            "INSERT INTO audit_auditentry (seq, payload, prev_hash, row_hash) VALUES (%s, %s, %s, %s)",
             [seq, payload, prev, row_hash(prev, payload)],
         ),
     ]

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test import override_settings
 
 from samia.audit.models import AuditCheckpoint, AuditEntry
-from tests.audit.conftest import IN_LAST_MONTH, tamper, write
+from tests.audit.conftest import IN_LAST_MONTH, IN_MONTH_BEFORE, tamper, write
 from tests.conftest import api_as
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.audit.urls")]
@@ -170,12 +170,15 @@ def test_the_public_key_answers_503_without_a_key():
     assert response.json()["error"]["code"] == "signing_unavailable"
 
 
-def test_a_row_after_a_purge_links_to_the_anchor(trail, personas, tmp_path):
+def test_a_row_after_a_purge_links_to_the_anchor(personas, tmp_path):
     import datetime as dt
 
     from samia.audit.services import export_month, retention_purge
 
-    tamper("UPDATE audit_auditentry SET occurred_at = '2025-12-01T00:00:00Z' WHERE seq <= 3")
+    # the trail, with its three moderation entries (seq 1-3) in December 2025
+    write(3, action="moderation.user.block", actor=personas["monitor"], at=IN_MONTH_BEFORE)
+    write(1, action="marketplace.order.approve", actor=personas["admin"], at=IN_LAST_MONTH)
+    write(3, action="accounts.user.update", actor=personas["superadmin"])
     export_month(month="2025-12", out_dir=tmp_path)
     assert retention_purge(before=dt.date(2026, 1, 1)).seq == 3
 

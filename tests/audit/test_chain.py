@@ -17,26 +17,7 @@ def _chain_now():
 
 
 def _rows():
-    return [
-        Row(
-            e.seq,
-            e.prev_hash,
-            e.row_hash,
-            e.payload,
-            {
-                "action": e.action,
-                "actor_id": e.actor_id,
-                "actor_role": e.actor_role,
-                "details": e.details,
-                "family": e.family,
-                "outcome": e.outcome,
-                "request_id": e.request_id,
-                "target_id": e.target_id,
-                "target_type": e.target_type,
-            },
-        )
-        for e in AuditEntry.objects.order_by("seq")
-    ]
+    return [Row(e.seq, e.prev_hash, e.row_hash, e.payload) for e in AuditEntry.objects.order_by("seq")]
 
 
 @pytest.mark.django_db
@@ -77,7 +58,7 @@ def test_it_refuses_actions_that_are_not_dotted_codes(action):
 @pytest.mark.parametrize(
     "statement",
     [
-        "UPDATE audit_auditentry SET outcome = 'denied'",
+        "UPDATE audit_auditentry SET payload = replace(payload, 'update', 'delete')",
         "DELETE FROM audit_auditentry",
         "TRUNCATE audit_auditentry",
         "UPDATE audit_auditentry SET seq = seq + 100",

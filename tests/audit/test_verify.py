@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import DatabaseError, transaction
 
 from samia.audit.selectors import chain_verify, checkpoint_latest
 from samia.audit.services import checkpoint_sign
@@ -33,8 +34,14 @@ def test_it_passes_an_empty_chain():
             3,
             "modified",
         ),
-        (lambda: ["UPDATE audit_auditentry SET outcome = 'denied' WHERE seq = 4"], 4, "modified"),
-        (lambda: ["UPDATE audit_auditentry SET payload = 'not json', row_hash = 'x' WHERE seq = 2"], 2, "modified"),
+        (
+            lambda: [
+                "ALTER TABLE audit_auditentry ALTER COLUMN outcome DROP EXPRESSION",
+                "UPDATE audit_auditentry SET outcome = 'denied' WHERE seq = 4",
+            ],
+            4,
+            "modified",
+        ),
         (lambda: ["DELETE FROM audit_auditentry WHERE seq = 3"], 3, "deleted"),
         (
             lambda: [
@@ -47,7 +54,14 @@ def test_it_passes_an_empty_chain():
         (lambda: forge_insert_at(3), 3, "inserted"),
         (lambda: swap(3, 4), 3, "reordered"),
     ],
-    ids=["payload", "column", "not-json", "middle-row", "middle-row-renumbered", "forged-row", "swapped-rows"],
+    ids=[
+        "payload",
+        "column-made-plain-then-edited",
+        "middle-row",
+        "middle-row-renumbered",
+        "forged-row",
+        "swapped-rows",
+    ],
 )
 def test_it_names_the_first_damage(damage, seq, kind, capsys):
     # given an intact chain of six rows
@@ -63,6 +77,57 @@ def test_it_names_the_first_damage(damage, seq, kind, capsys):
     with pytest.raises(CommandError):
         call_command("audit_verify")
     assert f"first bad seq {seq}, kind {kind}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("statement", "error"),
+    [
+        (
+            "UPDATE audit_auditentry SET outcome = 'denied' WHERE seq = 2",
+            'column "outcome" can only be updated to DEFAULT',
+        ),
+        ("UPDATE audit_auditentry SET family = 'moderation'", 'column "family" can only be updated to DEFAULT'),
+        ("UPDATE audit_auditentry SET occurred_at = now()", 'column "occurred_at" can only be updated to DEFAULT'),
+        ("UPDATE audit_auditentry SET payload = 'not json' WHERE seq = 2", "invalid input syntax for type json"),
+    ],
+    ids=["outcome", "family", "occurred_at", "not-json-payload"],
+)
+def test_postgres_refuses_to_edit_a_column_apart_from_its_payload(statement, error):
+    # given an intact chain, and the superuser with the triggers off
+    write(3)
+
+    # then a column cannot be written: Postgres generates it from the payload (and a payload must be JSON)
+    with pytest.raises(DatabaseError, match=error), transaction.atomic():
+        tamper(statement)
+    assert chain_verify().ok
+
+
+def test_it_reports_columns_no_longer_generated_even_when_no_row_differs():
+    write(3)
+
+    tamper("ALTER TABLE audit_auditentry ALTER COLUMN family DROP EXPRESSION")
+
+    report = chain_verify()
+    assert (report.damage.seq, report.damage.kind) == (1, "modified")
+    assert "family" in report.damage.detail
+
+
+def test_it_reports_a_replaced_time_function():
+    write(2)
+
+    tamper(
+        "CREATE OR REPLACE FUNCTION samia.audit_utc_time(value text) RETURNS timestamptz "
+        "LANGUAGE sql IMMUTABLE AS $$ SELECT now() $$"
+    )
+
+    assert chain_verify().damage.detail == "samia.audit_utc_time() was altered"
+
+
+def test_the_generated_columns_are_as_verify_expects():
+    from samia.audit.selectors import definition_altered
+
+    write(1)
+    assert definition_altered() is None
 
 
 def test_it_detects_a_tail_truncated_behind_the_last_signed_checkpoint(capsys):

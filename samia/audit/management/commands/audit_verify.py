@@ -17,13 +17,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--export", type=Path, help="verify this export directory offline (no database)")
         parser.add_argument("--public-key", type=Path, help="the published public key (default: the export's)")
-        parser.add_argument(
-            "--hashes-only",
-            action="store_true",
-            help="live mode: check hashes and links but not each row's columns against its payload (faster)",
-        )
 
-    def handle(self, *args, export=None, public_key=None, hashes_only=False, **options):
+    def handle(self, *args, export=None, public_key=None, **options):
         started = time.perf_counter()
         problems = []
         if export is not None:
@@ -35,7 +30,7 @@ class Command(BaseCommand):
         else:
             from samia.audit.selectors import chain_verify
 
-            report = chain_verify(columns=not hashes_only)
+            report = chain_verify()
         elapsed = max(time.perf_counter() - started, 1e-9)
         self.stdout.write(f"{report.rows} rows checked in {elapsed:.2f}s ({report.rows / elapsed:,.0f} rows/s)")
         for problem in problems:
