@@ -190,3 +190,37 @@ class OrderTimeline(models.Model):
 
     def __str__(self):
         return f"order {self.order_id} timeline"
+
+
+class DailyActiveUsers(models.Model):
+    """DAU, WAU (distinct actors in the 7 days ending `day`) and MAU (30 days), precomputed by the rollup."""
+
+    day = models.DateField(unique=True)
+    dau = models.IntegerField(default=0)
+    wau = models.IntegerField(default=0)
+    mau = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "metrics_daily_active_users"
+
+    def __str__(self):
+        return f"active users {self.day}"
+
+
+class RetentionCohort(models.Model):
+    """Retention matrix cells: how many actors of the signup-week cohort were first active in week
+    `week_n` (counted from the cohort week) on `day`. The week-N return through any day d is the sum
+    of `actors` over the cells of (cohort_week, week_n) with day <= d, so partial weeks stay exact."""
+
+    cohort_week = models.DateField()
+    week_n = models.SmallIntegerField()
+    day = models.DateField()
+    actors = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "metrics_retention_cohort"
+        constraints = [models.UniqueConstraint(fields=["cohort_week", "day"], name="retention_cohort_day_key")]
+        indexes = [models.Index(fields=["day"], name="retention_day_idx")]
+
+    def __str__(self):
+        return f"cohort {self.cohort_week} week {self.week_n} {self.day}"

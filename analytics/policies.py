@@ -39,4 +39,6 @@ ACTIVE_ACTORS = declare("analytics.DailyActiveActor", allow("select", ADMINS), m
 FIRST_SEEN = declare("analytics.ActorFirstSeen", allow("select", ADMINS), module=__name__)
 CONTENT = declare("analytics.DailyContent", allow("select", ADMINS), module=__name__)
 NOTIFICATIONS = declare("analytics.DailyNotifications", allow("select", ADMINS), module=__name__)
+ACTIVE_USERS = declare("analytics.DailyActiveUsers", allow("select", ADMINS), module=__name__)
+RETENTION = declare("analytics.RetentionCohort", allow("select", ADMINS), module=__name__)
 TIMELINE = declare("analytics.OrderTimeline", allow("select", ADMINS), module=__name__)

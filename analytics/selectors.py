@@ -12,8 +12,8 @@ from django.db.models import QuerySet, Sum
 
 from analytics import policies
 from analytics.models import (
-    ActorFirstSeen,
     DailyActiveActor,
+    DailyActiveUsers,
     DailyCalls,
     DailyContent,
     DailyEngagement,
@@ -21,7 +21,9 @@ from analytics.models import (
     DailyModeration,
     DailyNotifications,
     DailyPayments,
+    RetentionCohort,
 )
+from analytics.rollups import RETENTION_WEEKS
 from samia.rls.registry import Identity
 
 # group_by names accepted by each family -> the aggregate column.
@@ -33,7 +35,8 @@ DIMENSIONS = {
     "content": {"day": "day", "sign": "sign"},
     "notifications": {"day": "day", "channel": "channel", "campaign": "campaign_id"},
 }
-RETENTION_WEEKS = 12
+# Range lengths whose distinct-actor count the rollup stores on the range's last day.
+WINDOW_COLUMNS = {1: "dau", 7: "wau", 30: "mau"}
 
 
 def rate(numerator: int, denominator: int) -> float | None:
@@ -183,43 +186,52 @@ def notification_metrics(*, identity: Identity, first: dt.date, last: dt.date, g
 
 
 def _distinct_actors(identity: Identity, first: dt.date, last: dt.date) -> int:
+    """Distinct actors active in first..last: the stored DAU/WAU/MAU when the range is one of those windows."""
+    column = WINDOW_COLUMNS.get((last - first).days + 1)
+    if column:
+        stored = _windows(identity, last)
+        if stored is not None:
+            return stored[column]
     actors = policies.ACTIVE_ACTORS.scope(DailyActiveActor.objects.all(), identity)
     return _in_range(actors, first, last).values("actor").distinct().count()
 
 
+def _windows(identity: Identity, day: dt.date) -> dict | None:
+    rows = policies.ACTIVE_USERS.scope(DailyActiveUsers.objects.all(), identity).filter(day=day)
+    return rows.values("dau", "wau", "mau").first()
+
+
 def active_users(*, identity: Identity, day: dt.date) -> dict:
-    """DAU, WAU (7 days ending `day`), MAU (30 days ending `day`): distinct actors; stickiness = DAU / MAU."""
-    dau = _distinct_actors(identity, day, day)
-    wau = _distinct_actors(identity, day - dt.timedelta(days=6), day)
-    mau = _distinct_actors(identity, day - dt.timedelta(days=29), day)
+    """DAU, WAU (7 days ending `day`), MAU (30 days ending `day`): distinct actors; stickiness = DAU / MAU.
+
+    Read from metrics_daily_active_users (the nightly rollup); a day it has not covered is counted here."""
+    stored = _windows(identity, day)
+    if stored is None:
+        stored = {
+            "dau": _distinct_actors(identity, day, day),
+            "wau": _distinct_actors(identity, day - dt.timedelta(days=6), day),
+            "mau": _distinct_actors(identity, day - dt.timedelta(days=29), day),
+        }
+    dau, wau, mau = stored["dau"], stored["wau"], stored["mau"]
     return {"day": day, "dau": dau, "wau": wau, "mau": mau, "stickiness": rate(dau, mau)}
 
 
 def retention_cohorts(*, identity: Identity, first: dt.date, last: dt.date) -> list[dict]:
-    """Week-N return of each signup-week cohort (signup = first active day) whose week starts in first..last."""
+    """Week-N return of each signup-week cohort (signup = first active day) whose week starts in first..last.
+
+    Sums the precomputed cells (metrics_retention_cohort) whose day is at most `last`: a cohort actor is
+    counted in week N through `last` when its first active day of that week is on or before `last`."""
     first_week = first - dt.timedelta(days=first.weekday())
-    signups = policies.FIRST_SEEN.scope(ActorFirstSeen.objects.all(), identity).filter(
-        first_day__gte=first_week, first_day__lte=last
+    cells = (
+        policies.RETENTION.scope(RetentionCohort.objects.all(), identity)
+        .filter(cohort_week__gte=first_week, cohort_week__lte=last, day__lte=last, week_n__lte=RETENTION_WEEKS)
+        .values("cohort_week", "week_n")
+        .annotate(returned=Sum("actors"))
+        .order_by("cohort_week", "week_n")
     )
-    actors = policies.ACTIVE_ACTORS.scope(DailyActiveActor.objects.all(), identity).filter(
-        day__gte=first_week, day__lte=last
-    )
-    cohort_sql, cohort_params = signups.values("actor", "first_day").query.sql_with_params()
-    active_sql, active_params = actors.values("actor", "day").query.sql_with_params()
-    sql = f"""
-        SELECT date_trunc('week', c.first_day)::date AS week,
-               (date_trunc('week', a.day)::date - date_trunc('week', c.first_day)::date) / 7 AS n,
-               count(DISTINCT a.actor)
-        FROM ({cohort_sql}) c JOIN ({active_sql}) a ON a.actor = c.actor AND a.day >= c.first_day
-        GROUP BY 1, 2 HAVING (date_trunc('week', a.day)::date - date_trunc('week', c.first_day)::date) / 7 <= %s
-        ORDER BY 1, 2
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*cohort_params, *active_params, RETENTION_WEEKS])
-        rows = cursor.fetchall()
     cohorts: dict[dt.date, dict[int, int]] = {}
-    for week, n, count in rows:
-        cohorts.setdefault(week, {})[n] = count
+    for cell in cells:
+        cohorts.setdefault(cell["cohort_week"], {})[cell["week_n"]] = cell["returned"]
     result = []
     for week, returned in sorted(cohorts.items()):
         size = returned.get(0, 0)

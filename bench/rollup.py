@@ -209,7 +209,13 @@ def main() -> None:
             print(f"  total load {time.perf_counter() - began:.1f} s")
         cursor.execute("SELECT count(*) FROM events_raw")
         print(f"events_raw rows: {cursor.fetchone()[0]:,}")
-        for table in ("analytics_order_timeline", "metrics_actor_first_seen", "metrics_daily_active_actor"):
+        for table in (
+            "analytics_order_timeline",
+            "metrics_actor_first_seen",
+            "metrics_daily_active_actor",
+            "metrics_daily_active_users",
+            "metrics_retention_cohort",
+        ):
             cursor.execute(f"TRUNCATE {table}")
 
         def backfill():

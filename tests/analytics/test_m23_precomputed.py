@@ -1,0 +1,134 @@
+"""The precomputed DAU/WAU/MAU and retention cells give exactly what counting the active actors gives."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+from analytics import selectors
+from analytics.rollups import aggregates_purge, rollup_days
+from samia.rls.registry import Identity
+from tests.analytics.conftest import at, event
+
+pytestmark = pytest.mark.django_db
+
+ADMIN = Identity(1, "admin")
+FIRST, LAST = dt.date(2026, 10, 5), dt.date(2026, 11, 20)
+
+
+def _counted(first: dt.date, last: dt.date) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT actor) FROM metrics_daily_active_actor WHERE day BETWEEN %s AND %s", [first, last]
+        )
+        return cursor.fetchone()[0]
+
+
+def _counted_retention(first: dt.date, last: dt.date) -> list[dict]:
+    """The request-time definition: join first-seen cohorts to the active actors, week by week."""
+    first_week = first - dt.timedelta(days=first.weekday())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT date_trunc('week', c.first_day)::date,
+                   (date_trunc('week', a.day)::date - date_trunc('week', c.first_day)::date) / 7 AS n,
+                   count(DISTINCT a.actor)
+            FROM metrics_actor_first_seen c JOIN metrics_daily_active_actor a
+              ON a.actor = c.actor AND a.day >= c.first_day
+            WHERE c.first_day BETWEEN %s AND %s AND a.day BETWEEN %s AND %s
+            GROUP BY 1, 2 HAVING (date_trunc('week', a.day)::date - date_trunc('week', c.first_day)::date) / 7 <= 12
+            """,
+            [first_week, last, first_week, last],
+        )
+        cohorts: dict = {}
+        for week, n, count in cursor.fetchall():
+            cohorts.setdefault(week, {})[n] = count
+    result = []
+    for week, returned in sorted(cohorts.items()):
+        weeks = min(12, (last - week).days // 7)
+        counts = [returned.get(n, 0) for n in range(weeks + 1)]
+        result.append({"cohort_week": week, "size": returned.get(0, 0), "returned": counts})
+    return result
+
+
+def _sessions(seed: int, first: dt.date, last: dt.date) -> None:
+    """A deterministic spread of sessions: actor k is active on days where (k * day + seed) % 5 < 2."""
+    day = first
+    while day <= last:
+        for actor in range(1, 16):
+            if (actor * day.toordinal() + seed) % 5 < 2 and (actor + day.day) % 3:
+                event("app.session", at(f"{day} 09:00"), actor=actor)
+        day += dt.timedelta(days=1)
+
+
+def _assert_matches_counting() -> None:
+    day = FIRST
+    while day <= LAST:
+        stored = selectors.active_users(identity=ADMIN, day=day)
+        assert (stored["dau"], stored["wau"], stored["mau"]) == (
+            _counted(day, day),
+            _counted(day - dt.timedelta(days=6), day),
+            _counted(day - dt.timedelta(days=29), day),
+        ), day
+        for first in (FIRST, day - dt.timedelta(days=9), day - dt.timedelta(days=29)):
+            cohorts = selectors.retention_cohorts(identity=ADMIN, first=first, last=day)
+            assert [{k: c[k] for k in ("cohort_week", "size", "returned")} for c in cohorts] == _counted_retention(
+                first, day
+            ), (first, day)
+        day += dt.timedelta(days=1)
+
+
+def test_stored_windows_and_cohorts_equal_counting_after_a_forward_backfill():
+    _sessions(0, FIRST, LAST)
+    day = FIRST
+    while day <= LAST:  # analytics_backfill's default: one day per run, oldest first
+        rollup_days(first=day, last=day)
+        day += dt.timedelta(days=1)
+
+    _assert_matches_counting()
+
+
+def test_late_and_backfilled_days_move_cohorts_and_later_windows():
+    _sessions(0, dt.date(2026, 10, 20), LAST)
+    rollup_days(first=dt.date(2026, 10, 20), last=LAST)
+    # Older history arrives: actors' first days move earlier into other cohorts, later windows change.
+    _sessions(3, FIRST, dt.date(2026, 10, 19))
+    event("app.session", at("2026-11-01 09:00"), actor=40)  # a late event, then the nightly window re-runs
+    rollup_days(first=FIRST, last=dt.date(2026, 10, 19))
+    rollup_days(first=dt.date(2026, 10, 30), last=dt.date(2026, 11, 2))
+
+    _assert_matches_counting()
+
+
+def test_engagement_range_uses_the_stored_window_only_for_its_exact_length():
+    _sessions(1, FIRST, LAST)
+    rollup_days(first=FIRST, last=LAST)
+
+    for length in (1, 7, 30, 12):
+        first = LAST - dt.timedelta(days=length - 1)
+        body = selectors.engagement_metrics(identity=ADMIN, first=first, last=LAST)
+        assert body["active_users"] == _counted(first, LAST), length
+
+
+def test_a_day_the_rollup_never_covered_is_counted_at_request_time():
+    _sessions(2, FIRST, FIRST + dt.timedelta(days=3))
+    rollup_days(first=FIRST, last=FIRST + dt.timedelta(days=3))
+    later = FIRST + dt.timedelta(days=40)
+
+    stored = selectors.active_users(identity=ADMIN, day=later)
+
+    assert (stored["dau"], stored["wau"], stored["mau"]) == (0, 0, 0)
+    inside = FIRST + dt.timedelta(days=20)  # no later activity: not stored either, counted
+    assert selectors.active_users(identity=ADMIN, day=inside)["mau"] == _counted(FIRST, inside) > 0
+
+
+def test_the_precomputed_tables_are_purged_with_the_other_aggregates():
+    _sessions(0, FIRST, FIRST + dt.timedelta(days=6))
+    rollup_days(first=FIRST, last=FIRST + dt.timedelta(days=6))
+
+    aggregates_purge(today=dt.date(2030, 1, 1))
+
+    with connection.cursor() as cursor:
+        for table in ("metrics_daily_active_users", "metrics_retention_cohort"):
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            assert cursor.fetchone()[0] == 0, table
