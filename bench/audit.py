@@ -4,6 +4,8 @@
 
 1. Append throughput with 1 and with 8 concurrent writers (separate processes, one entry per
    transaction), then a check that the chain did not fork: seq contiguous, verify ok.
+   The same append in SQL alone with pgbench (8 clients, one INSERT per transaction through the
+   same trigger path), when pgbench is installed: what the database sustains without Django.
 2. audit_verify speed (selectors.chain_verify) over --rows rows, beside raw hashlib sha256 over
    the same bytes.
 
@@ -87,6 +89,29 @@ def check_no_fork() -> tuple[int, bool]:
     contiguous = unchained == 0 and low == 1 and high == count
     report = chain_verify()
     return count, contiguous and report.ok
+
+
+def append_sql(clients: int, seconds: int = 10) -> float | None:
+    """Entries/s that pgbench sustains with `clients` connections, each INSERT its own transaction."""
+    import shutil
+    import tempfile
+
+    if not shutil.which("pgbench"):
+        return None
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        payload = _payload(0).replace("'", "''")
+        script.write(f"INSERT INTO audit_auditentry (payload) VALUES ('{payload}');\n")
+    output = subprocess.run(
+        ["pgbench", "-n", "-f", script.name, "-c", str(clients), "-j", "2", "-T", str(seconds), f"{SERVER}/{DATABASE}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(script.name)
+    for line in output.splitlines():
+        if line.startswith("tps = "):
+            return float(line.split()[2])
+    return None
 
 
 def _payload(i: int) -> str:
@@ -177,6 +202,9 @@ def main():
     for writers in (1, 8):
         results[writers] = append(writers, args.entries if writers > 1 else args.entries // 4)
         print(f"append, {writers} writer(s): {results[writers]:,.0f} entries/s")
+    sql_rate = append_sql(8)
+    if sql_rate is not None:
+        print(f"append in SQL (pgbench, 8 clients): {sql_rate:,.0f} entries/s")
     count, intact = check_no_fork()
     print(f"after appending: {count} rows, seq contiguous and chain verifies: {intact}")
     load(args.rows)
