@@ -23,7 +23,7 @@ from analytics.models import (
     DailyPayments,
     RetentionCohort,
 )
-from analytics.rollups import RETENTION_WEEKS
+from analytics.rollups import ORDER_COUNTS, RETENTION_WEEKS
 from samia.rls.registry import Identity
 
 # group_by names accepted by each family -> the aggregate column.
@@ -81,17 +81,8 @@ def _percentiles(queryset: QuerySet, column: str, group_by: list[str], family: s
         return {tuple(row[:-1]): [round(p, 3) for p in row[-1]] for row in cursor.fetchall() if row[-1]}
 
 
-FULFILLMENT_COUNTS = (
-    "created",
-    "assigned",
-    "started",
-    "submitted",
-    "approved",
-    "rejected",
-    "delivered",
-    "cancelled",
-    "refunded",
-)
+# The fulfillment table's count columns are the rollup's order counts.
+FULFILLMENT_COUNTS = ORDER_COUNTS
 
 
 def fulfillment_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:

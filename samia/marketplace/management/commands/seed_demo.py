@@ -21,6 +21,9 @@ from samia.marketplace.states import HELD
 from samia.marketplace.states import OrderStatus as S
 
 DEMO_DOMAIN = "demo.samia.test"
+EVENTS_INSERT = (
+    "INSERT INTO events_raw (occurred_at, name, version, actor_id, actor_key, subject_type, subject_id, properties) "
+)
 DEMO_PASSWORD = "demo-password-2026"
 ORDERS_PER_SCALE = 500
 MAX_CLIENTS = 50_000
@@ -581,8 +584,7 @@ class Command(BaseCommand):
             cursor.execute("SELECT samia.events_ensure_partitions(2, %s)", [months + 1])
             for moment, name, actor, props, condition in statements:
                 cursor.execute(
-                    "INSERT INTO events_raw (occurred_at, name, version, actor_id, actor_key, subject_type, subject_id,"
-                    f" properties) SELECT {moment}, '{name}', 1, {actor}, '', 'marketplace.order', o.id, {props} "
+                    EVENTS_INSERT + f"SELECT {moment}, '{name}', 1, {actor}, '', 'marketplace.order', o.id, {props} "
                     f"{orders}{' AND ' + condition if condition else ''}"
                 )
                 total += cursor.rowcount
@@ -603,14 +605,13 @@ class Command(BaseCommand):
             ]:
                 moment = "p.updated_at" if name in ("payment.refunded",) else "p.created_at"
                 cursor.execute(
-                    "INSERT INTO events_raw (occurred_at, name, version, actor_id, actor_key, subject_type, subject_id,"
-                    f" properties) SELECT {moment}, '{name}', 1, NULL, '', 'marketplace.payment', p.id, {payment_props} "
+                    EVENTS_INSERT
+                    + f"SELECT {moment}, '{name}', 1, NULL, '', 'marketplace.payment', p.id, {payment_props} "
                     f"{payments} AND {condition}"
                 )
                 total += cursor.rowcount
             cursor.execute(
-                "INSERT INTO events_raw (occurred_at, name, version, actor_id, actor_key, subject_type, subject_id,"
-                " properties) SELECT p.updated_at, 'order.refunded', 1, NULL, '', 'marketplace.order', o.id, "
+                EVENTS_INSERT + "SELECT p.updated_at, 'order.refunded', 1, NULL, '', 'marketplace.order', o.id, "
                 "jsonb_strip_nulls(jsonb_build_object('service', s.code, 'gold', o.is_gold, 'reader_id', o.reader_id,"
                 " 'payment_id', p.id)) "
                 f"{payments.replace('JOIN accounts_user', 'JOIN marketplace_service s ON s.id = o.service_id JOIN accounts_user')}"
@@ -625,8 +626,7 @@ class Command(BaseCommand):
                 ("call.ended", "c.ended_at", "c.status = 'ended' AND c.ended_at IS NOT NULL"),
             ]:
                 cursor.execute(
-                    "INSERT INTO events_raw (occurred_at, name, version, actor_id, actor_key, subject_type, subject_id,"
-                    f" properties) SELECT {moment}, '{name}', 1, NULL, '', 'marketplace.call', c.id, "
+                    EVENTS_INSERT + f"SELECT {moment}, '{name}', 1, NULL, '', 'marketplace.call', c.id, "
                     "jsonb_strip_nulls(jsonb_build_object('reader_id', c.reader_id, 'order_id', c.order_id, "
                     "'dropped_by', NULLIF(c.dropped_by, '')))"
                     f" {calls} AND {condition}"
