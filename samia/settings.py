@@ -199,8 +199,83 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
 AUDIT_EXPORT_DIR = env.str("AUDIT_EXPORT_DIR", default=str(BASE_DIR / "var" / "audit-exports"))
 
 # Provider name -> adapter class (samia/providers). A provider missing here is unavailable:
-# its sends stay deferred, never faked. M22 adds the FCM, APNs and Twilio adapters.
-PROVIDERS: dict[str, str] = {}
+# its sends stay deferred, never faked. Each adapter also reports itself unavailable while its
+# credentials below are empty. NOTIFICATIONS_SANDBOX=1 (demos only) maps every channel to the
+# recording sandbox instead, labelled "sandbox" wherever a send shows.
+NOTIFICATIONS_SANDBOX = env.bool("NOTIFICATIONS_SANDBOX", default=False)
+PROVIDERS: dict[str, str] = (
+    {channel: "samia.providers.sandbox.SandboxProvider" for channel in ("fcm", "apns", "sms", "whatsapp")}
+    if NOTIFICATIONS_SANDBOX
+    else {
+        "fcm": "samia.providers.fcm.FCMProvider",
+        "apns": "samia.providers.apns.APNsProvider",
+        "sms": "samia.providers.twilio.SMSProvider",
+        "whatsapp": "samia.providers.twilio.WhatsAppProvider",
+    }
+)
+# Notifications (M22). Quiet hours in each recipient's own timezone: nothing but critical
+# transactional messages between START and END local time. SMS marketing never goes out before
+# 08:00 or after 21:00 local, whatever is configured here.
+NOTIFICATIONS_QUIET_START = env.str("NOTIFICATIONS_QUIET_START", default="21:00")
+NOTIFICATIONS_QUIET_END = env.str("NOTIFICATIONS_QUIET_END", default="08:00")
+# The daily zodiac push: this local time in each user's timezone, when the day's horoscope is approved.
+NOTIFICATIONS_ZODIAC_LOCAL_TIME = env.str("NOTIFICATIONS_ZODIAC_LOCAL_TIME", default="09:00")
+NOTIFICATIONS_ZODIAC_WINDOW_HOURS = env.int("NOTIFICATIONS_ZODIAC_WINDOW_HOURS", default=6)
+# Dispatcher: sends claimed per batch, how long a claim holds, attempts before a send fails,
+# retry backoff (capped exponential with full jitter) and the wait while a provider is unavailable.
+NOTIFICATIONS_BATCH_SIZE = env.int("NOTIFICATIONS_BATCH_SIZE", default=100)
+NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=300)
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_BACKOFF_BASE_SECONDS = env.int("NOTIFICATIONS_BACKOFF_BASE_SECONDS", default=30)
+NOTIFICATIONS_BACKOFF_CAP_SECONDS = env.int("NOTIFICATIONS_BACKOFF_CAP_SECONDS", default=3600)
+NOTIFICATIONS_DEFER_SECONDS = env.int("NOTIFICATIONS_DEFER_SECONDS", default=300)
+# How long one dispatcher run keeps claiming batches before it hands over to the next tick.
+NOTIFICATIONS_DISPATCH_BUDGET_SECONDS = env.int("NOTIFICATIONS_DISPATCH_BUDGET_SECONDS", default=50)
+# WhatsApp outside the 24-hour customer-service window: the approved template (content SID) per
+# notification kind, e.g. "order.delivered=HX...,order.assigned=HX..."; a kind without one fails there.
+NOTIFICATIONS_WHATSAPP_TEMPLATES = env.dict("NOTIFICATIONS_WHATSAPP_TEMPLATES", default={})
+# Keyed hashes of phone numbers and device tokens (suppressions, conversation windows).
+NOTIFICATIONS_ADDRESS_KEY = env.str("NOTIFICATIONS_ADDRESS_KEY", default="") or f"address:{SECRET_KEY}"
+# Signed tracking links: "kid:secret,kid2:secret2"; new links use NOTIFICATIONS_LINK_KEY_ID.
+NOTIFICATIONS_LINK_KEYS = env.dict("NOTIFICATIONS_LINK_KEYS", default={}) or {"k0": f"links:{SECRET_KEY}"}
+NOTIFICATIONS_LINK_KEY_ID = env.str("NOTIFICATIONS_LINK_KEY_ID", default="k0")
+NOTIFICATIONS_LINK_TTL_DAYS = env.int("NOTIFICATIONS_LINK_TTL_DAYS", default=30)
+# The consent wording version recorded with each opt-in and opt-out.
+NOTIFICATIONS_CONSENT_TEXT_VERSION = env.str("NOTIFICATIONS_CONSENT_TEXT_VERSION", default="2026-11")
+# What a HELP keyword is answered with (no personal data).
+NOTIFICATIONS_HELP_TEXT = env.str(
+    "NOTIFICATIONS_HELP_TEXT",
+    default="SAMIA: reading updates and offers. Reply STOP to unsubscribe, START to resubscribe.",
+)
+# Process a verified webhook right after its request commits (the minute job is the safety net).
+NOTIFICATIONS_INBOX_ON_COMMIT = env.bool("NOTIFICATIONS_INBOX_ON_COMMIT", default=True)
+# Processed webhooks are kept this long (replay protection lasts as long).
+NOTIFICATIONS_INBOX_RETENTION_DAYS = env.int("NOTIFICATIONS_INBOX_RETENTION_DAYS", default=90)
+# Seconds any provider call may take before it is abandoned (connect + read).
+PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=10.0)
+# FCM HTTP v1: the project and its service account key (the JSON file's text).
+FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
+FCM_SERVICE_ACCOUNT_JSON = env.str("FCM_SERVICE_ACCOUNT_JSON", default="")
+FCM_END_POINT_BASE = env.str("FCM_END_POINT_BASE", default="https://fcm.googleapis.com")
+# APNs token auth: the .p8 key as PEM text, its key id, the team and the app's bundle id (topic).
+APNS_KEY_PEM = env.str("APNS_KEY_PEM", default="")
+APNS_KEY_ID = env.str("APNS_KEY_ID", default="")
+APNS_TEAM_ID = env.str("APNS_TEAM_ID", default="")
+APNS_TOPIC = env.str("APNS_TOPIC", default="")
+APNS_USE_SANDBOX = env.bool("APNS_USE_SANDBOX", default=False)
+# Tests only: another APNs host/port and a CA file that trusts it.
+APNS_HOST = env.str("APNS_HOST", default="")
+APNS_PORT = env.int("APNS_PORT", default=443)
+APNS_CA_FILE = env.str("APNS_CA_FILE", default="")
+# Twilio SMS and WhatsApp through one Messaging Service.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_WHATSAPP_FROM = env.str("TWILIO_WHATSAPP_FROM", default="")
+# Tests only: another Twilio API base (e.g. http://127.0.0.1:PORT).
+TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="")
+# The public origin (scheme://host) that Twilio signs webhook URLs with; correct behind a proxy.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
 
 # Moderation records (cases, actions, lineage) and appeals are purged this long after they
 # are over (resolved, lifted or expired, decided).

@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("samia.marketplace.urls")),
     path("", include("samia.audit.urls")),
     path("", include("moderation.urls")),
+    path("", include("notifications.urls")),
     path("", include("analytics.urls")),
 ]
 

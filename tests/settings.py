@@ -15,3 +15,6 @@ STORAGES = {**STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemo
 # A fixed test-only audit signing key (never used outside the test suite).
 AUDIT_SIGNING_KEY = "dGVzdC1vbmx5LWF1ZGl0LXNpZ25pbmcta2V5LTMyYiE="
 AUDIT_SIGNING_KEY_ID = "0123456789ABCDEF"
+
+# Webhooks are processed by calling the inbox job in the test, not through a broker.
+NOTIFICATIONS_INBOX_ON_COMMIT = False

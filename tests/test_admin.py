@@ -4,7 +4,7 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 
-from samia.audit.admin import ReadOnlyAdmin
+from samia.rls.admin import ReadOnlyAdmin
 from samia.rls.registry import DECLARATIONS, Identity
 from tests.factories import PASSWORD
 

@@ -5,20 +5,7 @@ from django.db.models.expressions import RawSQL
 
 from samia.audit import selectors
 from samia.audit.models import AuditCheckpoint, AuditEntry, AuditExport
-from samia.rls.admin import DeclaredModelAdmin
-
-
-class ReadOnlyAdmin(DeclaredModelAdmin):
-    """Staff read what the declaration lets them read; nobody writes through the back office."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from samia.rls.admin import ReadOnlyAdmin
 
 
 @admin.action(description="Verify the whole chain now")

@@ -49,3 +49,17 @@ class DeclaredModelAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         declaration = DECLARATIONS[self.model._meta.db_table]
         return declaration.scope(super().get_queryset(request), Identity.of(request.user))
+
+
+class ReadOnlyAdmin(DeclaredModelAdmin):
+    """Histories (the audit trail, consents, sends): staff read what the declaration lets them
+    read; nobody writes through the back office."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

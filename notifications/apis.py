@@ -1,0 +1,478 @@
+"""The notifications API: the user's own consents, devices and history; admin campaigns and
+suppressions; Twilio webhooks and tracking links (verified, then appended to the inbox)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseRedirect
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from twilio.request_validator import RequestValidator
+
+from notifications import inbox, links, planning, services
+from notifications import serializers as s
+from notifications.models import Campaign, Consent, DeviceToken, Send, Suppression
+from notifications.policies import (
+    CAMPAIGNS_TABLE,
+    CONSENTS_TABLE,
+    DEVICES_TABLE,
+    INBOX_TABLE,
+    NOTIFICATIONS_TABLE,
+    SENDS_TABLE,
+    SUPPRESSIONS_TABLE,
+)
+from samia.rls.access import StateChange, reads, writes
+from samia.rls.registry import Identity
+from samia.schema import error_responses
+
+logger = logging.getLogger(__name__)
+
+
+def _valid(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _inbox_kick() -> None:
+    """Process the inbox soon after this request commits (the periodic job is the safety net)."""
+    if settings.NOTIFICATIONS_INBOX_ON_COMMIT:
+        from notifications.tasks import process_inbox
+
+        transaction.on_commit(process_inbox.delay)
+
+
+# ---------------------------------------------------------------------------------------------
+# The user's own
+
+
+class MyNotificationsView(APIView):
+    access = {"GET": reads(SENDS_TABLE)}
+
+    @extend_schema(
+        parameters=[s.MySendsQuerySerializer],
+        responses={200: s.MySendSerializer(many=True), **error_responses(400, 401)},
+        summary="My notifications: my latest sends, newest first",
+    )
+    def get(self, request):
+        query = _valid(s.MySendsQuerySerializer, request.query_params)
+        sends = Send.objects.filter(user_id=request.user.pk).order_by("-created_at", "-id")[: query["limit"]]
+        return Response(s.MySendSerializer(sends, many=True).data)
+
+
+class MyConsentsView(APIView):
+    access = {"GET": reads(CONSENTS_TABLE)}
+
+    @extend_schema(
+        responses={200: s.ConsentStateSerializer(many=True), **error_responses(401)},
+        summary="My current consent for each channel and purpose",
+    )
+    def get(self, request):
+        return Response(s.ConsentStateSerializer(services.consents_for(request.user.pk), many=True).data)
+
+
+class _ConsentChangeView(APIView):
+    access = {"POST": writes(CONSENTS_TABLE, "insert")}
+    granted: bool
+
+    def post(self, request):
+        data = _valid(s.ConsentChangeSerializer, request.data)
+        services.consent_record(
+            user_id=request.user.pk,
+            channel=data["channel"],
+            purpose=data["purpose"],
+            granted=self.granted,
+            source=Consent.Source.API,
+            actor=Identity.of(request.user),
+        )
+        current = [
+            c
+            for c in services.consents_for(request.user.pk)
+            if c["channel"] == data["channel"] and c["purpose"] == data["purpose"]
+        ]
+        return Response(s.ConsentStateSerializer(current[0]).data, status=status.HTTP_201_CREATED)
+
+
+class OptInView(_ConsentChangeView):
+    granted = True
+
+    @extend_schema(
+        request=s.ConsentChangeSerializer,
+        responses={201: s.ConsentStateSerializer, **error_responses(400, 401)},
+        summary="Opt in to a channel and purpose",
+    )
+    def post(self, request):
+        return super().post(request)
+
+
+class OptOutView(_ConsentChangeView):
+    granted = False
+
+    @extend_schema(
+        request=s.ConsentChangeSerializer,
+        responses={201: s.ConsentStateSerializer, **error_responses(400, 401)},
+        summary="Opt out of a channel and purpose (applies at once, also to planned sends)",
+    )
+    def post(self, request):
+        return super().post(request)
+
+
+class MyDevicesView(APIView):
+    access = {"GET": reads(DEVICES_TABLE), "POST": writes(DEVICES_TABLE, "insert")}
+
+    @extend_schema(
+        responses={200: s.DeviceSerializer(many=True), **error_responses(401)},
+        summary="My registered push devices",
+    )
+    def get(self, request):
+        devices = DeviceToken.objects.filter(user_id=request.user.pk).order_by("-registered_at")
+        return Response(s.DeviceSerializer(devices, many=True).data)
+
+    @extend_schema(
+        request=s.DeviceRegisterSerializer,
+        responses={201: s.DeviceSerializer, **error_responses(400, 401)},
+        summary="Register (or refresh) a push token for this device",
+    )
+    def post(self, request):
+        data = _valid(s.DeviceRegisterSerializer, request.data)
+        device = services.device_register(user=request.user, platform=data["platform"], token=data["token"])
+        return Response(s.DeviceSerializer(device).data, status=status.HTTP_201_CREATED)
+
+
+class MyDeviceView(APIView):
+    access = {"DELETE": writes(DEVICES_TABLE, "update")}
+
+    @extend_schema(responses={204: None, **error_responses(401, 404)}, summary="Stop pushing to one of my devices")
+    def delete(self, request, device_id: int):
+        device = DeviceToken.objects.filter(pk=device_id, user_id=request.user.pk).first()
+        if device is None:
+            raise NotFound("No such device.")
+        services.device_deactivate(device, "user_removed")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# ---------------------------------------------------------------------------------------------
+# Admin
+
+
+class NewestFirst(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+class CampaignsView(APIView):
+    access = {"GET": reads(CAMPAIGNS_TABLE), "POST": writes(CAMPAIGNS_TABLE, "insert")}
+
+    @extend_schema(
+        responses={200: s.CampaignSerializer(many=True), **error_responses(401, 403)},
+        summary="Campaigns, newest first (admin)",
+    )
+    def get(self, request):
+        paginator = NewestFirst()
+        page = paginator.paginate_queryset(Campaign.objects.select_related("audience"), request, view=self)
+        return paginator.get_paginated_response(s.CampaignSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.CampaignCreateSerializer,
+        responses={201: s.CampaignSerializer, **error_responses(400, 401, 403)},
+        summary="Create a campaign: audience, channel, a template per language, local send time (admin)",
+    )
+    def post(self, request):
+        data = _valid(s.CampaignCreateSerializer, request.data)
+        campaign = planning.campaign_create(identity=Identity.of(request.user), data=data)
+        return Response(s.CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    campaign = Campaign.objects.select_related("audience").filter(pk=campaign_id).first()
+    if campaign is None:
+        raise NotFound("No such campaign.")
+    return campaign
+
+
+class CampaignView(APIView):
+    access = {"GET": reads(CAMPAIGNS_TABLE)}
+
+    @extend_schema(responses={200: s.CampaignSerializer, **error_responses(401, 403, 404)}, summary="One campaign")
+    def get(self, request, campaign_id: int):
+        return Response(s.CampaignSerializer(_campaign(campaign_id)).data)
+
+
+class CampaignScheduleView(APIView):
+    access = {"POST": writes(SENDS_TABLE, "insert")}
+
+    @extend_schema(
+        request=None,
+        responses={200: s.ScheduleResultSerializer, **error_responses(401, 403, 404, 409)},
+        summary="Activate a campaign and plan one send per recipient in their timezone (idempotent, admin)",
+    )
+    def post(self, request, campaign_id: int):
+        campaign, created = planning.campaign_schedule(identity=Identity.of(request.user), campaign_id=campaign_id)
+        return Response({"campaign": s.CampaignSerializer(campaign).data, "created": created})
+
+
+class CampaignPauseView(APIView):
+    access = {"POST": StateChange(CAMPAIGNS_TABLE, "status", ("scheduled",), "paused")}
+    pause = True
+
+    @extend_schema(
+        request=None,
+        responses={200: s.CampaignSerializer, **error_responses(401, 403, 404, 409)},
+        summary="Pause a scheduled campaign: nothing more goes out until it is resumed (admin)",
+    )
+    def post(self, request, campaign_id: int):
+        campaign = planning.campaign_pause(
+            identity=Identity.of(request.user), campaign_id=campaign_id, pause=self.pause
+        )
+        return Response(s.CampaignSerializer(campaign).data)
+
+
+class CampaignResumeView(CampaignPauseView):
+    access = {"POST": StateChange(CAMPAIGNS_TABLE, "status", ("paused",), "scheduled")}
+    pause = False
+
+    @extend_schema(
+        request=None,
+        responses={200: s.CampaignSerializer, **error_responses(401, 403, 404, 409)},
+        summary="Resume a paused campaign (admin)",
+    )
+    def post(self, request, campaign_id: int):
+        return super().post(request, campaign_id)
+
+
+class CampaignStatsView(APIView):
+    access = {"GET": reads(CAMPAIGNS_TABLE)}
+
+    @extend_schema(
+        responses={200: s.CampaignStatsSerializer, **error_responses(401, 403, 404)},
+        summary="Campaign funnel: planned, sent, delivered, opened, clicked, bounced, suppressed, opted out, failed",
+    )
+    def get(self, request, campaign_id: int):
+        return Response(planning.campaign_stats(_campaign(campaign_id)))
+
+
+class CampaignPreviewView(APIView):
+    access = {"GET": reads(CAMPAIGNS_TABLE)}
+
+    @extend_schema(
+        parameters=[s.PreviewQuerySerializer],
+        responses={
+            200: OpenApiResponse(description="The template in that language"),
+            **error_responses(400, 401, 403, 404),
+        },
+        summary="Preview a campaign's message in one language (admin)",
+    )
+    def get(self, request, campaign_id: int):
+        query = _valid(s.PreviewQuerySerializer, request.query_params)
+        return Response(planning.campaign_preview(_campaign(campaign_id), query["language"]))
+
+
+class SuppressionsView(APIView):
+    access = {"GET": reads(SUPPRESSIONS_TABLE), "POST": writes(SUPPRESSIONS_TABLE, "insert")}
+
+    @extend_schema(
+        parameters=[s.SuppressionQuerySerializer],
+        responses={200: s.SuppressionSerializer(many=True), **error_responses(400, 401, 403)},
+        summary="Suppressions, newest first (admin: all; a user: their own)",
+    )
+    def get(self, request):
+        query = _valid(s.SuppressionQuerySerializer, request.query_params)
+        rows = Suppression.objects.all()
+        if query.get("channel"):
+            rows = rows.filter(channel=query["channel"])
+        if query.get("active") is not None:
+            rows = rows.filter(lifted_at__isnull=query["active"])
+        if query.get("user_id"):
+            rows = rows.filter(user_id=query["user_id"])
+        paginator = NewestFirst()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(s.SuppressionSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.SuppressionCreateSerializer,
+        responses={201: s.SuppressionSerializer, **error_responses(400, 401, 403, 404, 409)},
+        summary="Suppress a user or an address on a channel (admin)",
+    )
+    def post(self, request):
+        data = _valid(s.SuppressionCreateSerializer, request.data)
+        if data.get("user_id"):
+            from samia.accounts.models import User
+
+            if not User.objects.filter(pk=data["user_id"]).exists():
+                raise NotFound("No such user.")
+        suppression = services.suppression_add(
+            channel=data["channel"],
+            reason=data["reason"],
+            actor=Identity.of(request.user),
+            user_id=data.get("user_id"),
+            address=data.get("address", ""),
+            note=data["note"],
+        )
+        return Response(s.SuppressionSerializer(suppression).data, status=status.HTTP_201_CREATED)
+
+
+class SuppressionLiftView(APIView):
+    access = {"POST": writes(SUPPRESSIONS_TABLE, "update")}
+
+    @extend_schema(
+        request=s.SuppressionLiftSerializer,
+        responses={200: s.SuppressionSerializer, **error_responses(400, 401, 403, 404, 409)},
+        summary="Lift a suppression (admin)",
+    )
+    def post(self, request, suppression_id: int):
+        data = _valid(s.SuppressionLiftSerializer, request.data)
+        suppression = services.suppression_lift(
+            suppression_id=suppression_id, actor=Identity.of(request.user), reason=data["reason"]
+        )
+        return Response(s.SuppressionSerializer(suppression).data)
+
+
+class NotifyView(APIView):
+    access = {"POST": writes(NOTIFICATIONS_TABLE, "insert")}
+
+    @extend_schema(
+        request=s.NotifySerializer,
+        responses={201: s.NotificationSerializer, **error_responses(400, 401, 403, 404)},
+        summary="Send one transactional message to one user (admin)",
+    )
+    def post(self, request):
+        data = _valid(s.NotifySerializer, request.data)
+        notification = services.notify(
+            user_id=data["user_id"],
+            kind=data["kind"],
+            title=data["title"],
+            body=data["body"],
+            channels=tuple(dict.fromkeys(data["channels"])),
+            critical=data["critical"],
+            actor=Identity.of(request.user),
+        )
+        sends = list(notification.sends.values("id", "channel", "state", "due_at"))
+        body = {"id": notification.pk, "kind": notification.kind, "critical": notification.critical, "sends": sends}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+# ---------------------------------------------------------------------------------------------
+# Webhooks and tracking (no identity: proven by signature, stored once)
+
+
+class Refused(PermissionDenied):
+    """403 for anything unsigned, forged, expired or replayed; `reason` says which (no secrets)."""
+
+    def __init__(self, reason: str):
+        super().__init__("The request is not signed, or its signature is invalid, expired or replayed.")
+        self.extra = {"reason": reason}
+
+
+def _forbidden(reason: str) -> Refused:
+    return Refused(reason)
+
+
+class _TwilioWebhook(APIView):
+    authentication_classes = []
+    parser_classes = [FormParser]
+
+    def verified_form(self, request) -> dict:
+        token = settings.TWILIO_AUTH_TOKEN
+        if not token:
+            raise _forbidden("not_configured")
+        signature = request.headers.get("X-Twilio-Signature", "")
+        url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
+        form = request.POST.dict()
+        if not signature or not RequestValidator(token).validate(url, form, signature):
+            raise _forbidden("bad_signature")
+        if settings.TWILIO_ACCOUNT_SID and form.get("AccountSid") != settings.TWILIO_ACCOUNT_SID:
+            raise _forbidden("wrong_account")
+        return form
+
+    @staticmethod
+    def channel_of(address: str) -> str:
+        return "whatsapp" if address.startswith("whatsapp:") else "sms"
+
+
+class TwilioStatusView(_TwilioWebhook):
+    access = {"POST": writes(INBOX_TABLE, "insert")}
+
+    @extend_schema(
+        request=None,
+        responses={204: None, **error_responses(403)},
+        summary="Twilio message status callback (X-Twilio-Signature)",
+    )
+    def post(self, request):
+        form = self.verified_form(request)
+        sid, state = form.get("MessageSid", ""), form.get("MessageStatus", "")
+        if not sid or not state:
+            raise _forbidden("incomplete")
+        payload = {"sid": sid, "status": state, "error_code": form.get("ErrorCode", "")}
+        fingerprint = inbox.digest("status", sid, state, form.get("ErrorCode", ""))
+        if not inbox.append("status", self.channel_of(form.get("To", "")), fingerprint, payload):
+            raise _forbidden("replayed")
+        _inbox_kick()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TwilioInboundView(_TwilioWebhook):
+    access = {"POST": writes(INBOX_TABLE, "insert")}
+
+    @extend_schema(
+        request=None,
+        responses={200: OpenApiResponse(description="TwiML"), **error_responses(403)},
+        summary="Twilio inbound SMS/WhatsApp: STOP/START/HELP keywords (X-Twilio-Signature)",
+    )
+    def post(self, request):
+        form = self.verified_form(request)
+        sid, sender = form.get("MessageSid", ""), form.get("From", "")
+        if not sid or not sender:
+            raise _forbidden("incomplete")
+        channel = self.channel_of(sender)
+        number = sender.removeprefix("whatsapp:")
+        word = services.keyword(form.get("Body", ""), form.get("OptOutType", ""))
+        payload = {"sid": sid, "from": number, "keyword": word, "opt_out_type": form.get("OptOutType", "")[:16]}
+        if not inbox.append("inbound", channel, inbox.digest("inbound", sid), payload):
+            raise _forbidden("replayed")
+        _inbox_kick()
+        reply = ""
+        if word == "help":
+            reply = f"<Message>{_xml_escape(settings.NOTIFICATIONS_HELP_TEXT)}</Message>"
+        return HttpResponse(
+            f'<?xml version="1.0" encoding="UTF-8"?><Response>{reply}</Response>', content_type="text/xml"
+        )
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class TrackingView(APIView):
+    authentication_classes = []
+    access = {"GET": writes(INBOX_TABLE, "insert")}
+    kind = "open"
+
+    @extend_schema(
+        responses={204: None, 302: None, **error_responses(403)},
+        summary="A signed open or click link (HMAC, key id, expiry; each works once)",
+    )
+    def get(self, request, token: str):
+        try:
+            send_id, target = links.verify(token, self.kind)
+        except links.LinkError as error:
+            raise _forbidden(error.code) from None
+        if not inbox.append(self.kind, "", inbox.digest("tracking", token), {"send_id": send_id}):
+            raise _forbidden("replayed")
+        _inbox_kick()
+        if self.kind == "click" and target:
+            return HttpResponseRedirect(target)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ClickView(TrackingView):
+    kind = "click"

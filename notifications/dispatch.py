@@ -1,0 +1,488 @@
+"""The dispatcher: claim due sends, check them again, send them, record what happened.
+
+Runs as the service role in a periodic Celery task (several workers may run it at once).
+
+1. Reap: a send whose claim expired (its worker was killed) is retried when it never reached
+   the provider; when it may have (`in_flight_since` set), SMS and WhatsApp become `unknown` and
+   are not sent again, push is sent again under the same collapse id (the device shows it once).
+2. Claim a batch of due sends with FOR UPDATE SKIP LOCKED, mark them queued with a lease, commit.
+3. For each send, in one short transaction: check consent, suppression and the recipient's
+   account again and mark it in flight; commit; call the provider; then record the result
+   together with the next send's checks (one commit per send). No lock is held during the call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from notifications import links
+from notifications.models import Channel, DeviceToken, Send, Suppression
+from notifications.quiet import in_quiet_hours, next_allowed
+from notifications.services import address_hash, device_deactivate, suppression_add
+from samia.accounts.models import Language
+from samia.accounts.zodiac import Sign
+from samia.events.services import emit
+from samia.providers import registry
+from samia.providers.base import Outcome, ProviderUnavailable, Result
+
+logger = logging.getLogger(__name__)
+S = Send.State
+
+# Twilio codes that mean the recipient unsubscribed at the carrier or provider level.
+UNSUBSCRIBED_CODES = frozenset({"21610"})
+
+ZODIAC_TITLES = {
+    Language.ENGLISH: "Your {sign} horoscope for today",
+    Language.ARABIC: "برجك اليوم: {sign}",
+}
+ZODIAC_SIGNS_AR = {
+    "aries": "الحمل",
+    "taurus": "الثور",
+    "gemini": "الجوزاء",
+    "cancer": "السرطان",
+    "leo": "الأسد",
+    "virgo": "العذراء",
+    "libra": "الميزان",
+    "scorpio": "العقرب",
+    "sagittarius": "القوس",
+    "capricorn": "الجدي",
+    "aquarius": "الدلو",
+    "pisces": "الحوت",
+}
+
+
+@dataclass
+class Work:
+    """One claimed send and what rendering it needs (loaded per batch)."""
+
+    id: int
+    user_id: int
+    channel: str
+    purpose: str
+    critical: bool
+    kind: str
+    subject_id: int | None
+    language: str
+    expires_at: dt.datetime
+    attempts: int
+    campaign_id: int | None
+    notification_id: int | None
+    phone: str
+    zone: str
+    lease_until: dt.datetime
+    message: dict = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    deferred: int = 0
+    failed: int = 0
+    skipped: int = 0
+    unknown: int = 0
+    reaped: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reap, claim, load
+
+
+def leases_reap() -> int:
+    """Settle the sends whose dispatcher died: retry what never left, mark the rest unknown."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE notifications_send SET
+                state = CASE WHEN in_flight_since IS NOT NULL AND channel <> 'push' THEN 'unknown' ELSE 'queued' END,
+                last_error = CASE WHEN in_flight_since IS NOT NULL THEN 'worker_lost' ELSE last_error END,
+                lease_until = NULL,
+                in_flight_since = NULL,
+                state_changed_at = clock_timestamp()
+            WHERE state = 'queued' AND lease_until < clock_timestamp()
+            """
+        )
+        return cursor.rowcount
+
+
+def claim(batch_size: int) -> list[int]:
+    lease = dt.timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH due AS (
+                SELECT s.id FROM notifications_send s
+                WHERE s.state IN ('planned', 'queued') AND s.due_at <= clock_timestamp() AND s.lease_until IS NULL
+                  AND (s.campaign_id IS NULL OR EXISTS (
+                        SELECT 1 FROM notifications_campaign c WHERE c.id = s.campaign_id AND c.status = 'scheduled'))
+                ORDER BY s.due_at
+                LIMIT %s
+                FOR UPDATE OF s SKIP LOCKED
+            )
+            UPDATE notifications_send s SET
+                state = 'queued',
+                state_changed_at = CASE WHEN s.state = 'queued' THEN s.state_changed_at ELSE clock_timestamp() END,
+                attempts = s.attempts + 1,
+                lease_until = clock_timestamp() + %s
+            FROM due WHERE s.id = due.id
+            RETURNING s.id
+            """,
+            [batch_size, lease],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+_LOAD_SQL = """
+    SELECT s.id, s.user_id, s.channel, s.purpose, s.critical, s.kind, s.subject_id, s.language,
+           s.expires_at, s.attempts, s.campaign_id, s.notification_id, u.phone, u.timezone, s.lease_until
+    FROM notifications_send s JOIN accounts_user u ON u.id = s.user_id
+    WHERE s.id = ANY(%s) ORDER BY s.due_at, s.id
+"""
+
+
+def load(ids: list[int]) -> list[Work]:
+    with connection.cursor() as cursor:
+        cursor.execute(_LOAD_SQL, [ids])
+        works = [Work(*row) for row in cursor.fetchall()]
+    campaigns = _by_id(
+        "SELECT id, templates, link_url FROM notifications_campaign WHERE id = ANY(%s)",
+        {w.campaign_id for w in works if w.campaign_id},
+    )
+    notifications = _by_id(
+        "SELECT id, title, body, data FROM notifications_notification WHERE id = ANY(%s)",
+        {w.notification_id for w in works if w.notification_id},
+    )
+    horoscopes = _by_id(
+        "SELECT id, sign, approval_status, text_en, text_ar FROM marketplace_horoscope WHERE id = ANY(%s)",
+        {w.subject_id for w in works if w.kind == "zodiac.daily" and w.subject_id},
+    )
+    for work in works:
+        work.message = render(work, campaigns, notifications, horoscopes)
+    return works
+
+
+def _json(value):
+    """jsonb arrives as text through Django's connection (it decodes JSON in the field, not the driver)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _by_id(sql: str, ids: set) -> dict:
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(ids)])
+        return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
+def render(work: Work, campaigns: dict, notifications: dict, horoscopes: dict) -> dict:
+    """The message in the recipient's language; {} when its content is gone or withdrawn."""
+    data = {"send_id": str(work.id)}
+    if work.campaign_id:
+        templates, link_url = campaigns[work.campaign_id]
+        templates = _json(templates)
+        template = templates.get(work.language) or templates[Language.ENGLISH]
+        message = dict(template)
+        if link_url:
+            data["click_url"] = links.url(work.id, "click", target=link_url)
+    elif work.notification_id:
+        title, body, extra = notifications[work.notification_id]
+        message = {"title": title, "body": body}
+        data.update({k: str(v) for k, v in (_json(extra) or {}).items()})
+        data["click_url"] = links.url(work.id, "click")
+    elif work.kind == "zodiac.daily":
+        row = horoscopes.get(work.subject_id)
+        if row is None or row[1] != "approved":
+            return {}
+        sign, _, text_en, text_ar = row
+        arabic = work.language == Language.ARABIC and text_ar
+        label = ZODIAC_SIGNS_AR.get(sign, sign) if arabic else Sign(sign).label
+        text = (text_ar if arabic else text_en) or ""
+        title = ZODIAC_TITLES[Language.ARABIC if arabic else Language.ENGLISH].format(sign=label)
+        message = {"title": title, "body": text[:178] + ("…" if len(text) > 178 else "")}
+        data["click_url"] = links.url(work.id, "click")
+    else:
+        return {}
+    data["open_url"] = links.url(work.id, "open")
+    message["data"] = data
+    return message
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks, sending, recording
+
+
+_CHECK_SQL = """
+    UPDATE notifications_send s SET in_flight_since = clock_timestamp()
+    WHERE s.id = %(id)s AND s.state = 'queued' AND s.lease_until IS NOT NULL
+    RETURNING
+        coalesce((SELECT c.status = 'granted' FROM notifications_consent c
+                  WHERE c.user_id = s.user_id AND c.channel = s.channel AND c.purpose = s.purpose
+                  ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1), s.purpose = 'transactional'),
+        EXISTS (SELECT 1 FROM notifications_suppression x
+                WHERE x.channel = s.channel AND x.lifted_at IS NULL
+                  AND (x.user_id = s.user_id OR x.address_hash = %(hash)s)),
+        (SELECT u.is_active AND u.blocked_at IS NULL FROM accounts_user u WHERE u.id = s.user_id),
+        (s.campaign_id IS NULL OR EXISTS (SELECT 1 FROM notifications_campaign c
+                                          WHERE c.id = s.campaign_id AND c.status = 'scheduled'))
+"""
+
+
+def _settle(send_id: int, state: str, *, error: str = "", **fields) -> None:
+    """Record a final or next state and release the claim."""
+    assignments = {"state": state, "last_error": error[:40], "lease_until": None, "in_flight_since": None, **fields}
+    if state != S.QUEUED:
+        assignments["state_changed_at"] = timezone.now()
+    Send.objects.filter(pk=send_id).update(**assignments)
+
+
+def _release(send_id: int, *, due_at: dt.datetime, error: str = "", count_attempt: bool = False) -> None:
+    """Put a send back to wait until `due_at`; an attempt that never reached a provider is not counted."""
+    from django.db.models import F
+
+    fields = {"due_at": due_at}
+    if not count_attempt:
+        fields["attempts"] = F("attempts") - 1
+    _settle(send_id, S.QUEUED, error=error, **fields)
+
+
+def backoff_seconds(attempts: int, retry_after: int | None = None) -> float:
+    """Capped exponential backoff with full jitter, never sooner than the provider asked."""
+    cap = min(
+        settings.NOTIFICATIONS_BACKOFF_CAP_SECONDS,
+        settings.NOTIFICATIONS_BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0),
+    )
+    delay = random.uniform(0, cap)
+    return max(delay, retry_after or 0)
+
+
+def _prepare(work: Work, now: dt.datetime, report: Report) -> str | None:
+    """Check one send right before it goes; settle it and return None when it must not go now."""
+    hashed = address_hash(work.phone) if work.channel != Channel.PUSH and work.phone else ""
+    with connection.cursor() as cursor:
+        cursor.execute(_CHECK_SQL, {"id": work.id, "hash": hashed})
+        row = cursor.fetchone()
+    if row is None:  # cancelled, reaped or settled elsewhere meanwhile
+        return None
+    consent, suppressed, account_ok, campaign_live = row
+    if not campaign_live:  # paused since the claim: wait for a resume
+        _release(work.id, due_at=now)
+        report.skipped += 1
+        return None
+    if now >= work.expires_at:
+        _settle(work.id, S.EXPIRED)
+    elif not account_ok:
+        _settle(work.id, S.CANCELLED, error="recipient_inactive")
+    elif not consent:
+        _settle(work.id, S.OPTED_OUT)
+    elif suppressed:
+        _settle(work.id, S.SUPPRESSED)
+    elif not work.critical and in_quiet_hours(now, work.zone, work.channel, work.purpose):
+        resume = next_allowed(now, work.zone, work.channel, work.purpose)
+        if resume < work.expires_at:
+            _release(work.id, due_at=resume, error="quiet_hours")
+        else:
+            _settle(work.id, S.SKIPPED_QUIET_HOURS)
+    elif not work.message:
+        _settle(work.id, S.CANCELLED, error="content_withdrawn")
+    elif work.channel != Channel.PUSH and not work.phone:
+        _settle(work.id, S.FAILED, error="no_address")
+    else:
+        return hashed
+    report.skipped += 1
+    return None
+
+
+def _send_push(work: Work) -> tuple[Result, str, bool]:
+    """Send to each of the user's active devices; one accepted push counts as sent."""
+    devices = list(DeviceToken.objects.filter(user_id=work.user_id, active=True).order_by("-registered_at")[:5])
+    if not devices:
+        return Result(Outcome.PERMANENT, code="no_device"), "", False
+    results, provider_names, sandbox = [], [], False
+    message = work.message
+    for device in devices:
+        provider = registry.get(device.platform)
+        provider.require()
+        result = provider.send(
+            token=device.token,
+            title=message.get("title", ""),
+            body=message["body"],
+            data=message["data"],
+            collapse_id=f"samia-{work.id}",
+            ttl_seconds=max(int((work.expires_at - timezone.now()).total_seconds()), 0),
+            critical=work.critical,
+        )
+        sandbox = sandbox or provider.sandbox
+        provider_names.append(device.platform)
+        if result.outcome is Outcome.INVALID_RECIPIENT:
+            unregistered_at = result.details.get("unregistered_at")
+            moment = dt.datetime.fromisoformat(unregistered_at) if unregistered_at else None
+            if device_deactivate(device, result.code or "invalid_token", unregistered_at=moment):
+                suppression_add(
+                    channel=Channel.PUSH,
+                    reason=Suppression.Reason.INVALID_TOKEN,
+                    actor="system:notifications.dispatch",
+                    address=device.token,
+                    note=result.code[:40],
+                )
+        results.append(result)
+    sent = [r for r in results if r.outcome is Outcome.SENT]
+    if sent:
+        return sent[0], ",".join(sorted(set(provider_names))), sandbox
+    for outcome in (Outcome.RETRYABLE, Outcome.UNKNOWN, Outcome.PERMANENT, Outcome.INVALID_RECIPIENT):
+        found = [r for r in results if r.outcome is outcome]
+        if found:
+            return found[0], ",".join(sorted(set(provider_names))), sandbox
+    return Result(Outcome.PERMANENT, code="no_device"), "", sandbox
+
+
+def _whatsapp_window_open(hashed: str, now: dt.datetime) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM notifications_conversationwindow WHERE channel = 'whatsapp' AND address_hash = %s "
+            "AND last_inbound_at > %s",
+            [hashed, now - dt.timedelta(hours=24)],
+        )
+        return cursor.fetchone() is not None
+
+
+def _send_text(work: Work, hashed: str, now: dt.datetime) -> tuple[Result, str, bool]:
+    provider = registry.get(work.channel)
+    provider.require()
+    message = dict(work.message)
+    callback = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/webhooks/twilio/status"
+    if work.channel == Channel.WHATSAPP and "content_sid" not in message and not _whatsapp_window_open(hashed, now):
+        # Outside the 24-hour customer-service window only an approved template may go out.
+        template = settings.NOTIFICATIONS_WHATSAPP_TEMPLATES.get(work.kind)
+        if not template:
+            return Result(Outcome.PERMANENT, code="template_required"), work.channel, provider.sandbox
+        message = {"content_sid": template, "variables": {"1": message.get("title") or message["body"][:60]}}
+    if "content_sid" in message:
+        result = provider.send(
+            to=work.phone,
+            content_sid=message["content_sid"],
+            content_variables=message.get("variables") or None,
+            status_callback=callback,
+        )
+    else:
+        text = message["body"] if not message.get("title") else f"{message['title']}\n{message['body']}"
+        result = provider.send(to=work.phone, body=text, status_callback=callback)
+    return result, work.channel, provider.sandbox
+
+
+def _record(work: Work, result: Result, providers: str, sandbox: bool, hashed: str, now: dt.datetime, report: Report):
+    outcome = result.outcome
+    if outcome is Outcome.SENT:
+        _settle(
+            work.id,
+            S.SENT,
+            provider=providers[:12],
+            sandbox=sandbox,
+            message_id=result.message_id[:200],
+            sent_at=now,
+        )
+        emit(
+            "notification.sent",
+            1,
+            subject=("notifications.send", work.id),
+            properties={"channel": work.channel, **({"campaign_id": work.campaign_id} if work.campaign_id else {})},
+        )
+        report.sent += 1
+        return
+    retry = outcome is Outcome.RETRYABLE or (outcome is Outcome.UNKNOWN and work.channel == Channel.PUSH)
+    if retry and work.attempts < settings.NOTIFICATIONS_MAX_ATTEMPTS:
+        delay = backoff_seconds(work.attempts, result.retry_after_seconds)
+        _release(
+            work.id, due_at=now + dt.timedelta(seconds=delay), error=result.code or outcome.value, count_attempt=True
+        )
+        report.retried += 1
+        return
+    if outcome is Outcome.UNKNOWN:
+        # It may have reached the recipient: never blindly send an SMS or WhatsApp again.
+        _settle(work.id, S.UNKNOWN, error=result.code or "unknown", provider=providers[:12])
+        report.unknown += 1
+        return
+    if outcome is Outcome.INVALID_RECIPIENT and work.channel != Channel.PUSH:
+        unsubscribed = result.code in UNSUBSCRIBED_CODES
+        suppression_add(
+            channel=work.channel,
+            reason=Suppression.Reason.UNSUBSCRIBED if unsubscribed else Suppression.Reason.HARD_BOUNCE,
+            actor="system:notifications.dispatch",
+            user_id=work.user_id,
+            address=work.phone,
+            note=result.code[:40],
+        )
+        _settle(work.id, S.SUPPRESSED if unsubscribed else S.FAILED, error=result.code, provider=providers[:12])
+        report.failed += 1
+        return
+    _settle(work.id, S.FAILED, error=result.code or outcome.value, provider=providers[:12])
+    report.failed += 1
+
+
+def deliver(work: Work, report: Report) -> None:
+    """Check, send and record one claimed send."""
+    now = timezone.now()
+    # Our claim must outlive the provider call; when it would not, hand the send back untouched.
+    if now >= work.lease_until - dt.timedelta(seconds=settings.PROVIDER_TIMEOUT_SECONDS + 1):
+        with transaction.atomic():
+            _release(work.id, due_at=now)
+        return
+    with transaction.atomic():
+        hashed = _prepare(work, now, report)
+    if hashed is None:
+        return
+    try:
+        if work.channel == Channel.PUSH:
+            result, providers, sandbox = _send_push(work)
+        else:
+            result, providers, sandbox = _send_text(work, hashed, now)
+    except ProviderUnavailable:
+        with transaction.atomic():
+            _release(
+                work.id,
+                due_at=now + dt.timedelta(seconds=settings.NOTIFICATIONS_DEFER_SECONDS),
+                error="provider_unavailable",
+            )
+        report.deferred += 1
+        return
+    with transaction.atomic():
+        _record(work, result, providers, sandbox, hashed, timezone.now(), report)
+    logger.info(
+        "notification send",
+        extra={"send_id": work.id, "channel": work.channel, "outcome": result.outcome.value, "code": result.code},
+    )
+
+
+def dispatch(*, budget_seconds: float | None = None, batch_size: int | None = None) -> dict:
+    """Send what is due until nothing is or the time budget is spent; returns the counts."""
+    budget = settings.NOTIFICATIONS_DISPATCH_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+    batch_size = batch_size or settings.NOTIFICATIONS_BATCH_SIZE
+    deadline = time.monotonic() + budget
+    report = Report(reaped=leases_reap())
+    while time.monotonic() < deadline:
+        ids = claim(batch_size)
+        if not ids:
+            break
+        report.claimed += len(ids)
+        works = load(ids)
+        for index, work in enumerate(works):
+            if time.monotonic() >= deadline:
+                # Out of time: hand the rest back untouched, their attempt uncounted.
+                with transaction.atomic():
+                    for rest in works[index:]:
+                        _release(rest.id, due_at=timezone.now())
+                break
+            deliver(work, report)
+    return report.as_dict()

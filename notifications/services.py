@@ -1,0 +1,316 @@
+"""Consent, suppressions, device tokens and single notifications.
+
+Every function runs in the caller's transaction and identity: under RLS in a request, as the
+service role in jobs. Staff actions leave an audit entry; message bodies and addresses never do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, ValidationError
+
+from notifications.models import (
+    OPT_IN_PURPOSES,
+    Channel,
+    Consent,
+    DeviceToken,
+    Notification,
+    Purpose,
+    Send,
+    Suppression,
+)
+from samia import audit
+from samia.accounts.models import User
+from samia.errors import Conflict
+from samia.rls.registry import Identity
+
+# Inbound keywords (Twilio's standard opt-out set); matched on the whole trimmed message.
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+START_WORDS = frozenset({"START", "YES", "UNSTOP"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+
+
+def keyword(body: str, opt_out_type: str = "") -> str:
+    """stop, start, help or "" for an inbound message; Advanced Opt-Out's OptOutType wins when given."""
+    if opt_out_type:
+        return {"STOP": "stop", "START": "start", "HELP": "help"}.get(opt_out_type.strip().upper(), "")
+    word = body.strip().upper()
+    if word in STOP_WORDS:
+        return "stop"
+    if word in START_WORDS:
+        return "start"
+    if word in HELP_WORDS:
+        return "help"
+    return ""
+
+
+def address_hash(address: str) -> str:
+    """A keyed hash of a phone number or device token: matchable, not reversible."""
+    key = settings.NOTIFICATIONS_ADDRESS_KEY.encode()
+    return hmac.new(key, address.strip().encode(), hashlib.sha256).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Consent
+
+
+def consent_default(purpose: str) -> bool:
+    """Without any record: transactional messages go out (contract), the others need an opt-in."""
+    return purpose not in OPT_IN_PURPOSES
+
+
+def consent_current(user_id: int, channel: str, purpose: str) -> bool:
+    latest = (
+        Consent.objects.filter(user_id=user_id, channel=channel, purpose=purpose)
+        .order_by("-recorded_at", "-id")
+        .values_list("status", flat=True)
+        .first()
+    )
+    return consent_default(purpose) if latest is None else latest == Consent.Status.GRANTED
+
+
+def consents_for(user_id: int) -> list[dict]:
+    """The current choice for every (channel, purpose), with when and how it was made."""
+    rows = {}
+    for row in (
+        Consent.objects.filter(user_id=user_id)
+        .order_by("channel", "purpose", "-recorded_at", "-id")
+        .values("channel", "purpose", "status", "source", "recorded_at")
+    ):
+        rows.setdefault((row["channel"], row["purpose"]), row)
+    result = []
+    for channel in Channel.values:
+        for purpose in Purpose.values:
+            row = rows.get((channel, purpose))
+            result.append(
+                {
+                    "channel": channel,
+                    "purpose": purpose,
+                    "granted": consent_default(purpose) if row is None else row["status"] == Consent.Status.GRANTED,
+                    "source": row["source"] if row else "default",
+                    "recorded_at": row["recorded_at"] if row else None,
+                }
+            )
+    return result
+
+
+def consent_record(
+    *,
+    user_id: int,
+    channel: str,
+    purpose: str,
+    granted: bool,
+    source: str,
+    actor: Identity | str,
+    text_version: str | None = None,
+) -> Consent:
+    """Append a consent decision; it applies to every later send check, including planned sends."""
+    if channel not in Channel.values:
+        raise ValidationError({"channel": [f"One of {', '.join(Channel.values)}."]})
+    if purpose not in Purpose.values:
+        raise ValidationError({"purpose": [f"One of {', '.join(Purpose.values)}."]})
+    recorded_by = actor.user_id if isinstance(actor, Identity) else None
+    consent = Consent(
+        user_id=user_id,
+        channel=channel,
+        purpose=purpose,
+        status=Consent.Status.GRANTED if granted else Consent.Status.REVOKED,
+        lawful_basis=Consent.Basis.CONSENT if purpose in OPT_IN_PURPOSES else Consent.Basis.CONTRACT,
+        source=source,
+        text_version=text_version or settings.NOTIFICATIONS_CONSENT_TEXT_VERSION,
+        recorded_by_id=recorded_by,
+    )
+    consent.save(force_insert=True)
+    audit.record(
+        action=f"notifications.consent.{'grant' if granted else 'revoke'}",
+        actor=actor,
+        target=("accounts.user", user_id),
+        details={"channel": channel, "purpose": purpose, "source": source},
+    )
+    return consent
+
+
+# ---------------------------------------------------------------------------------------------
+# Suppressions
+
+
+def suppression_add(
+    *,
+    channel: str,
+    reason: str,
+    actor: Identity | str,
+    user_id: int | None = None,
+    address: str = "",
+    note: str = "",
+) -> Suppression | None:
+    """Suppress a user or an address on a channel; None when an active suppression already covers it."""
+    manual = isinstance(actor, Identity)
+    hashed = address_hash(address) if address else ""
+    if user_id is None and not hashed:
+        raise ValidationError({"detail": ["Name a user or an address."]})
+    existing = Suppression.objects.filter(channel=channel, lifted_at__isnull=True)
+    if (user_id is not None and existing.filter(user_id=user_id).exists()) or (
+        hashed and existing.filter(address_hash=hashed).exists()
+    ):
+        if manual:
+            raise Conflict("An active suppression already covers this recipient.", status="suppressed")
+        return None
+    suppression = Suppression(
+        channel=channel,
+        user_id=user_id,
+        address_hash=hashed,
+        reason=reason,
+        source=Suppression.Source.MANUAL if manual else Suppression.Source.AUTOMATIC,
+        note=note,
+        created_by_id=actor.user_id if manual else None,
+    )
+    try:
+        with transaction.atomic():
+            suppression.save(force_insert=True)
+    except IntegrityError:  # a concurrent writer suppressed it first
+        if manual:
+            raise Conflict("An active suppression already covers this recipient.", status="suppressed") from None
+        return None
+    audit.record(
+        action="notifications.suppression.add",
+        actor=actor,
+        target=suppression,
+        details={"channel": channel, "reason": reason, "by_address": bool(hashed)},
+    )
+    return suppression
+
+
+def suppression_lift(*, suppression_id: int, actor: Identity | str, reason: str = "") -> Suppression:
+    suppression = Suppression.objects.select_for_update().filter(pk=suppression_id).first()
+    if suppression is None:
+        raise NotFound("No such suppression.")
+    if suppression.lifted_at is not None:
+        raise Conflict("This suppression is already lifted.", status="lifted")
+    suppression.lifted_at = timezone.now()
+    suppression.lifted_by_id = actor.user_id if isinstance(actor, Identity) else None
+    suppression.save(update_fields=["lifted_at", "lifted_by"])
+    audit.record(
+        action="notifications.suppression.lift",
+        actor=actor,
+        target=suppression,
+        details={"channel": suppression.channel, "reason": reason or suppression.reason},
+    )
+    return suppression
+
+
+def suppressed_users(channel: str, user_ids: list[int], hashes: list[str]) -> tuple[set[int], set[str]]:
+    """Which of these users and address hashes an active suppression covers on `channel`."""
+    rows = Suppression.objects.filter(channel=channel, lifted_at__isnull=True).filter(
+        models_q_user_or_hash(user_ids, hashes)
+    )
+    users, addresses = set(), set()
+    for user_id, hashed in rows.values_list("user_id", "address_hash"):
+        if user_id is not None:
+            users.add(user_id)
+        if hashed:
+            addresses.add(hashed)
+    return users, addresses
+
+
+def models_q_user_or_hash(user_ids, hashes):
+    from django.db.models import Q
+
+    return Q(user_id__in=list(user_ids)) | Q(address_hash__in=[h for h in hashes if h])
+
+
+# ---------------------------------------------------------------------------------------------
+# Device tokens
+
+
+def device_register(*, user: User, platform: str, token: str) -> DeviceToken:
+    """Register (or re-register) a push token for the caller; a token moves to its newest owner."""
+    token = token.strip()
+    if platform not in DeviceToken.Platform.values:
+        raise ValidationError({"platform": [f"One of {', '.join(DeviceToken.Platform.values)}."]})
+    if not token or len(token) > 4096:
+        raise ValidationError({"token": ["A device token of 1 to 4096 characters."]})
+    # The token may still name another account (a shared or resold phone), whose row the caller
+    # cannot see: a SECURITY DEFINER function moves it to the caller's own identity.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT notifications_device_claim(%s, %s, %s)", [platform, token, address_hash(token)])
+        (device_id,) = cursor.fetchone()
+    # The function also lifts an automatic invalid-token suppression of this token.
+    return DeviceToken.objects.get(pk=device_id)
+
+
+def device_deactivate(device: DeviceToken, reason: str, *, unregistered_at: dt.datetime | None = None) -> bool:
+    """Deactivate a dead token, unless the app re-registered it after the provider's verdict."""
+    if unregistered_at is not None and device.registered_at > unregistered_at:
+        return False
+    updated = DeviceToken.objects.filter(pk=device.pk, active=True).update(
+        active=False, deactivated_at=timezone.now(), deactivated_reason=reason[:40]
+    )
+    return bool(updated)
+
+
+# ---------------------------------------------------------------------------------------------
+# Single notifications
+
+
+def notify(
+    *,
+    user_id: int,
+    kind: str,
+    title: str,
+    body: str,
+    actor: Identity | str,
+    channels: tuple[str, ...] = (Channel.PUSH,),
+    purpose: str = Purpose.TRANSACTIONAL,
+    critical: bool = False,
+    data: dict | None = None,
+    dedupe: str = "",
+    due_at: dt.datetime | None = None,
+    window_hours: int = 24,
+) -> Notification:
+    """Plan one message to one user on each of `channels`; the dispatcher sends it when due."""
+    if critical and purpose != Purpose.TRANSACTIONAL:
+        raise ValidationError({"critical": ["Only transactional messages may be critical."]})
+    user = User.objects.filter(pk=user_id).only("id", "language").first()
+    if user is None:
+        raise NotFound("No such user.")
+    notification = Notification(
+        user_id=user_id,
+        kind=kind,
+        purpose=purpose,
+        critical=critical,
+        title=title,
+        body=body,
+        data={k: str(v) for k, v in (data or {}).items()},
+        created_by_id=actor.user_id if isinstance(actor, Identity) else None,
+    )
+    notification.save(force_insert=True)
+    due_at = due_at or timezone.now()
+    for channel in channels:
+        if channel not in Channel.values:
+            raise ValidationError({"channels": [f"Each one of {', '.join(Channel.values)}."]})
+        Send.objects.create(
+            notification=notification,
+            user_id=user_id,
+            channel=channel,
+            purpose=purpose,
+            critical=critical,
+            kind=kind,
+            dedupe_key=f"{dedupe or f'notification:{notification.pk}'}:{channel}"[:80],
+            language=user.language,
+            due_at=due_at,
+            expires_at=due_at + dt.timedelta(hours=window_hours),
+        )
+    if isinstance(actor, Identity):
+        audit.record(
+            action="notifications.notification.create",
+            actor=actor,
+            target=notification,
+            details={"kind": kind, "channels": list(channels), "critical": critical},
+        )
+    return notification

@@ -1,0 +1,30 @@
+"""Notification jobs (installed in Celery Beat by migrations; all run as the service role)."""
+
+from celery import shared_task
+from django.conf import settings
+
+from notifications import dispatch as dispatcher
+from notifications import inbox, planning
+
+
+@shared_task(name="notifications.dispatch")
+def dispatch() -> dict:
+    """Send what is due; every worker may run it at once (claims skip each other's rows)."""
+    return dispatcher.dispatch()
+
+
+@shared_task(name="notifications.process_inbox")
+def process_inbox() -> int:
+    """Apply verified webhooks and tracking hits."""
+    return inbox.process()
+
+
+@shared_task(name="notifications.plan_zodiac")
+def plan_zodiac() -> int:
+    """Plan the daily zodiac push for the timezones whose local send time is near."""
+    return planning.zodiac_plan()
+
+
+@shared_task(name="notifications.purge_inbox")
+def purge_inbox() -> int:
+    return inbox.purge(settings.NOTIFICATIONS_INBOX_RETENTION_DAYS)

@@ -1,0 +1,95 @@
+"""Notifications fixtures: the real provider clients pointed at local fake servers."""
+
+from __future__ import annotations
+
+import pytest
+
+from samia.providers import registry
+from tests.fakes import fcm as fake_fcm
+from tests.fakes import twilio as fake_twilio
+
+TWILIO_SID = "AC" + "0" * 32
+TWILIO_TOKEN = "twilio-test-auth-token"
+SERVICE_SID = "MG" + "1" * 32
+
+
+@pytest.fixture(scope="session")
+def fcm_server():
+    with fake_fcm.running() as server:
+        server.key_file = fake_fcm.service_account_json(server.token_uri)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def twilio_server():
+    with fake_twilio.running(TWILIO_SID, TWILIO_TOKEN, slow_seconds=2.0) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_providers():
+    registry.get.cache_clear()
+    yield
+    registry.get.cache_clear()
+
+
+@pytest.fixture
+def fcm(fcm_server, settings):
+    """FCM configured against the fake; returns the fake."""
+    fcm_server.reset()
+    settings.FCM_PROJECT_ID = "samia-test"
+    settings.FCM_SERVICE_ACCOUNT_JSON = fcm_server.key_file
+    settings.FCM_END_POINT_BASE = fcm_server.base_url
+    settings.PROVIDER_TIMEOUT_SECONDS = 1.0
+    registry.get.cache_clear()
+    return fcm_server
+
+
+@pytest.fixture
+def twilio(twilio_server, settings):
+    """Twilio SMS and WhatsApp configured against the fake; returns the fake."""
+    twilio_server.reset()
+    settings.TWILIO_ACCOUNT_SID = TWILIO_SID
+    settings.TWILIO_AUTH_TOKEN = TWILIO_TOKEN
+    settings.TWILIO_MESSAGING_SERVICE_SID = SERVICE_SID
+    settings.TWILIO_WHATSAPP_FROM = "whatsapp:+15005550006"
+    settings.TWILIO_API_BASE = twilio_server.base_url
+    settings.PUBLIC_BASE_URL = "https://api.samia.test"
+    settings.PROVIDER_TIMEOUT_SECONDS = 1.0
+    registry.get.cache_clear()
+    return twilio_server
+
+
+@pytest.fixture
+def unconfigured(settings):
+    """Every provider without credentials (the default on a fresh machine)."""
+    for name in (
+        "FCM_PROJECT_ID",
+        "FCM_SERVICE_ACCOUNT_JSON",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_MESSAGING_SERVICE_SID",
+        "APNS_KEY_PEM",
+    ):
+        setattr(settings, name, "")
+    registry.get.cache_clear()
+
+
+@pytest.fixture
+def committed(transactional_db):
+    """Tests whose data other connections (threads, a killed worker) must see.
+
+    The audit trail refuses TRUNCATE, so before Django flushes the database the committed
+    entries are purged the retention way: behind an anchor, with the purge switch on.
+    """
+    yield
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_auditanchor (seq, row_hash, purged_at, manifest_sha256) "
+            "SELECT seq, row_hash, now(), repeat('0', 64) FROM audit_auditentry ORDER BY seq DESC LIMIT 1"
+        )
+        cursor.execute("SELECT set_config('samia.audit_purging', 'on', true)")
+        cursor.execute("DELETE FROM audit_auditentry")
+        cursor.execute("DELETE FROM audit_auditanchor")

@@ -1,0 +1,151 @@
+"""The dispatcher against the real pyfcm and twilio clients talking to local fake servers."""
+
+import datetime as dt
+import logging
+
+import pytest
+from django.utils import timezone
+
+from notifications import dispatch as dispatcher
+from notifications.models import DeviceToken, Send, Suppression
+from tests.notifications.helpers import due_now, events, notify, opted_in, recipient, zone_at_local_hour
+
+pytestmark = pytest.mark.django_db
+
+
+def _state(send) -> Send:
+    send.refresh_from_db()
+    return send
+
+
+def test_an_sms_goes_out_through_twilio_and_records_the_sid(twilio):
+    user = recipient()
+    (send,) = notify(user)
+
+    report = dispatcher.dispatch(budget_seconds=5)
+
+    send = _state(send)
+    assert report["sent"] == 1
+    assert send.state == "sent" and send.message_id.startswith("SM") and send.provider == "sms"
+    (posted,) = twilio.messages_posted()
+    assert posted["To"] == "+447700900123"
+    assert posted["StatusCallback"] == "https://api.samia.test/webhooks/twilio/status"
+    assert events("notification.sent") == [{"send_id": send.pk, "channel": "sms"}]
+
+
+def test_a_push_goes_to_every_active_device_with_a_stable_collapse_id(fcm):
+    user = recipient(channels=("push",), purpose="transactional", device="tok-a")
+    (send,) = notify(user, channels=("push",))
+
+    dispatcher.dispatch(budget_seconds=5)
+
+    send = _state(send)
+    assert send.state == "sent" and send.message_id.startswith("projects/")
+    (request,) = fcm.requests
+    assert request["message"]["token"] == "tok-a"
+    assert request["message"]["android"]["collapse_key"] == f"samia-{send.pk}"
+    assert request["message"]["data"]["send_id"] == str(send.pk)
+
+
+def test_opting_out_between_planning_and_sending_stops_the_send(twilio):
+    user = recipient()
+    (send,) = notify(user, kind="offer.weekly")
+    Send.objects.filter(pk=send.pk).update(purpose="marketing")
+    opted_in(user, "sms")
+    from notifications import services
+
+    services.consent_record(
+        user_id=user.pk, channel="sms", purpose="marketing", granted=False, source="api", actor="system:tests"
+    )
+
+    dispatcher.dispatch(budget_seconds=5)
+
+    assert _state(send).state == "opted_out"
+    assert twilio.messages_posted() == []
+
+
+def test_an_unconfigured_provider_defers_and_never_fakes_success(unconfigured):
+    user = recipient()
+    (send,) = notify(user)
+
+    report = dispatcher.dispatch(budget_seconds=5)
+
+    send = _state(send)
+    assert report["deferred"] == 1
+    assert send.state == "queued" and send.last_error == "provider_unavailable" and send.attempts == 0
+    assert send.due_at > timezone.now() + dt.timedelta(seconds=60)
+
+
+def test_21610_suppresses_the_number_and_is_not_retried(twilio):
+    user = recipient(phone="+447700900000")
+    (send,) = notify(user)
+
+    dispatcher.dispatch(budget_seconds=5)
+
+    send = _state(send)
+    assert send.state == "suppressed" and send.last_error == "21610"
+    assert Suppression.objects.filter(channel="sms", user=user, reason="unsubscribed", lifted_at=None).exists()
+    (second,) = notify(user)
+    dispatcher.dispatch(budget_seconds=5)
+    assert _state(second).state == "suppressed"
+    assert len(twilio.messages_posted()) == 1
+
+
+def test_a_retryable_answer_waits_at_least_retry_after(twilio):
+    user = recipient(phone="+447700902222")
+    (send,) = notify(user)
+
+    dispatcher.dispatch(budget_seconds=5)
+
+    send = _state(send)
+    assert send.state == "queued" and send.attempts == 1 and send.last_error == "20429"
+    assert send.due_at >= timezone.now() + dt.timedelta(seconds=4)
+
+
+def test_an_sms_with_an_unknown_outcome_is_never_sent_again(twilio):
+    user = recipient(phone="+447700909999")  # the fake answers after the client timed out
+    (send,) = notify(user)
+
+    dispatcher.dispatch(budget_seconds=5)
+    due_now(send)
+    dispatcher.dispatch(budget_seconds=5)
+
+    assert _state(send).state == "unknown"
+    assert len(twilio.messages_posted()) == 1
+
+
+def test_an_unregistered_token_is_deactivated_and_suppressed(fcm):
+    user = recipient(channels=("push",), purpose="transactional", device="unregistered-1")
+    (send,) = notify(user, channels=("push",))
+
+    dispatcher.dispatch(budget_seconds=5)
+
+    assert _state(send).state == "failed"
+    device = DeviceToken.objects.get(user=user)
+    assert not device.active and device.deactivated_reason == "UNREGISTERED"
+    assert Suppression.objects.filter(channel="push", reason="invalid_token", lifted_at=None).count() == 1
+
+
+def test_quiet_hours_move_a_marketing_send_to_the_morning(twilio, settings):
+    now = timezone.now()
+    zone = zone_at_local_hour(0)
+    user = recipient(zone=zone)
+    (send,) = notify(user, kind="offer.weekly")
+    Send.objects.filter(pk=send.pk).update(purpose="marketing", expires_at=now + dt.timedelta(days=1))
+
+    dispatcher.dispatch(budget_seconds=5)
+
+    send = _state(send)
+    assert send.state == "queued" and send.last_error == "quiet_hours" and send.attempts == 0
+    assert twilio.messages_posted() == []
+
+
+def test_logs_carry_no_number_and_no_body(twilio, caplog):
+    caplog.set_level(logging.DEBUG)
+    user = recipient(phone="+447700900555")
+    notify(user, body="Secret reading text")
+
+    dispatcher.dispatch(budget_seconds=5)
+
+    text = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "+447700900555" not in text and "Secret reading text" not in text
