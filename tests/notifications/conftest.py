@@ -93,3 +93,34 @@ def committed(transactional_db):
         cursor.execute("SELECT set_config('samia.audit_purging', 'on', true)")
         cursor.execute("DELETE FROM audit_auditentry")
         cursor.execute("DELETE FROM audit_auditanchor")
+        # Django's flush does not see the partitions of events_raw.
+        cursor.execute("DELETE FROM events_raw")
+
+
+@pytest.fixture(scope="session")
+def apns_server():
+    from tests.fakes import apns as fake_apns
+
+    private_pem, public_key = fake_apns.make_key()
+    with fake_apns.running(public_key=public_key) as server:
+        server.private_pem = private_pem
+        yield server
+
+
+@pytest.fixture
+def apns(apns_server, settings):
+    """APNs (token auth, HTTP/2 over TLS) configured against the fake; returns the fake."""
+    from samia.providers.apns import reset_clients
+
+    apns_server.reset()
+    settings.APNS_KEY_PEM = apns_server.private_pem
+    settings.APNS_KEY_ID = "ABC123DEFG"
+    settings.APNS_TEAM_ID = "DEF123GHIJ"
+    settings.APNS_TOPIC = "com.samia.app"
+    settings.APNS_HOST = apns_server.host
+    settings.APNS_PORT = apns_server.port
+    settings.APNS_CA_FILE = apns_server.ca_file
+    settings.PROVIDER_TIMEOUT_SECONDS = 2.0
+    registry.get.cache_clear()
+    yield apns_server
+    reset_clients()

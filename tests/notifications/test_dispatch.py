@@ -149,3 +149,55 @@ def test_logs_carry_no_number_and_no_body(twilio, caplog):
 
     text = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert "+447700900555" not in text and "Secret reading text" not in text
+
+
+def test_an_ios_push_goes_through_apns_over_http2(apns):
+    user = recipient(channels=("push",), purpose="transactional", device="a1b2c3", platform="apns")
+    (send,) = notify(user, channels=("push",), critical=True)
+
+    dispatcher.dispatch(budget_seconds=5)
+
+    send = _state(send)
+    assert send.state == "sent" and send.provider == "apns"
+    (request,) = apns.requests
+    assert request["token"] == "a1b2c3"
+    assert request["headers"]["apns-collapse-id"] == f"samia-{send.pk}"
+    assert request["headers"]["apns-priority"] == "10"
+    assert request["payload"]["send_id"] == str(send.pk)
+
+
+def test_apns_410_deactivates_a_token_only_if_it_was_not_registered_again_since(apns):
+    user = recipient(channels=("push",), purpose="transactional", device="d00d", platform="apns")
+    device = DeviceToken.objects.get(user=user)
+    # Apple says the token died a minute before the app registered it again: keep it.
+    died = device.registered_at - dt.timedelta(minutes=1)
+    apns.script("d00d", 410, "Unregistered", timestamp_ms=int(died.timestamp() * 1000))
+    (first,) = notify(user, channels=("push",))
+    dispatcher.dispatch(budget_seconds=5)
+    device.refresh_from_db()
+    assert device.active and _state(first).state == "failed"
+
+    # Now it died after its last registration: deactivate it.
+    later = timezone.now() + dt.timedelta(minutes=1)
+    apns.script("d00d", 410, "Unregistered", timestamp_ms=int(later.timestamp() * 1000))
+    (second,) = notify(user, channels=("push",))
+    dispatcher.dispatch(budget_seconds=5)
+    device.refresh_from_db()
+    assert not device.active and device.deactivated_reason == "Unregistered"
+    assert _state(second).state == "failed"
+
+
+def test_a_push_with_an_unknown_outcome_is_retried_under_the_same_collapse_id(fcm):
+    user = recipient(channels=("push",), purpose="transactional", device="tok-u")
+    fcm.script("tok-u", status=200, error_code="", delay=3.0)  # answers after the client gave up
+    (send,) = notify(user, channels=("push",))
+
+    dispatcher.dispatch(budget_seconds=5)
+    send = _state(send)
+    assert send.state == "queued" and send.last_error == "timeout"
+    due_now(send)
+    dispatcher.dispatch(budget_seconds=5)
+
+    assert _state(send).state == "sent"
+    keys = {r["message"]["android"]["collapse_key"] for r in fcm.requests}
+    assert keys == {f"samia-{send.pk}"} and len(fcm.requests) == 2
