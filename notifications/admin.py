@@ -2,6 +2,7 @@
 and read-only histories of consents, sends, devices, bounces and webhooks."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html, format_html_join
 from rest_framework.exceptions import APIException
 
@@ -85,6 +86,7 @@ class CampaignAdmin(DeclaredModelAdmin):
     search_fields = ["name"]
     actions = [schedule, pause, resume]
     readonly_fields = ["status", "planned_count", "scheduled_at", "created_by", "created_at", "preview", "stats"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(self.readonly_fields)

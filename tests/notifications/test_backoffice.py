@@ -1,0 +1,64 @@
+"""The back office: campaigns are previewed, scheduled, paused and counted; histories are read-only."""
+
+import pytest
+
+from notifications import planning
+from notifications.models import Campaign, Send, Suppression
+from tests.conftest import api_as
+from tests.notifications.helpers import recipient
+from tests.test_admin import _logged_in
+
+pytestmark = pytest.mark.django_db
+
+CAMPAIGN = {
+    "name": "New moon",
+    "channel": "sms",
+    "audience": {"roles": ["client"]},
+    "templates": {"en": {"title": "", "body": "New moon reading"}, "ar": {"body": "قراءة المحاق"}},
+    "send_on": "2026-12-20",
+    "local_time": "11:00",
+}
+
+
+def test_an_admin_previews_schedules_pauses_and_counts_a_campaign(personas):
+    recipient(zone="Europe/Paris", phone="+33612345678")
+    campaign_id = api_as(personas["admin"]).post("/admin/campaigns", CAMPAIGN, format="json").json()["id"]
+    client = _logged_in(personas["admin"])
+
+    page = client.get(f"/backoffice/notifications/campaign/{campaign_id}/change/").content.decode()
+    assert "قراءة المحاق" in page and "New moon reading" in page and "planned: 0" in page
+
+    for action in ("schedule", "schedule", "pause"):
+        answer = client.post(
+            "/backoffice/notifications/campaign/", {"action": action, "_selected_action": [campaign_id]}
+        )
+        assert answer.status_code == 302
+    assert Send.objects.filter(campaign_id=campaign_id).count() == 1  # scheduling twice planned once
+    assert Campaign.objects.get(pk=campaign_id).status == "paused"
+    assert planning.campaign_stats(Campaign.objects.get(pk=campaign_id))["planned"] == 1
+    page = client.get(f"/backoffice/notifications/campaign/{campaign_id}/change/").content.decode()
+    assert "planned: 1" in page
+
+
+def test_suppressions_are_added_through_the_service_and_lifted_by_action(personas):
+    client = _logged_in(personas["admin"])
+    user = personas["client"]
+
+    client.post("/backoffice/notifications/suppression/add/", {"channel": "sms", "user": user.pk, "reason": "manual"})
+    suppression = Suppression.objects.get()
+    assert suppression.source == "manual" and suppression.created_by == personas["admin"]
+    client.post("/backoffice/notifications/suppression/", {"action": "lift", "_selected_action": [suppression.pk]})
+
+    suppression.refresh_from_db()
+    assert suppression.lifted_at is not None
+
+
+def test_consents_and_sends_are_read_only_history(personas):
+    recipient(phone="+447700900777")
+    client = _logged_in(personas["admin"])
+
+    assert client.get("/backoffice/notifications/consent/").status_code == 200
+    assert client.get("/backoffice/notifications/consent/add/").status_code == 403
+    assert client.get("/backoffice/notifications/send/?waiting=provider").status_code == 200
+    monitor = _logged_in(personas["monitor"])
+    assert monitor.get("/backoffice/notifications/campaign/").status_code == 403
