@@ -229,10 +229,7 @@ def _fake(channel: str, directory: Path) -> tuple[subprocess.Popen, dict]:
         key_file = directory / "service-account.json"
         command = ["-m", "tests.fakes.fcm", "--port", "0", "--service-account", str(key_file)]
     else:
-        # Answers go out as two writes (headers, body); with Nagle on, the body waits for the
-        # client's delayed ACK (~20-40 ms a send), a cost of the fake, not of Twilio. The FCM fake
-        # turns Nagle off; this does the same for the Twilio one.
-        command = ["-c", "from tests.fakes import twilio; twilio.Handler.disable_nagle_algorithm = True; twilio.main()"]
+        command = ["-m", "tests.fakes.twilio"]
         command += ["--port", "0", "--account-sid", TWILIO_SID, "--auth-token", TWILIO_TOKEN]
     process = subprocess.Popen([sys.executable, *command], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     base_url = process.stdout.readline().split()[-1]

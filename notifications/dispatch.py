@@ -16,12 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import queue
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from notifications import links
@@ -465,24 +467,85 @@ def deliver(work: Work, report: Report) -> None:
     )
 
 
+def _deliver_batch(works: list[Work], report: Report, deadline: float) -> None:
+    """Deliver one claimed batch in this thread, handing back what the time budget leaves."""
+    for index, work in enumerate(works):
+        if time.monotonic() >= deadline:
+            # Out of time: hand the rest back untouched, their attempt uncounted.
+            with transaction.atomic():
+                for rest in works[index:]:
+                    _release(rest.id, due_at=timezone.now())
+            return
+        deliver(work, report)
+
+
+class _Senders:
+    """Threads that deliver sends side by side (each with its own connection), so a worker
+    keeps several provider calls in flight instead of waiting on one."""
+
+    def __init__(self, count: int, deadline: float):
+        self.deadline = deadline
+        self.queue: queue.Queue = queue.Queue()
+        self.reports = [Report() for _ in range(count)]
+        self.errors: list[BaseException] = []
+        self.threads = [threading.Thread(target=self._run, args=(r,), daemon=True) for r in self.reports]
+        for thread in self.threads:
+            thread.start()
+
+    def _run(self, report: Report) -> None:
+        try:
+            while (work := self.queue.get()) is not None:
+                try:
+                    _deliver_batch([work], report, self.deadline)
+                except BaseException as error:  # surfaced by the dispatcher after the batch
+                    self.errors.append(error)
+                finally:
+                    self.queue.task_done()
+            self.queue.task_done()
+        finally:
+            connections.close_all()
+
+    def deliver(self, works: list[Work]) -> None:
+        for work in works:
+            self.queue.put(work)
+        self.queue.join()
+        if self.errors:
+            raise self.errors[0]
+
+    def close(self, report: Report) -> None:
+        for _ in self.threads:
+            self.queue.put(None)
+        for thread in self.threads:
+            thread.join()
+        for part in self.reports:
+            for name, value in part.as_dict().items():
+                setattr(report, name, getattr(report, name) + value)
+
+
 def dispatch(*, budget_seconds: float | None = None, batch_size: int | None = None) -> dict:
-    """Send what is due until nothing is or the time budget is spent; returns the counts."""
+    """Send what is due until nothing is or the time budget is spent; returns the counts.
+
+    With NOTIFICATIONS_SEND_CONCURRENCY > 1, each claimed batch is delivered by that many
+    threads (own connections); claims, leases and the per-send commit work the same way.
+    """
     budget = settings.NOTIFICATIONS_DISPATCH_BUDGET_SECONDS if budget_seconds is None else budget_seconds
     batch_size = batch_size or settings.NOTIFICATIONS_BATCH_SIZE
     deadline = time.monotonic() + budget
     report = Report(reaped=leases_reap())
-    while time.monotonic() < deadline:
-        ids = claim(batch_size)
-        if not ids:
-            break
-        report.claimed += len(ids)
-        works = load(ids)
-        for index, work in enumerate(works):
-            if time.monotonic() >= deadline:
-                # Out of time: hand the rest back untouched, their attempt uncounted.
-                with transaction.atomic():
-                    for rest in works[index:]:
-                        _release(rest.id, due_at=timezone.now())
+    concurrency = settings.NOTIFICATIONS_SEND_CONCURRENCY
+    senders = _Senders(concurrency, deadline) if concurrency > 1 else None
+    try:
+        while time.monotonic() < deadline:
+            ids = claim(batch_size)
+            if not ids:
                 break
-            deliver(work, report)
+            report.claimed += len(ids)
+            works = load(ids)
+            if senders:
+                senders.deliver(works)
+            else:
+                _deliver_batch(works, report, deadline)
+    finally:
+        if senders:
+            senders.close(report)
     return report.as_dict()

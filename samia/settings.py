@@ -229,6 +229,8 @@ NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
 NOTIFICATIONS_BACKOFF_BASE_SECONDS = env.int("NOTIFICATIONS_BACKOFF_BASE_SECONDS", default=30)
 NOTIFICATIONS_BACKOFF_CAP_SECONDS = env.int("NOTIFICATIONS_BACKOFF_CAP_SECONDS", default=3600)
 NOTIFICATIONS_DEFER_SECONDS = env.int("NOTIFICATIONS_DEFER_SECONDS", default=300)
+# Provider calls each dispatcher keeps in flight (threads with their own database connection).
+NOTIFICATIONS_SEND_CONCURRENCY = env.int("NOTIFICATIONS_SEND_CONCURRENCY", default=4)
 # How long one dispatcher run keeps claiming batches before it hands over to the next tick.
 NOTIFICATIONS_DISPATCH_BUDGET_SECONDS = env.int("NOTIFICATIONS_DISPATCH_BUDGET_SECONDS", default=50)
 # WhatsApp outside the 24-hour customer-service window: the approved template (content SID) per

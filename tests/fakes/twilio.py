@@ -214,6 +214,7 @@ class Handler(BaseHTTPRequestHandler):
     """Twilio's two resources that the adapters use; everything else is a Twilio-shaped 404."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, as the library's pooled session expects
+    disable_nagle_algorithm = True  # headers and body go in two writes: don't hold the second back
     server: Server
 
     def do_GET(self) -> None:
