@@ -412,7 +412,12 @@ class TwilioStatusView(_TwilioWebhook):
         sid, state = form.get("MessageSid", ""), form.get("MessageStatus", "")
         if not sid or not state:
             raise _forbidden("incomplete")
-        payload = {"sid": sid, "status": state, "error_code": form.get("ErrorCode", "")}
+        payload = {
+            "sid": sid,
+            "status": state,
+            "error_code": form.get("ErrorCode", ""),
+            "send": request.GET.get("send", "")[:20],
+        }
         fingerprint = inbox.digest("status", sid, state, form.get("ErrorCode", ""))
         if not inbox.append("status", self.channel_of(form.get("To", "")), fingerprint, payload):
             raise _forbidden("replayed")

@@ -32,13 +32,14 @@ from notifications.quiet import in_quiet_hours, next_allowed
 from notifications.services import address_hash, device_deactivate, suppression_add
 from samia.accounts.models import Language
 from samia.accounts.zodiac import Sign
-from samia.events.services import emit
 from samia.providers import registry
 from samia.providers.base import Outcome, ProviderUnavailable, Result
 
 logger = logging.getLogger(__name__)
 S = Send.State
 
+# A push goes to at most this many of a user's devices (the most recently registered).
+MAX_DEVICES = 5
 # Twilio codes that mean the recipient unsubscribed at the carrier or provider level.
 UNSUBSCRIBED_CODES = frozenset({"21610"})
 
@@ -242,22 +243,45 @@ _CHECK_SQL = """
 """
 
 
-def _settle(send_id: int, state: str, *, error: str = "", **fields) -> None:
-    """Record a final or next state and release the claim."""
-    assignments = {"state": state, "last_error": error[:40], "lease_until": None, "in_flight_since": None, **fields}
-    if state != S.QUEUED:
-        assignments["state_changed_at"] = timezone.now()
-    Send.objects.filter(pk=send_id).update(**assignments)
+_SETTLE_COLUMNS = ("last_error", "due_at", "provider", "sandbox", "message_id", "sent_at")
 
 
-def _release(send_id: int, *, due_at: dt.datetime, error: str = "", count_attempt: bool = False) -> None:
+def _settle(send_id: int, state: str, *, error: str = "", attempts_back: bool = False, **fields) -> bool:
+    """Record a final or next state and release the claim; False when the claim was lost meanwhile.
+
+    One statement; a send that is no longer held by us (reaped after a lapsed lease) is left alone.
+    A `sent` result also appends its notification.sent event in the same statement.
+    """
+    unknown = set(fields) - set(_SETTLE_COLUMNS)
+    if unknown:
+        raise ValueError(f"cannot settle {unknown}")
+    values = {"last_error": error[:40], **fields}
+    assignments = ", ".join(f"{column} = %({column})s" for column in values)
+    params = {**values, "id": send_id, "state": state}
+    changed = "" if state == S.QUEUED else ", state_changed_at = clock_timestamp()"
+    back = ", attempts = attempts - 1" if attempts_back else ""
+    update = f"""
+        UPDATE notifications_send SET state = %(state)s, lease_until = NULL, in_flight_since = NULL,
+               {assignments}{changed}{back}
+        WHERE id = %(id)s AND state = 'queued' AND lease_until IS NOT NULL
+        RETURNING id, campaign_id, channel
+    """
+    if state == S.SENT:
+        update = f"""
+            WITH settled AS ({update})
+            INSERT INTO events_raw (occurred_at, name, version, actor_id, actor_key, subject_type, subject_id, properties)
+            SELECT clock_timestamp(), 'notification.sent', 1, NULL, '', 'notifications.send', id,
+                   jsonb_strip_nulls(jsonb_build_object('channel', channel, 'campaign_id', campaign_id))
+            FROM settled
+        """
+    with connection.cursor() as cursor:
+        cursor.execute(update, params)
+        return cursor.rowcount == 1
+
+
+def _release(send_id: int, *, due_at: dt.datetime, error: str = "", count_attempt: bool = False) -> bool:
     """Put a send back to wait until `due_at`; an attempt that never reached a provider is not counted."""
-    from django.db.models import F
-
-    fields = {"due_at": due_at}
-    if not count_attempt:
-        fields["attempts"] = F("attempts") - 1
-    _settle(send_id, S.QUEUED, error=error, **fields)
+    return _settle(send_id, S.QUEUED, error=error, due_at=due_at, attempts_back=not count_attempt)
 
 
 def backoff_seconds(attempts: int, retry_after: int | None = None) -> float:
@@ -309,14 +333,21 @@ def _prepare(work: Work, now: dt.datetime, report: Report) -> str | None:
 
 def _send_push(work: Work) -> tuple[Result, str, bool]:
     """Send to each of the user's active devices; one accepted push counts as sent."""
-    devices = list(DeviceToken.objects.filter(user_id=work.user_id, active=True).order_by("-registered_at")[:5])
+    devices = list(
+        DeviceToken.objects.filter(user_id=work.user_id, active=True).order_by("-registered_at")[:MAX_DEVICES]
+    )
     if not devices:
         return Result(Outcome.PERMANENT, code="no_device"), "", False
     results, provider_names, sandbox = [], [], False
     message = work.message
+    unavailable = None
     for device in devices:
-        provider = registry.get(device.platform)
-        provider.require()
+        try:
+            provider = registry.get(device.platform)
+            provider.require()
+        except ProviderUnavailable as error:  # that platform waits; the others still get it
+            unavailable = error
+            continue
         result = provider.send(
             token=device.token,
             title=message.get("title", ""),
@@ -341,6 +372,8 @@ def _send_push(work: Work) -> tuple[Result, str, bool]:
                 )
         results.append(result)
     sent = [r for r in results if r.outcome is Outcome.SENT]
+    if not results and unavailable is not None:
+        raise unavailable
     if sent:
         return sent[0], ",".join(sorted(set(provider_names))), sandbox
     for outcome in (Outcome.RETRYABLE, Outcome.UNKNOWN, Outcome.PERMANENT, Outcome.INVALID_RECIPIENT):
@@ -364,7 +397,9 @@ def _send_text(work: Work, hashed: str, now: dt.datetime) -> tuple[Result, str, 
     provider = registry.get(work.channel)
     provider.require()
     message = dict(work.message)
-    callback = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/webhooks/twilio/status"
+    # The send id rides in the (signed) callback URL, so a receipt can settle a send whose
+    # outcome we never learned (a timeout after Twilio accepted it).
+    callback = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/webhooks/twilio/status?send={work.id}"
     if work.channel == Channel.WHATSAPP and "content_sid" not in message and not _whatsapp_window_open(hashed, now):
         # Outside the 24-hour customer-service window only an approved template may go out.
         template = settings.NOTIFICATIONS_WHATSAPP_TEMPLATES.get(work.kind)
@@ -394,12 +429,6 @@ def _record(work: Work, result: Result, providers: str, sandbox: bool, hashed: s
             sandbox=sandbox,
             message_id=result.message_id[:200],
             sent_at=now,
-        )
-        emit(
-            "notification.sent",
-            1,
-            subject=("notifications.send", work.id),
-            properties={"channel": work.channel, **({"campaign_id": work.campaign_id} if work.campaign_id else {})},
         )
         report.sent += 1
         return
@@ -437,7 +466,8 @@ def deliver(work: Work, report: Report) -> None:
     """Check, send and record one claimed send."""
     now = timezone.now()
     # Our claim must outlive the provider call; when it would not, hand the send back untouched.
-    if now >= work.lease_until - dt.timedelta(seconds=settings.PROVIDER_TIMEOUT_SECONDS + 1):
+    calls = MAX_DEVICES if work.channel == Channel.PUSH else 1
+    if now >= work.lease_until - dt.timedelta(seconds=settings.PROVIDER_TIMEOUT_SECONDS * calls + 1):
         with transaction.atomic():
             _release(work.id, due_at=now)
         return
@@ -461,7 +491,7 @@ def deliver(work: Work, report: Report) -> None:
         return
     with transaction.atomic():
         _record(work, result, providers, sandbox, hashed, timezone.now(), report)
-    logger.info(
+    logger.debug(
         "notification send",
         extra={"send_id": work.id, "channel": work.channel, "outcome": result.outcome.value, "code": result.code},
     )
@@ -548,4 +578,20 @@ def dispatch(*, budget_seconds: float | None = None, batch_size: int | None = No
     finally:
         if senders:
             senders.close(report)
+    campaigns_complete()
+    if report.claimed or report.reaped:
+        logger.info("notifications dispatched", extra=report.as_dict())
     return report.as_dict()
+
+
+def campaigns_complete() -> int:
+    """Mark scheduled campaigns with nothing left to send as completed."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE notifications_campaign c SET status = 'completed'
+            WHERE c.status = 'scheduled' AND NOT EXISTS (
+                SELECT 1 FROM notifications_send s WHERE s.campaign_id = c.id AND s.state IN ('planned', 'queued'))
+            """
+        )
+        return cursor.rowcount

@@ -105,6 +105,18 @@ def on_status(event: WebhookEvent) -> str:
         .exclude(message_id="")
         .first()
     )
+    if send is None and str(data.get("send", "")).isdigit():
+        # A send whose outcome we never learned (the request timed out after Twilio took it):
+        # the signed callback URL names it, and the receipt settles it.
+        send = (
+            Send.objects.select_for_update()
+            .filter(pk=int(data["send"]), channel=event.channel, state=S.UNKNOWN, message_id="")
+            .first()
+        )
+        if send is not None:
+            Send.objects.filter(pk=send.pk).update(message_id=data.get("sid", "")[:200])
+            if _advance(send, S.SENT, sent_at=timezone.now()):
+                send.state = S.SENT
     if send is None:
         return "unknown_message"
     status, code = data.get("status", ""), str(data.get("error_code") or "")
@@ -130,7 +142,9 @@ def on_status(event: WebhookEvent) -> str:
         else:
             kind, target, reason = Bounce.Kind.SOFT, S.FAILED, None
         Bounce.objects.create(send=send, channel=send.channel, kind=kind, code=code or status)
-        _advance(send, target, last_error=(code or status)[:40], escalated=kind == Bounce.Kind.COMPLAINT)
+        _advance(send, target, last_error=(code or status)[:40])
+        if kind == Bounce.Kind.COMPLAINT:  # monitors see complaints, whatever state the send reached
+            Send.objects.filter(pk=send.pk).update(escalated=True)
         if reason:
             phone = User.objects.filter(pk=send.user_id).values_list("phone", flat=True).first() or ""
             suppression_add(

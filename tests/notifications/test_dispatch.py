@@ -7,7 +7,9 @@ import pytest
 from django.utils import timezone
 
 from notifications import dispatch as dispatcher
+from notifications import inbox
 from notifications.models import DeviceToken, Send, Suppression
+from samia.events.registry import schema_for
 from tests.notifications.helpers import due_now, events, notify, opted_in, recipient, zone_at_local_hour
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +31,10 @@ def test_an_sms_goes_out_through_twilio_and_records_the_sid(twilio):
     assert send.state == "sent" and send.message_id.startswith("SM") and send.provider == "sms"
     (posted,) = twilio.messages_posted()
     assert posted["To"] == "+447700900123"
-    assert posted["StatusCallback"] == "https://api.samia.test/webhooks/twilio/status"
-    assert events("notification.sent") == [{"send_id": send.pk, "channel": "sms"}]
+    assert posted["StatusCallback"] == f"https://api.samia.test/webhooks/twilio/status?send={send.pk}"
+    (event,) = events("notification.sent")
+    assert event == {"send_id": send.pk, "channel": "sms"}
+    schema_for("notification.sent", 1).validate({"channel": "sms"})
 
 
 def test_a_push_goes_to_every_active_device_with_a_stable_collapse_id(fcm):
@@ -201,3 +205,19 @@ def test_a_push_with_an_unknown_outcome_is_retried_under_the_same_collapse_id(fc
     assert _state(send).state == "sent"
     keys = {r["message"]["android"]["collapse_key"] for r in fcm.requests}
     assert keys == {f"samia-{send.pk}"} and len(fcm.requests) == 2
+
+
+def test_a_late_receipt_settles_an_sms_whose_outcome_was_unknown(twilio):
+    from tests.notifications.test_webhooks import post_signed
+
+    user = recipient(phone="+447700909999")  # times out: Twilio took it, we never heard
+    (send,) = notify(user)
+    dispatcher.dispatch(budget_seconds=5)
+    assert _state(send).state == "unknown"
+
+    form = twilio.status_callback_form("SM" + "f" * 32, "delivered")
+    assert post_signed(f"/webhooks/twilio/status?send={send.pk}", form).status_code == 204
+    inbox.process()
+
+    send = _state(send)
+    assert send.state == "delivered" and send.message_id == "SM" + "f" * 32
