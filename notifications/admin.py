@@ -1,8 +1,8 @@
 """Back office: campaigns (create, preview per language, schedule, pause, stats), suppressions,
 and read-only histories of consents, sends, devices, bounces and webhooks."""
 
+from django import forms
 from django.contrib import admin, messages
-from django.db import models
 from django.utils.html import format_html, format_html_join
 from rest_framework.exceptions import APIException
 
@@ -17,6 +17,7 @@ from notifications.models import (
     Suppression,
     WebhookEvent,
 )
+from samia import audit
 from samia.accounts.models import Language
 from samia.rls.admin import DeclaredModelAdmin, ReadOnlyAdmin
 from samia.rls.registry import Identity
@@ -79,14 +80,56 @@ def resume(modeladmin, request, queryset):
         )
 
 
+def _form_errors(error: APIException) -> forms.ValidationError:
+    detail = error.detail if isinstance(error.detail, dict) else {"__all__": error.detail}
+    return forms.ValidationError(
+        {
+            field if field != "detail" else "__all__": [
+                str(m) for m in (messages_ if isinstance(messages_, list) else [messages_])
+            ]
+            for field, messages_ in detail.items()
+        }
+    )
+
+
+class CampaignForm(forms.ModelForm):
+    """The same checks as POST /admin/campaigns (planning.campaign_check)."""
+
+    link_url = forms.URLField(required=False, assume_scheme="https", max_length=200)
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "purpose",
+            "channel",
+            "audience",
+            "templates",
+            "link_url",
+            "send_on",
+            "local_time",
+            "window_hours",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        needed = ("channel", "purpose", "send_on", "local_time", "window_hours", "templates")
+        if self.instance.status == Campaign.Status.DRAFT and all(data.get(k) is not None for k in needed):
+            try:
+                data["templates"] = planning.campaign_check(**{k: data[k] for k in needed})
+            except APIException as error:
+                raise _form_errors(error) from None
+        return data
+
+
 @admin.register(Campaign)
 class CampaignAdmin(DeclaredModelAdmin):
+    form = CampaignForm
     list_display = ["name", "channel", "purpose", "status", "send_on", "local_time", "planned_count", "scheduled_at"]
     list_filter = ["status", "channel", "purpose"]
     search_fields = ["name"]
     actions = [schedule, pause, resume]
     readonly_fields = ["status", "planned_count", "scheduled_at", "created_by", "created_at", "preview", "stats"]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(self.readonly_fields)
@@ -98,8 +141,13 @@ class CampaignAdmin(DeclaredModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
-        obj.templates = planning.validate_templates(obj.channel, obj.templates)
         super().save_model(request, obj, form, change)
+        audit.record(
+            action=f"notifications.campaign.{'update' if change else 'create'}",
+            actor=Identity.of(request.user),
+            target=obj,
+            details={"channel": obj.channel, "purpose": obj.purpose, "via": "backoffice"},
+        )
 
     @admin.display(description="Preview per language")
     def preview(self, campaign):
@@ -147,8 +195,25 @@ class ActiveFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SuppressionForm(forms.ModelForm):
+    """A manual suppression names a user; one already covered is refused before saving."""
+
+    class Meta:
+        model = Suppression
+        fields = ["channel", "user", "reason", "note"]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("user"):
+            raise forms.ValidationError({"user": ["Choose the user to suppress (numbers: POST /admin/suppressions)."]})
+        if Suppression.objects.filter(channel=data.get("channel"), user=data["user"], lifted_at__isnull=True).exists():
+            raise forms.ValidationError("An active suppression already covers this user on this channel.")
+        return data
+
+
 @admin.register(Suppression)
 class SuppressionAdmin(DeclaredModelAdmin):
+    form = SuppressionForm
     list_display = ["id", "channel", "user", "reason", "source", "created_at", "lifted_at"]
     list_filter = [ActiveFilter, "channel", "reason", "source"]
     fields = ["channel", "user", "reason", "note"]
@@ -161,13 +226,14 @@ class SuppressionAdmin(DeclaredModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Through the service: one active suppression per recipient, and an audit entry.
-        services.suppression_add(
+        saved = services.suppression_add(
             channel=obj.channel,
             reason=obj.reason,
             actor=Identity.of(request.user),
             user_id=obj.user_id,
             note=obj.note,
         )
+        obj.pk = saved.pk
 
 
 @admin.register(Consent)

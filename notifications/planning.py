@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
 from notifications.models import DEFAULT_AUDIENCE_ROLES, Audience, Campaign, Channel, Purpose, Send
-from notifications.quiet import in_quiet_hours, parse_time, quiet_start_on
+from notifications.quiet import in_quiet_hours, parse_time, quiet_begins_after
 from samia import audit
 from samia.accounts.models import Language, User
 from samia.errors import Conflict
@@ -140,14 +140,29 @@ def validate_templates(channel: str, templates) -> dict:
     return clean
 
 
-def campaign_create(*, identity: Identity, data: dict) -> Campaign:
-    channel, purpose = data["channel"], data.get("purpose", Purpose.MARKETING)
+def campaign_check(*, channel: str, purpose: str, send_on: dt.date, local_time: dt.time, window_hours: int, templates):
+    """Validate what a campaign will send and when (API and back office alike); return clean templates."""
     if purpose == Purpose.TRANSACTIONAL:
         raise ValidationError({"purpose": ["Campaigns are marketing or zodiac messages."]})
-    local_time = data["local_time"]
-    quiet_probe = dt.datetime.combine(data["send_on"], local_time, tzinfo=dt.UTC)
+    if not 1 <= window_hours <= 24:
+        raise ValidationError({"window_hours": ["From 1 to 24 hours."]})
+    quiet_probe = dt.datetime.combine(send_on, local_time, tzinfo=dt.UTC)
     if in_quiet_hours(quiet_probe, "UTC", channel, purpose):
         raise ValidationError({"local_time": ["This local time is inside quiet hours for this channel."]})
+    return validate_templates(channel, templates)
+
+
+def campaign_create(*, identity: Identity, data: dict) -> Campaign:
+    channel, purpose = data["channel"], data.get("purpose", Purpose.MARKETING)
+    local_time = data["local_time"]
+    templates = campaign_check(
+        channel=channel,
+        purpose=purpose,
+        send_on=data["send_on"],
+        local_time=local_time,
+        window_hours=data.get("window_hours", 6),
+        templates=data["templates"],
+    )
     audience_data = data["audience"]
     audience = Audience(
         name=audience_data.get("name") or data["name"],
@@ -163,7 +178,7 @@ def campaign_create(*, identity: Identity, data: dict) -> Campaign:
         purpose=purpose,
         channel=channel,
         audience=audience,
-        templates=validate_templates(channel, data["templates"]),
+        templates=templates,
         link_url=data.get("link_url", ""),
         send_on=data["send_on"],
         local_time=local_time,
@@ -194,12 +209,12 @@ def _zone_times(campaign: Campaign, zones: list[str]) -> tuple[list, list, list]
         if not _known_zone(zone):  # an unknown zone in old data: those users are skipped, not guessed
             continue
         due = local_time_instant(day=campaign.send_on, local_time=campaign.local_time, zone=zone)
-        latest = quiet_start_on(campaign.send_on, zone, campaign.channel, campaign.purpose)
-        if latest <= due:  # the quiet period of that evening starts the next day
-            latest = quiet_start_on(campaign.send_on + dt.timedelta(days=1), zone, campaign.channel, campaign.purpose)
+        # The window closes after window_hours, or earlier when quiet hours begin there.
+        expires = due + dt.timedelta(hours=campaign.window_hours)
+        quiet = quiet_begins_after(due, zone, campaign.channel, campaign.purpose)
         names.append(zone)
         dues.append(due)
-        expiries.append(min(due + dt.timedelta(hours=campaign.window_hours), latest))
+        expiries.append(min(expires, quiet) if quiet else expires)
     return names, dues, expiries
 
 
@@ -210,6 +225,8 @@ def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Ca
         raise NotFound("No such campaign.")
     if campaign.status == Campaign.Status.COMPLETED:
         raise Conflict("This campaign is completed.", status=campaign.status)
+    if campaign.status == Campaign.Status.PAUSED:
+        raise Conflict("This campaign is paused: resume it instead.", status=campaign.status)
     zones = list(User.objects.order_by().values_list("timezone", flat=True).distinct())
     names, dues, expiries = _zone_times(campaign, zones)
     params = _audience_params(campaign.audience, campaign.channel, campaign.purpose)
@@ -335,7 +352,8 @@ def zodiac_plan(*, now: dt.datetime | None = None) -> int:
             continue
         day = now.astimezone(ZoneInfo(zone)).date()
         due = local_time_instant(day=day, local_time=local_time, zone=zone)
-        expires = min(due + window, quiet_start_on(day, zone, Channel.PUSH, Purpose.ZODIAC))
+        quiet = quiet_begins_after(due, zone, Channel.PUSH, Purpose.ZODIAC)
+        expires = min(due + window, quiet) if quiet else due + window
         if due - dt.timedelta(hours=1) <= now < expires:
             zones.append(zone)
             days.append(day)

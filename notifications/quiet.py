@@ -10,8 +10,7 @@ from django.conf import settings
 from samia.marketplace.cohorts import local_time_instant
 
 # SMS marketing: never before 08:00 nor after 21:00 local, whatever the configuration says.
-SMS_MARKETING_EARLIEST = dt.time(8, 0)
-SMS_MARKETING_LATEST = dt.time(21, 0)
+SMS_MARKETING_NIGHT = (dt.time(21, 0), dt.time(8, 0))
 
 
 def parse_time(text: str) -> dt.time:
@@ -19,22 +18,16 @@ def parse_time(text: str) -> dt.time:
     return dt.time(int(hours), int(minutes))
 
 
-def _minutes(moment: dt.time) -> int:
-    return moment.hour * 60 + moment.minute
+def quiet_windows(channel: str, purpose: str) -> list[tuple[dt.time, dt.time]]:
+    """The (start, end) local periods in which nothing but critical messages go out.
 
-
-def quiet_window(channel: str, purpose: str) -> tuple[dt.time, dt.time]:
-    """(start, end) of the quiet period; it wraps midnight when start > end."""
-    start = parse_time(settings.NOTIFICATIONS_QUIET_START)
-    end = parse_time(settings.NOTIFICATIONS_QUIET_END)
+    A period wraps midnight when start > end; start == end means no period. SMS marketing adds
+    the legal night to whatever is configured.
+    """
+    windows = [(parse_time(settings.NOTIFICATIONS_QUIET_START), parse_time(settings.NOTIFICATIONS_QUIET_END))]
     if channel == "sms" and purpose != "transactional":
-        # Widen to the legal window: quiet from 21:00 at the latest until 08:00 at the earliest.
-        if start > end:  # wraps midnight, the usual case
-            start = min(start, SMS_MARKETING_LATEST, key=_minutes)
-            end = max(end, SMS_MARKETING_EARLIEST, key=_minutes)
-        else:  # a daytime quiet window: the legal night applies on top, so take the night.
-            start, end = SMS_MARKETING_LATEST, max(end, SMS_MARKETING_EARLIEST, key=_minutes)
-    return start, end
+        windows.append(SMS_MARKETING_NIGHT)
+    return [w for w in windows if w[0] != w[1]]
 
 
 def is_quiet(local: dt.time, start: dt.time, end: dt.time) -> bool:
@@ -46,23 +39,34 @@ def is_quiet(local: dt.time, start: dt.time, end: dt.time) -> bool:
 
 
 def in_quiet_hours(instant: dt.datetime, zone: str, channel: str, purpose: str) -> bool:
-    start, end = quiet_window(channel, purpose)
-    return is_quiet(instant.astimezone(ZoneInfo(zone)).time(), start, end)
+    local = instant.astimezone(ZoneInfo(zone)).time()
+    return any(is_quiet(local, start, end) for start, end in quiet_windows(channel, purpose))
 
 
 def next_allowed(instant: dt.datetime, zone: str, channel: str, purpose: str) -> dt.datetime:
-    """`instant` itself when it is outside quiet hours, else the moment quiet hours end there."""
-    start, end = quiet_window(channel, purpose)
-    local = instant.astimezone(ZoneInfo(zone))
-    if not is_quiet(local.time(), start, end):
-        return instant
-    day = local.date()
-    if _minutes(local.time()) >= _minutes(end):  # evening part of a window that wraps midnight
-        day += dt.timedelta(days=1)
-    return local_time_instant(day=day, local_time=end, zone=zone)
+    """`instant` itself when it is outside quiet hours, else the moment the quiet hours end there."""
+    tz = ZoneInfo(zone)
+    windows = quiet_windows(channel, purpose)
+    for _ in range(len(windows) + 1):  # overlapping periods: step out of each in turn
+        local = instant.astimezone(tz)
+        inside = [(s, e) for s, e in windows if is_quiet(local.time(), s, e)]
+        if not inside:
+            return instant
+        ends = []
+        for _start, end in inside:
+            day = local.date() if local.time() < end else local.date() + dt.timedelta(days=1)
+            ends.append(local_time_instant(day=day, local_time=end, zone=zone))
+        instant = max(ends)
+    return instant
 
 
-def quiet_start_on(day: dt.date, zone: str, channel: str, purpose: str) -> dt.datetime:
-    """The instant quiet hours begin on `day` in `zone` (the latest a day's message may go out)."""
-    start, _ = quiet_window(channel, purpose)
-    return local_time_instant(day=day, local_time=start, zone=zone)
+def quiet_begins_after(instant: dt.datetime, zone: str, channel: str, purpose: str) -> dt.datetime | None:
+    """The first moment after `instant` at which quiet hours begin in `zone` (None: there are none)."""
+    local_day = instant.astimezone(ZoneInfo(zone)).date()
+    starts = [
+        local_time_instant(day=local_day + dt.timedelta(days=offset), local_time=start, zone=zone)
+        for start, _end in quiet_windows(channel, purpose)
+        for offset in (0, 1)
+    ]
+    later = [moment for moment in starts if moment > instant]
+    return min(later) if later else None

@@ -62,3 +62,48 @@ def test_consents_and_sends_are_read_only_history(personas):
     assert client.get("/backoffice/notifications/send/?waiting=provider").status_code == 200
     monitor = _logged_in(personas["monitor"])
     assert monitor.get("/backoffice/notifications/campaign/").status_code == 403
+
+
+def test_the_campaign_form_applies_the_api_checks_and_audits(personas):
+    client = _logged_in(personas["admin"])
+    audience = api_as(personas["admin"]).post("/admin/campaigns", CAMPAIGN, format="json").json()
+    audience_id = Campaign.objects.get(pk=audience["id"]).audience_id
+    form = {
+        "name": "Back office offer",
+        "purpose": "transactional",
+        "channel": "sms",
+        "audience": audience_id,
+        "templates": '{"en": {"body": "Hello"}}',
+        "send_on": "2026-12-21",
+        "local_time": "10:00",
+        "window_hours": "6",
+    }
+
+    refused = client.post("/backoffice/notifications/campaign/add/", form)
+    assert refused.status_code == 200 and "Campaigns are marketing or zodiac messages." in refused.content.decode()
+    late = client.post(
+        "/backoffice/notifications/campaign/add/", {**form, "purpose": "marketing", "local_time": "23:00"}
+    )
+    assert "inside quiet hours" in late.content.decode()
+    created = client.post("/backoffice/notifications/campaign/add/", {**form, "purpose": "marketing"})
+
+    assert created.status_code == 302
+    campaign = Campaign.objects.get(name="Back office offer")
+    from samia.audit.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="notifications.campaign.create", target_id=str(campaign.pk)).exists()
+
+
+def test_a_second_suppression_of_the_same_user_is_refused_in_the_form(personas):
+    client = _logged_in(personas["admin"])
+    form = {"channel": "sms", "user": personas["client"].pk, "reason": "manual"}
+
+    assert client.post("/backoffice/notifications/suppression/add/", form).status_code == 302
+    again = client.post("/backoffice/notifications/suppression/add/", form)
+
+    assert again.status_code == 200 and "already covers" in again.content.decode()
+    assert Suppression.objects.count() == 1
+    assert (
+        client.post("/backoffice/notifications/suppression/add/", {"channel": "sms", "reason": "manual"}).status_code
+        == 200
+    )

@@ -9,7 +9,7 @@ from django.utils import timezone
 from notifications import dispatch as dispatcher
 from notifications import planning, services
 from notifications.models import Campaign, Consent, Send, Suppression
-from notifications.quiet import in_quiet_hours, next_allowed, quiet_window
+from notifications.quiet import in_quiet_hours, next_allowed, quiet_windows
 from samia.rls.binding import bound
 from samia.rls.registry import Identity
 from tests import factories
@@ -111,10 +111,36 @@ def test_quiet_hours_follow_each_zone_across_daylight_saving():
 def test_sms_marketing_never_goes_earlier_than_8_or_later_than_21_whatever_is_configured(settings):
     settings.NOTIFICATIONS_QUIET_START = "23:00"
     settings.NOTIFICATIONS_QUIET_END = "06:00"
+    riyadh = "Asia/Riyadh"  # UTC+3
 
-    assert quiet_window("sms", "marketing") == (dt.time(21, 0), dt.time(8, 0))
-    assert quiet_window("push", "marketing") == (dt.time(23, 0), dt.time(6, 0))
-    assert quiet_window("sms", "transactional") == (dt.time(23, 0), dt.time(6, 0))
+    for local_hour, sms_marketing, push_marketing, sms_transactional in (
+        (21, True, False, False),  # 21:30
+        (7, True, False, False),  # 07:30
+        (23, True, True, True),  # 23:30
+        (12, False, False, False),
+    ):
+        instant = _utc(f"2026-11-25T{(local_hour - 3) % 24:02d}:30")
+        assert in_quiet_hours(instant, riyadh, "sms", "marketing") is sms_marketing, local_hour
+        assert in_quiet_hours(instant, riyadh, "push", "marketing") is push_marketing, local_hour
+        assert in_quiet_hours(instant, riyadh, "sms", "transactional") is sms_transactional, local_hour
+
+
+def test_a_daytime_quiet_period_adds_to_the_legal_night_for_sms_marketing(settings):
+    settings.NOTIFICATIONS_QUIET_START = "13:00"
+    settings.NOTIFICATIONS_QUIET_END = "14:00"
+
+    assert quiet_windows("sms", "marketing") == [(dt.time(13, 0), dt.time(14, 0)), (dt.time(21, 0), dt.time(8, 0))]
+    assert not in_quiet_hours(_utc("2026-11-25T09:30"), "UTC", "sms", "marketing")
+    assert in_quiet_hours(_utc("2026-11-25T13:30"), "UTC", "sms", "marketing")
+    assert next_allowed(_utc("2026-11-25T13:30"), "UTC", "sms", "marketing") == _utc("2026-11-25T14:00")
+    assert next_allowed(_utc("2026-11-25T22:00"), "UTC", "sms", "marketing") == _utc("2026-11-26T08:00")
+
+
+def test_quiet_hours_can_be_switched_off_except_the_legal_night(settings):
+    settings.NOTIFICATIONS_QUIET_START = settings.NOTIFICATIONS_QUIET_END = "00:00"
+
+    assert quiet_windows("push", "marketing") == []
+    assert quiet_windows("sms", "marketing") == [(dt.time(21, 0), dt.time(8, 0))]
 
 
 def test_a_critical_transactional_message_goes_out_in_quiet_hours(twilio):
