@@ -20,6 +20,7 @@ import queue
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -83,6 +84,7 @@ class Work:
     zone: str
     lease_until: dt.datetime
     message: dict = field(default_factory=dict)
+    devices: list[DeviceToken] = field(default_factory=list)
 
 
 @dataclass
@@ -172,9 +174,33 @@ def load(ids: list[int]) -> list[Work]:
         "SELECT id, sign, approval_status, text_en, text_ar FROM marketplace_horoscope WHERE id = ANY(%s)",
         {w.subject_id for w in works if w.kind == "zodiac.daily" and w.subject_id},
     )
+    devices = _devices({w.user_id for w in works if w.channel == Channel.PUSH})
     for work in works:
         work.message = render(work, campaigns, notifications, horoscopes)
+        work.devices = devices.get(work.user_id, [])
     return works
+
+
+def _devices(user_ids: set[int]) -> dict[int, list[DeviceToken]]:
+    """The active devices of these users, newest registration first, at most MAX_DEVICES each."""
+    found: dict[int, list[DeviceToken]] = {}
+    if not user_ids:
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, user_id, platform, token, registered_at FROM notifications_devicetoken "
+            "WHERE user_id = ANY(%s) AND active ORDER BY user_id, registered_at DESC, id DESC",
+            [list(user_ids)],
+        )
+        for device_id, user_id, platform, token, registered_at in cursor.fetchall():
+            mine = found.setdefault(user_id, [])
+            if len(mine) < MAX_DEVICES:
+                mine.append(
+                    DeviceToken(
+                        id=device_id, user_id=user_id, platform=platform, token=token, registered_at=registered_at
+                    )
+                )
+    return found
 
 
 def _json(value):
@@ -333,9 +359,7 @@ def _prepare(work: Work, now: dt.datetime, report: Report) -> str | None:
 
 def _send_push(work: Work) -> tuple[Result, str, bool]:
     """Send to each of the user's active devices; one accepted push counts as sent."""
-    devices = list(
-        DeviceToken.objects.filter(user_id=work.user_id, active=True).order_by("-registered_at")[:MAX_DEVICES]
-    )
+    devices = work.devices  # loaded with the batch, moments ago
     if not devices:
         return Result(Outcome.PERMANENT, code="no_device"), "", False
     results, provider_names, sandbox = [], [], False
@@ -462,51 +486,75 @@ def _record(work: Work, result: Result, providers: str, sandbox: bool, hashed: s
     report.failed += 1
 
 
-def deliver(work: Work, report: Report) -> None:
-    """Check, send and record one claimed send."""
-    now = timezone.now()
-    # Our claim must outlive the provider call; when it would not, hand the send back untouched.
-    calls = MAX_DEVICES if work.channel == Channel.PUSH else 1
-    if now >= work.lease_until - dt.timedelta(seconds=settings.PROVIDER_TIMEOUT_SECONDS * calls + 1):
+class Courier:
+    """Delivers sends one after another in this thread, one commit per send.
+
+    The result of a send is committed together with the checks of the next one (or on its own
+    when there is no next one at hand), so each send costs one transaction besides its provider
+    call. Until that commit the send stays marked in flight, which is what a crash leaves too.
+    """
+
+    def __init__(self, report: Report):
+        self.report = report
+        self.pending: Callable[[], None] | None = None
+
+    def _settle_pending(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending()
+
+    def flush(self) -> None:
+        """Commit the last result now (before waiting for more work, and at the end)."""
+        if self.pending is not None:
+            with transaction.atomic():
+                self._settle_pending()
+
+    def hand_back(self, works: list[Work]) -> None:
+        """Out of time: return these untouched, their attempt uncounted."""
         with transaction.atomic():
-            _release(work.id, due_at=now)
-        return
-    with transaction.atomic():
-        hashed = _prepare(work, now, report)
-    if hashed is None:
-        return
-    try:
-        if work.channel == Channel.PUSH:
-            result, providers, sandbox = _send_push(work)
-        else:
-            result, providers, sandbox = _send_text(work, hashed, now)
-    except ProviderUnavailable:
+            self._settle_pending()
+            for work in works:
+                _release(work.id, due_at=timezone.now())
+
+    def deliver(self, work: Work) -> None:
+        """Check, send and (with the next send) record one claimed send."""
+        now = timezone.now()
+        report = self.report
+        # Our claim must outlive the provider calls; when it would not, hand the send back untouched.
+        calls = MAX_DEVICES if work.channel == Channel.PUSH else 1
+        if now >= work.lease_until - dt.timedelta(seconds=settings.PROVIDER_TIMEOUT_SECONDS * calls + 1):
+            self.hand_back([work])
+            return
         with transaction.atomic():
-            _release(
-                work.id,
-                due_at=now + dt.timedelta(seconds=settings.NOTIFICATIONS_DEFER_SECONDS),
-                error="provider_unavailable",
-            )
-        report.deferred += 1
-        return
-    with transaction.atomic():
-        _record(work, result, providers, sandbox, hashed, timezone.now(), report)
-    logger.debug(
-        "notification send",
-        extra={"send_id": work.id, "channel": work.channel, "outcome": result.outcome.value, "code": result.code},
-    )
+            self._settle_pending()
+            hashed = _prepare(work, now, report)
+        if hashed is None:
+            return
+        try:
+            if work.channel == Channel.PUSH:
+                result, providers, sandbox = _send_push(work)
+            else:
+                result, providers, sandbox = _send_text(work, hashed, now)
+        except ProviderUnavailable:
+            due = now + dt.timedelta(seconds=settings.NOTIFICATIONS_DEFER_SECONDS)
+            self.pending = lambda: _release(work.id, due_at=due, error="provider_unavailable")
+            report.deferred += 1
+            return
+        answered = timezone.now()
+        self.pending = lambda: _record(work, result, providers, sandbox, hashed, answered, report)
+        logger.debug(
+            "notification send",
+            extra={"send_id": work.id, "channel": work.channel, "outcome": result.outcome.value, "code": result.code},
+        )
 
 
-def _deliver_batch(works: list[Work], report: Report, deadline: float) -> None:
+def _deliver_batch(works: list[Work], courier: Courier, deadline: float) -> None:
     """Deliver one claimed batch in this thread, handing back what the time budget leaves."""
     for index, work in enumerate(works):
         if time.monotonic() >= deadline:
-            # Out of time: hand the rest back untouched, their attempt uncounted.
-            with transaction.atomic():
-                for rest in works[index:]:
-                    _release(rest.id, due_at=timezone.now())
+            courier.hand_back(works[index:])
             return
-        deliver(work, report)
+        courier.deliver(work)
 
 
 class _Senders:
@@ -522,18 +570,29 @@ class _Senders:
         for thread in self.threads:
             thread.start()
 
-    def _run(self, report: Report) -> None:
+    def _next(self, courier: Courier) -> Work | None:
         try:
-            while (work := self.queue.get()) is not None:
+            return self.queue.get_nowait()
+        except queue.Empty:
+            courier.flush()  # nothing at hand: commit the last result before waiting
+            return self.queue.get()
+
+    def _run(self, report: Report) -> None:
+        courier = Courier(report)
+        try:
+            while (work := self._next(courier)) is not None:
                 try:
-                    _deliver_batch([work], report, self.deadline)
+                    _deliver_batch([work], courier, self.deadline)
                 except BaseException as error:  # surfaced by the dispatcher after the batch
                     self.errors.append(error)
                 finally:
                     self.queue.task_done()
             self.queue.task_done()
         finally:
-            connections.close_all()
+            try:
+                courier.flush()
+            finally:
+                connections.close_all()
 
     def deliver(self, works: list[Work]) -> None:
         for work in works:
@@ -564,6 +623,7 @@ def dispatch(*, budget_seconds: float | None = None, batch_size: int | None = No
     report = Report(reaped=leases_reap())
     concurrency = settings.NOTIFICATIONS_SEND_CONCURRENCY
     senders = _Senders(concurrency, deadline) if concurrency > 1 else None
+    courier = Courier(report)
     try:
         while time.monotonic() < deadline:
             ids = claim(batch_size)
@@ -574,8 +634,9 @@ def dispatch(*, budget_seconds: float | None = None, batch_size: int | None = No
             if senders:
                 senders.deliver(works)
             else:
-                _deliver_batch(works, report, deadline)
+                _deliver_batch(works, courier, deadline)
     finally:
+        courier.flush()
         if senders:
             senders.close(report)
     campaigns_complete()

@@ -109,8 +109,12 @@ class TwilioProvider(Provider):
             result = _transport_failure(error)
         else:
             result = Result(Outcome.SENT, message_id=created.sid)
-        # The outcome and Twilio's code only: the library's message may quote the number.
-        logger.info("twilio send", extra={"provider": self.name, "outcome": result.outcome.value, "code": result.code})
+        # The outcome and Twilio's code only: the library's message may quote the number. Accepted
+        # sends are counted by the dispatcher's run summary; refusals are worth a line each.
+        level = logging.DEBUG if result.ok else logging.INFO
+        logger.log(
+            level, "twilio send", extra={"provider": self.name, "outcome": result.outcome.value, "code": result.code}
+        )
         return result
 
     def probe(self) -> Health:
