@@ -226,6 +226,9 @@ def render(work: Work, campaigns: dict, notifications: dict, horoscopes: dict) -
         message = dict(template)
         if link_url:
             data["click_url"] = links.url(work.id, "click", target=link_url)
+            if work.channel == Channel.SMS and "body" in message:
+                # A text carries its tracked link; push carries it in data for the app to open.
+                message["body"] = f"{message['body']}\n{data['click_url']}"
     elif work.notification_id:
         title, body, extra = notifications[work.notification_id]
         message = {"title": title, "body": body}

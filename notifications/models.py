@@ -257,7 +257,7 @@ class Send(models.Model):
     kind = models.CharField(max_length=40)
     # What the message is about, for rendering at send time (the zodiac push: the horoscope id).
     subject_id = models.BigIntegerField(null=True, blank=True)
-    # One send per recipient per message: campaign:<id>:<channel>:<user>, zodiac:<date>:<user>, ...
+    # One send per recipient per message: campaign:<id>:<user>, zodiac:<date>:<user>, notification:<id>:<channel>
     dedupe_key = models.CharField(max_length=80, unique=True)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
     due_at = models.DateTimeField()
@@ -366,3 +366,13 @@ class ConversationWindow(models.Model):
 
     def __str__(self):
         return f"{self.channel} window until {self.last_inbound_at:%Y-%m-%d %H:%M}"
+
+
+class Cursor(models.Model):
+    """How far a job has read a stream (the order-update planner reads events_raw)."""
+
+    name = models.CharField(max_length=40, unique=True)
+    position = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} at {self.position:%Y-%m-%d %H:%M:%S}"

@@ -99,3 +99,6 @@ INBOX = declare(
 )
 
 WINDOWS = declare("notifications.ConversationWindow", allow("select", ADMINS), module=__name__)
+
+# Where jobs have read up to; jobs move them (service role), admins may look.
+CURSORS = declare("notifications.Cursor", allow("select", ADMINS), module=__name__)

@@ -25,6 +25,14 @@ def plan_zodiac() -> int:
     return planning.zodiac_plan()
 
 
+@shared_task(name="notifications.plan_order_updates")
+def plan_order_updates() -> int:
+    """Plan a push to the client or reader of each order that moved since the last run."""
+    from notifications.order_updates import order_updates_plan
+
+    return order_updates_plan()
+
+
 @shared_task(name="notifications.purge_inbox")
 def purge_inbox() -> int:
     return inbox.purge(settings.NOTIFICATIONS_INBOX_RETENTION_DAYS)

@@ -236,6 +236,10 @@ NOTIFICATIONS_DISPATCH_BUDGET_SECONDS = env.int("NOTIFICATIONS_DISPATCH_BUDGET_S
 # WhatsApp outside the 24-hour customer-service window: the approved template (content SID) per
 # notification kind, e.g. "order.delivered=HX...,order.assigned=HX..."; a kind without one fails there.
 NOTIFICATIONS_WHATSAPP_TEMPLATES = env.dict("NOTIFICATIONS_WHATSAPP_TEMPLATES", default={})
+# Order updates (order assigned, delivered, refunded ...) go to these channels; kinds listed as
+# critical may go out in quiet hours (none by default: a delivered reading can wait for morning).
+NOTIFICATIONS_ORDER_UPDATE_CHANNELS = env.list("NOTIFICATIONS_ORDER_UPDATE_CHANNELS", default=["push"])
+NOTIFICATIONS_CRITICAL_KINDS = env.list("NOTIFICATIONS_CRITICAL_KINDS", default=[])
 # Keyed hashes of phone numbers and device tokens (suppressions, conversation windows).
 NOTIFICATIONS_ADDRESS_KEY = env.str("NOTIFICATIONS_ADDRESS_KEY", default="") or f"address:{SECRET_KEY}"
 # Signed tracking links: "kid:secret,kid2:secret2"; new links use NOTIFICATIONS_LINK_KEY_ID.
@@ -260,7 +264,7 @@ FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
 FCM_SERVICE_ACCOUNT_JSON = env.str("FCM_SERVICE_ACCOUNT_JSON", default="")
 FCM_END_POINT_BASE = env.str("FCM_END_POINT_BASE", default="https://fcm.googleapis.com")
 # APNs token auth: the .p8 key as PEM text, its key id, the team and the app's bundle id (topic).
-APNS_KEY_PEM = env.str("APNS_KEY_PEM", default="")
+APNS_KEY_PEM = env.str("APNS_KEY_PEM", default="", multiline=True)  # "\n" in .env becomes a newline
 APNS_KEY_ID = env.str("APNS_KEY_ID", default="")
 APNS_TEAM_ID = env.str("APNS_TEAM_ID", default="")
 APNS_TOPIC = env.str("APNS_TOPIC", default="")
