@@ -72,6 +72,7 @@ static: install .env
 
 seed: migrate ## Load the demo data, about 500 orders per SCALE (default 1), and roll up its analytics; idempotent
 	$(PY) manage.py seed_demo --scale $(SCALE)
+	$(PY) manage.py seed_notifications
 	$(PY) manage.py analytics_backfill --from "$$(date -u -d '-400 days' +%F)" --to "$$(date -u +%F)" --chunk-days 31
 
 run: migrate static seed ## Migrate, seed, then run web + worker + beat on http://127.0.0.1:8000
