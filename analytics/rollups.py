@@ -340,7 +340,9 @@ def rollup_days(*, first: dt.date, last: dt.date) -> dict:
     """Recompute every daily aggregate for business days first..last (inclusive) from events_raw."""
     if last < first:
         raise ValueError("last must not be before first")
-    with connection.cursor() as cursor:
+    # One transaction: readers see a day's old rows or its new ones, never the gap between the
+    # DELETE and the INSERT; and SET LOCAL only holds inside a transaction.
+    with transaction.atomic(), connection.cursor() as cursor:
         # Short set-based statements: JIT compilation cost more than it saved (81 of 133 ms on the DAU query
         # at 500k events, triggered by cost estimates inflated by the per-day subqueries).
         cursor.execute("SET LOCAL jit = off")
@@ -357,6 +359,24 @@ def rollup_days(*, first: dt.date, last: dt.date) -> dict:
         _windows(cursor, first, last)
         _retention(cursor, first, last, moved)
     return {"first": first.isoformat(), "last": last.isoformat(), "also": [d.isoformat() for d in outside]}
+
+
+def backfill(*, first: dt.date, last: dt.date, chunk_days: int = 7, on_chunk=None) -> int:
+    """Recompute first..last in transactions of `chunk_days` days (the backfill command's path).
+
+    A week per transaction: the 30-day windows are computed once per chunk instead of once per
+    day, and each transaction stays small enough not to hold back vacuum for long.
+    """
+    day, done = first, 0
+    while day <= last:
+        end = min(last, day + dt.timedelta(days=max(1, chunk_days) - 1))
+        rollup_days(first=day, last=end)
+        days = (end - day).days + 1
+        done += days
+        if on_chunk:
+            on_chunk(days)
+        day = end + dt.timedelta(days=1)
+    return done
 
 
 def rollup_recent(*, today: dt.date | None = None) -> dict:

@@ -258,7 +258,7 @@ def render(work: Work, campaigns: dict, notifications: dict, horoscopes: dict) -
 
 _CHECK_SQL = """
     UPDATE notifications_send s SET in_flight_since = clock_timestamp()
-    WHERE s.id = %(id)s AND s.state = 'queued' AND s.lease_until IS NOT NULL
+    WHERE s.id = %(id)s AND s.state = 'queued' AND s.lease_until = %(lease)s
     RETURNING
         coalesce((SELECT c.status = 'granted' FROM notifications_consent c
                   WHERE c.user_id = s.user_id AND c.channel = s.channel AND c.purpose = s.purpose
@@ -275,10 +275,11 @@ _CHECK_SQL = """
 _SETTLE_COLUMNS = ("last_error", "due_at", "provider", "sandbox", "message_id", "sent_at")
 
 
-def _settle(send_id: int, state: str, *, error: str = "", attempts_back: bool = False, **fields) -> bool:
+def _settle(work: Work, state: str, *, error: str = "", attempts_back: bool = False, **fields) -> bool:
     """Record a final or next state and release the claim; False when the claim was lost meanwhile.
 
-    One statement; a send that is no longer held by us (reaped after a lapsed lease) is left alone.
+    One statement; a send that is no longer held by this claim (reaped after a lapsed lease, perhaps
+    claimed again by another worker: its lease_until differs) is left alone.
     A `sent` result also appends its notification.sent event in the same statement.
     """
     unknown = set(fields) - set(_SETTLE_COLUMNS)
@@ -286,13 +287,13 @@ def _settle(send_id: int, state: str, *, error: str = "", attempts_back: bool = 
         raise ValueError(f"cannot settle {unknown}")
     values = {"last_error": error[:40], **fields}
     assignments = ", ".join(f"{column} = %({column})s" for column in values)
-    params = {**values, "id": send_id, "state": state}
+    params = {**values, "id": work.id, "lease": work.lease_until, "state": state}
     changed = "" if state == S.QUEUED else ", state_changed_at = clock_timestamp()"
     back = ", attempts = attempts - 1" if attempts_back else ""
     update = f"""
         UPDATE notifications_send SET state = %(state)s, lease_until = NULL, in_flight_since = NULL,
                {assignments}{changed}{back}
-        WHERE id = %(id)s AND state = 'queued' AND lease_until IS NOT NULL
+        WHERE id = %(id)s AND state = 'queued' AND lease_until = %(lease)s
         RETURNING id, campaign_id, channel
     """
     if state == S.SENT:
@@ -308,9 +309,9 @@ def _settle(send_id: int, state: str, *, error: str = "", attempts_back: bool = 
         return cursor.rowcount == 1
 
 
-def _release(send_id: int, *, due_at: dt.datetime, error: str = "", count_attempt: bool = False) -> bool:
+def _release(work: Work, *, due_at: dt.datetime, error: str = "", count_attempt: bool = False) -> bool:
     """Put a send back to wait until `due_at`; an attempt that never reached a provider is not counted."""
-    return _settle(send_id, S.QUEUED, error=error, due_at=due_at, attempts_back=not count_attempt)
+    return _settle(work, S.QUEUED, error=error, due_at=due_at, attempts_back=not count_attempt)
 
 
 def backoff_seconds(attempts: int, retry_after: int | None = None) -> float:
@@ -327,33 +328,33 @@ def _prepare(work: Work, now: dt.datetime, report: Report) -> str | None:
     """Check one send right before it goes; settle it and return None when it must not go now."""
     hashed = address_hash(work.phone) if work.channel != Channel.PUSH and work.phone else ""
     with connection.cursor() as cursor:
-        cursor.execute(_CHECK_SQL, {"id": work.id, "hash": hashed})
+        cursor.execute(_CHECK_SQL, {"id": work.id, "lease": work.lease_until, "hash": hashed})
         row = cursor.fetchone()
     if row is None:  # cancelled, reaped or settled elsewhere meanwhile
         return None
     consent, suppressed, account_ok, campaign_live = row
     if not campaign_live:  # paused since the claim: wait for a resume
-        _release(work.id, due_at=now)
+        _release(work, due_at=now)
         report.skipped += 1
         return None
     if now >= work.expires_at:
-        _settle(work.id, S.EXPIRED)
+        _settle(work, S.EXPIRED)
     elif not account_ok:
-        _settle(work.id, S.CANCELLED, error="recipient_inactive")
+        _settle(work, S.CANCELLED, error="recipient_inactive")
     elif not consent:
-        _settle(work.id, S.OPTED_OUT)
+        _settle(work, S.OPTED_OUT)
     elif suppressed:
-        _settle(work.id, S.SUPPRESSED)
+        _settle(work, S.SUPPRESSED)
     elif not work.critical and in_quiet_hours(now, work.zone, work.channel, work.purpose):
         resume = next_allowed(now, work.zone, work.channel, work.purpose)
         if resume < work.expires_at:
-            _release(work.id, due_at=resume, error="quiet_hours")
+            _release(work, due_at=resume, error="quiet_hours")
         else:
-            _settle(work.id, S.SKIPPED_QUIET_HOURS)
+            _settle(work, S.SKIPPED_QUIET_HOURS)
     elif not work.message:
-        _settle(work.id, S.CANCELLED, error="content_withdrawn")
+        _settle(work, S.CANCELLED, error="content_withdrawn")
     elif work.channel != Channel.PUSH and not work.phone:
-        _settle(work.id, S.FAILED, error="no_address")
+        _settle(work, S.FAILED, error="no_address")
     else:
         return hashed
     report.skipped += 1
@@ -450,7 +451,7 @@ def _record(work: Work, result: Result, providers: str, sandbox: bool, hashed: s
     outcome = result.outcome
     if outcome is Outcome.SENT:
         _settle(
-            work.id,
+            work,
             S.SENT,
             provider=providers[:12],
             sandbox=sandbox,
@@ -462,14 +463,12 @@ def _record(work: Work, result: Result, providers: str, sandbox: bool, hashed: s
     retry = outcome is Outcome.RETRYABLE or (outcome is Outcome.UNKNOWN and work.channel == Channel.PUSH)
     if retry and work.attempts < settings.NOTIFICATIONS_MAX_ATTEMPTS:
         delay = backoff_seconds(work.attempts, result.retry_after_seconds)
-        _release(
-            work.id, due_at=now + dt.timedelta(seconds=delay), error=result.code or outcome.value, count_attempt=True
-        )
+        _release(work, due_at=now + dt.timedelta(seconds=delay), error=result.code or outcome.value, count_attempt=True)
         report.retried += 1
         return
     if outcome is Outcome.UNKNOWN:
         # It may have reached the recipient: never blindly send an SMS or WhatsApp again.
-        _settle(work.id, S.UNKNOWN, error=result.code or "unknown", provider=providers[:12])
+        _settle(work, S.UNKNOWN, error=result.code or "unknown", provider=providers[:12])
         report.unknown += 1
         return
     if outcome is Outcome.INVALID_RECIPIENT and work.channel != Channel.PUSH:
@@ -482,10 +481,10 @@ def _record(work: Work, result: Result, providers: str, sandbox: bool, hashed: s
             address=work.phone,
             note=result.code[:40],
         )
-        _settle(work.id, S.SUPPRESSED if unsubscribed else S.FAILED, error=result.code, provider=providers[:12])
+        _settle(work, S.SUPPRESSED if unsubscribed else S.FAILED, error=result.code, provider=providers[:12])
         report.failed += 1
         return
-    _settle(work.id, S.FAILED, error=result.code or outcome.value, provider=providers[:12])
+    _settle(work, S.FAILED, error=result.code or outcome.value, provider=providers[:12])
     report.failed += 1
 
 
@@ -517,7 +516,7 @@ class Courier:
         with transaction.atomic():
             self._settle_pending()
             for work in works:
-                _release(work.id, due_at=timezone.now())
+                _release(work, due_at=timezone.now())
 
     def deliver(self, work: Work) -> None:
         """Check, send and (with the next send) record one claimed send."""
@@ -540,7 +539,7 @@ class Courier:
                 result, providers, sandbox = _send_text(work, hashed, now)
         except ProviderUnavailable:
             due = now + dt.timedelta(seconds=settings.NOTIFICATIONS_DEFER_SECONDS)
-            self.pending = lambda: _release(work.id, due_at=due, error="provider_unavailable")
+            self.pending = lambda: _release(work, due_at=due, error="provider_unavailable")
             report.deferred += 1
             return
         answered = timezone.now()

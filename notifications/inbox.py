@@ -117,6 +117,7 @@ def on_status(event: WebhookEvent) -> str:
             Send.objects.filter(pk=send.pk).update(message_id=data.get("sid", "")[:200])
             if _advance(send, S.SENT, sent_at=timezone.now()):
                 send.state = S.SENT
+                _event("notification.sent", send)  # counted now that we know it went out
     if send is None:
         return "unknown_message"
     status, code = data.get("status", ""), str(data.get("error_code") or "")

@@ -221,3 +221,20 @@ def test_a_late_receipt_settles_an_sms_whose_outcome_was_unknown(twilio):
 
     send = _state(send)
     assert send.state == "delivered" and send.message_id == "SM" + "f" * 32
+
+
+def test_a_result_is_not_recorded_over_a_claim_that_another_worker_now_holds(twilio):
+    from samia.providers.base import Outcome, Result
+
+    user = recipient()
+    (send,) = notify(user)
+    (work,) = dispatcher.load(dispatcher.claim(10))
+    # The lease lapsed, the reaper put it back, and another worker claimed it again.
+    Send.objects.filter(pk=send.pk).update(lease_until=work.lease_until + dt.timedelta(seconds=1))
+
+    report = dispatcher.Report()
+    dispatcher._record(work, Result(Outcome.SENT, message_id="SMold"), "sms", False, "", timezone.now(), report)
+
+    send = _state(send)
+    assert send.state == "queued" and send.message_id == ""
+    assert events("notification.sent") == []

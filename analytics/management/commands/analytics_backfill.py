@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from analytics.rollups import rollup_days
+from analytics.rollups import backfill
 
 
 def _date(value: str) -> dt.date:
@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--from", dest="first", required=True, help="First business day, YYYY-MM-DD.")
         parser.add_argument("--to", dest="last", required=True, help="Last business day, YYYY-MM-DD (inclusive).")
-        parser.add_argument("--chunk-days", type=int, default=1, help="Days per transaction (default 1).")
+        parser.add_argument("--chunk-days", type=int, default=7, help="Days per transaction (default 7).")
 
     def handle(self, *args, **options):
         first, last = _date(options["first"]), _date(options["last"])
@@ -28,10 +28,5 @@ class Command(BaseCommand):
         chunk = max(1, options["chunk_days"])
         total = (last - first).days + 1
         with tqdm(total=total, unit="day", disable=options["verbosity"] == 0) as progress:
-            day = first
-            while day <= last:
-                end = min(last, day + dt.timedelta(days=chunk - 1))
-                rollup_days(first=day, last=end)
-                progress.update((end - day).days + 1)
-                day = end + dt.timedelta(days=1)
+            backfill(first=first, last=last, chunk_days=chunk, on_chunk=progress.update)
         self.stdout.write(f"Rolled up {total} day(s): {first} .. {last}")
