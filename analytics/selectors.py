@@ -66,19 +66,33 @@ def _key(row: dict, group_by: list[str]) -> tuple:
     return tuple(row[name] for name in group_by)
 
 
-def _percentiles(queryset: QuerySet, column: str, group_by: list[str], family: str) -> dict[tuple, list]:
-    """Exact p50 and p90 (linear interpolation, percentile_cont) of the durations in `column`, per group."""
-    columns = [DIMENSIONS[family][name] for name in group_by]
-    inner, params = queryset.values(*columns, column).query.sql_with_params()
-    select = ", ".join(f"q.{c}" for c in columns)
+def _percentiles(queryset: QuerySet, columns: tuple[str, ...], group_by: list[str], family: str) -> dict[tuple, list]:
+    """Exact p50 and p90 (linear interpolation, percentile_cont) of the durations in each of `columns`.
+
+    One pass: the arrays are unnested side by side (the shorter one padded with NULLs, which the
+    aggregates ignore), so the rows are read and grouped once for every column. Returns, per group,
+    [[p50, p90] or None for each column].
+    """
+    dimensions = [DIMENSIONS[family][name] for name in group_by]
+    inner, params = queryset.values(*dimensions, *columns).query.sql_with_params()
+    select = ", ".join(f"q.{c}" for c in dimensions)
+    names = [f"v{i}" for i in range(len(columns))]
+    aggregates = ", ".join(f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY s.{n})" for n in names)
     sql = (
-        f"SELECT {select + ', ' if select else ''}percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY s) "
-        f"FROM ({inner}) q CROSS JOIN LATERAL unnest(q.{column}) s" + (f" GROUP BY {select}" if select else "")
+        f"SELECT {select + ', ' if select else ''}{aggregates} "
+        f"FROM ({inner}) q CROSS JOIN LATERAL unnest({', '.join(f'q.{c}' for c in columns)}) AS s({', '.join(names)})"
+        + (f" GROUP BY {select}" if select else "")
     )
     with connection.cursor() as cursor:
+        # The sort of a month of durations fits in memory at this size (the default spills to disk).
+        cursor.execute("SELECT set_config('work_mem', '32MB', true)")
         cursor.execute(sql, params)
-        # Durations are whole seconds; rounding to milliseconds drops float noise from interpolation.
-        return {tuple(row[:-1]): [round(p, 3) for p in row[-1]] for row in cursor.fetchall() if row[-1]}
+        found = {}
+        for row in cursor.fetchall():
+            values = row[len(dimensions) :]
+            # Durations are whole seconds; rounding to milliseconds drops float noise from interpolation.
+            found[tuple(row[: len(dimensions)])] = [[round(p, 3) for p in v] if v else None for v in values]
+        return found
 
 
 # The fulfillment table's count columns are the rollup's order counts.
@@ -89,11 +103,10 @@ def fulfillment_metrics(*, identity: Identity, first: dt.date, last: dt.date, gr
     """Order counts, TTF-Response/TTF-Delivery p50/p90, approval and refund rates, per group."""
     rows = _in_range(policies.FULFILLMENT.scope(DailyFulfillment.objects.all(), identity), first, last)
     result = _grouped(rows, group_by, "fulfillment", FULFILLMENT_COUNTS)
-    response = _percentiles(rows, "ttf_response_seconds", group_by, "fulfillment")
-    delivery = _percentiles(rows, "ttf_delivery_seconds", group_by, "fulfillment")
+    durations = _percentiles(rows, ("ttf_response_seconds", "ttf_delivery_seconds"), group_by, "fulfillment")
     for item in result:
-        key = _key(item, group_by)
-        (p50r, p90r), (p50d, p90d) = response.get(key) or (None, None), delivery.get(key) or (None, None)
+        response, delivery = durations.get(_key(item, group_by)) or (None, None)
+        (p50r, p90r), (p50d, p90d) = response or (None, None), delivery or (None, None)
         item.update(
             ttf_response_p50_seconds=p50r,
             ttf_response_p90_seconds=p90r,
