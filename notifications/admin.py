@@ -41,6 +41,12 @@ class AudienceAdmin(DeclaredModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        audit.record(
+            action=f"notifications.audience.{'update' if change else 'create'}",
+            actor=Identity.of(request.user),
+            target=obj,
+            details={"segment": obj.segment, "via": "backoffice"},
+        )
 
 
 @admin.action(description="Schedule: plan one send per recipient (idempotent)", permissions=["change"])

@@ -497,3 +497,43 @@ def test_suppressed_users_are_checked_again_at_send_time(twilio):
     send.refresh_from_db()
     assert send.state == "suppressed" and twilio.messages_posted() == []
     assert Suppression.objects.get().user_id is None
+
+
+def test_a_campaign_completes_when_nothing_is_left_to_send_and_a_paused_one_is_resumed_not_rescheduled(
+    twilio, personas
+):
+    recipient(phone="+447700900611")
+    admin = api_as(personas["admin"])
+    body = {**CAMPAIGN, "send_on": str(timezone.now().date()), "link_url": "https://samia.test/moon"}
+    campaign_id = admin.post("/admin/campaigns", body, format="json").json()["id"]
+    admin.post(f"/admin/campaigns/{campaign_id}/schedule")
+    admin.post(f"/admin/campaigns/{campaign_id}/pause")
+    paused = admin.post(f"/admin/campaigns/{campaign_id}/schedule")
+    assert paused.status_code == 409 and paused.json()["error"]["details"]["status"] == "paused"
+    admin.post(f"/admin/campaigns/{campaign_id}/resume")
+    (send,) = Send.objects.filter(campaign_id=campaign_id)
+    due_now(send)
+    Send.objects.filter(pk=send.pk).update(expires_at=timezone.now() + dt.timedelta(hours=1))
+
+    dispatcher.dispatch(budget_seconds=5)
+
+    (posted,) = twilio.messages_posted()
+    # The text carries its tracked link.
+    assert posted["Body"].startswith("A full moon reading, 20% off\nhttps://api.samia.test/t/click/")
+    assert Campaign.objects.get(pk=campaign_id).status == "completed"
+    assert admin.post(f"/admin/campaigns/{campaign_id}/schedule").status_code == 409
+
+
+def test_a_platform_without_credentials_does_not_hold_back_the_users_other_devices(fcm, settings):
+    settings.APNS_KEY_PEM = ""  # APNs unconfigured, FCM configured
+    user = recipient(channels=("push",), purpose="transactional", device="tok-android")
+    from notifications.models import DeviceToken
+
+    DeviceToken.objects.create(user=user, platform="apns", token="abcdef01")
+    (send,) = notify(user, channels=("push",))
+
+    dispatcher.dispatch(budget_seconds=5)
+
+    send.refresh_from_db()
+    assert send.state == "sent" and send.provider == "fcm"
+    assert [r["message"]["token"] for r in fcm.requests] == ["tok-android"]
