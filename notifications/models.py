@@ -241,7 +241,7 @@ class Send(models.Model):
         BOUNCED = "bounced", "Bounced"
         SUPPRESSED = "suppressed", "Suppressed"
         OPTED_OUT = "opted_out", "Opted out"
-        SKIPPED_QUIET_HOURS = "skipped_quiet", "Skipped (quiet hours)"
+        SKIPPED_QUIET_HOURS = "skipped_quiet_hours", "Skipped (quiet hours)"
         EXPIRED = "expired", "Expired (window over)"
         CANCELLED = "cancelled", "Cancelled"
         UNKNOWN = "unknown", "Unknown outcome"
@@ -262,7 +262,7 @@ class Send(models.Model):
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
     due_at = models.DateTimeField()
     expires_at = models.DateTimeField()
-    state = models.CharField(max_length=14, choices=State.choices, default=State.PLANNED)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PLANNED)
     state_changed_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveSmallIntegerField(default=0)
     # Set while a dispatcher holds the send: past it, the attempt is presumed lost (worker killed).

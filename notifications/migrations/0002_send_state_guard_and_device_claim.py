@@ -1,4 +1,4 @@
-# GUARD_SQL is state_guard_sql() of notifications/states.py when this was written;
+# GUARD_SQL was state_guard_sql() of notifications/states.py when this was written (0008 replaces it);
 # tests/notifications/test_m22_notifications.py compares it. DEVICE_CLAIM_SQL lets a signed-in user register a
 # push token that another account registered before (a shared or resold phone) without reading it.
 from django.db import migrations

@@ -420,7 +420,7 @@ def test_the_migration_guard_matches_the_state_machine():
 
     from notifications.states import state_guard_sql
 
-    migration = importlib.import_module("notifications.migrations.0002_send_state_guard_and_device_claim")
+    migration = importlib.import_module("notifications.migrations.0008_send_state_skipped_quiet_hours")
     assert state_guard_sql() == migration.GUARD_SQL
 
 
