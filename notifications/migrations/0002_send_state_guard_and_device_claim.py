@@ -1,5 +1,5 @@
 # GUARD_SQL was state_guard_sql() of notifications/states.py when this was written (0008 replaces it);
-# tests/notifications/test_m22_notifications.py compares it. DEVICE_CLAIM_SQL lets a signed-in user register a
+# tests/notifications/test_m22_notifications.py compares the latest. DEVICE_CLAIM_SQL lets a signed-in user register a
 # push token that another account registered before (a shared or resold phone) without reading it.
 from django.db import migrations
 
