@@ -339,6 +339,9 @@ def _prepare(work: Work, now: dt.datetime, report: Report) -> str | None:
         return None
     if now >= work.expires_at:
         _settle(work, S.EXPIRED)
+    elif work.attempts > settings.NOTIFICATIONS_MAX_ATTEMPTS:
+        # Claimed again and again without a result (e.g. its worker keeps dying): stop.
+        _settle(work, S.FAILED, error="too_many_attempts")
     elif not account_ok:
         _settle(work, S.CANCELLED, error="recipient_inactive")
     elif not consent:

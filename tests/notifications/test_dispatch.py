@@ -238,3 +238,16 @@ def test_a_result_is_not_recorded_over_a_claim_that_another_worker_now_holds(twi
     send = _state(send)
     assert send.state == "queued" and send.message_id == ""
     assert events("notification.sent") == []
+
+
+def test_a_send_claimed_too_often_without_a_result_fails_instead_of_looping(fcm, settings):
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 3
+    user = recipient(channels=("push",), purpose="transactional", device="tok-loop")
+    (send,) = notify(user, channels=("push",))
+    Send.objects.filter(pk=send.pk).update(attempts=3)  # three lost workers already
+
+    dispatcher.dispatch(budget_seconds=5)
+
+    send = _state(send)
+    assert send.state == "failed" and send.last_error == "too_many_attempts"
+    assert fcm.requests == []
