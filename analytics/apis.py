@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers as drf
 from rest_framework.response import Response
@@ -96,7 +97,7 @@ class OverviewView(APIView):
 
     @extend_schema(
         parameters=[s.OverviewQuerySerializer],
-        responses={200: drf.DictField(), **error_responses(400, 401, 403)},
+        responses={200: OpenApiTypes.OBJECT, **error_responses(400, 401, 403)},
         summary="One business day at a glance: every family's totals and rates (admins)",
         operation_id="metrics_overview",
     )

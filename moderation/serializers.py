@@ -2,6 +2,7 @@ import datetime as dt
 import re
 
 from django.utils.dateparse import parse_duration
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from moderation.models import Appeal, Case, ModerationAction
@@ -12,6 +13,9 @@ from moderation.services import MAX_DURATION, ORDER_ACTIONS
 EVIDENCE_REF = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "example": "P7D"}, {"type": "integer", "minimum": 1}], "nullable": True}
+)
 class DurationInput(serializers.Field):
     """A positive duration: ISO 8601 (P3D, PT2H) or a number of seconds; null means indefinite."""
 

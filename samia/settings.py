@@ -174,7 +174,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "PREPROCESSING_HOOKS": ["samia.schema.exclude_backoffice"],
-    "ENUM_NAME_OVERRIDES": {"SignEnum": "samia.accounts.zodiac.Sign"},
+    "ENUM_NAME_OVERRIDES": {
+        "SignEnum": "samia.accounts.zodiac.Sign",
+        "RoleEnum": "samia.accounts.models.Role",
+        "LanguageEnum": "samia.accounts.models.Language",
+        "ChannelEnum": "notifications.models.Channel",
+        "NotificationPurposeEnum": "notifications.models.Purpose",
+        "CampaignPurposeEnum": [("marketing", "Marketing"), ("zodiac", "Daily horoscope")],
+    },
 }
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
