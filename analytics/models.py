@@ -61,6 +61,34 @@ class DailyModeration(models.Model):
         return f"moderation {self.day} {self.reader_id}"
 
 
+class DailyTtfHistogram(models.Model):
+    """TTF durations per (day, service, kind) counted in buckets, for percentiles over long ranges.
+
+    Buckets 0..63 hold one whole second each (exact); above, each bucket is 2% wider than the one
+    before (bucket b >= 64 covers [64 * 1.02^(b-64), 64 * 1.02^(b-63)) seconds), so a percentile read
+    from it is within 2% of the exact one. Filled from metrics_daily_fulfillment by the rollup.
+    """
+
+    class Kind(models.TextChoices):
+        RESPONSE = "response", "TTF-Response"
+        DELIVERY = "delivery", "TTF-Delivery"
+
+    day = models.DateField()
+    service = models.CharField(max_length=16)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    bucket = models.SmallIntegerField()
+    count = models.IntegerField()
+
+    class Meta:
+        db_table = "metrics_daily_ttf_histogram"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "service", "kind", "bucket"], name="ttf_histogram_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.day} {self.service} #{self.bucket}"
+
+
 class DailyPayments(models.Model):
     day = models.DateField()
     provider = models.CharField(max_length=16)

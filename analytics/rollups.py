@@ -121,6 +121,27 @@ FROM (
 GROUP BY day, service, reader_id
 """
 
+# Buckets of the TTF histogram (analytics.models.DailyTtfHistogram): one per second below 64 s,
+# then 2% wider each.
+TTF_LINEAR_BUCKETS = 64
+TTF_BUCKET_GROWTH = 1.02
+TTF_BUCKET = (
+    f"CASE WHEN v < {TTF_LINEAR_BUCKETS} THEN greatest(v, 0) "
+    f"ELSE {TTF_LINEAR_BUCKETS} + floor(ln(v / {TTF_LINEAR_BUCKETS}.0) / ln({TTF_BUCKET_GROWTH}))::int END"
+)
+TTF_HISTOGRAM_SQL = f"""
+INSERT INTO metrics_daily_ttf_histogram (day, service, kind, bucket, count)
+SELECT day, service, kind, {TTF_BUCKET}, count(*)
+FROM (
+  SELECT day, service, 'response' AS kind, v
+  FROM metrics_daily_fulfillment, unnest(ttf_response_seconds) v WHERE day BETWEEN %(first)s AND %(last)s
+  UNION ALL
+  SELECT day, service, 'delivery', v
+  FROM metrics_daily_fulfillment, unnest(ttf_delivery_seconds) v WHERE day BETWEEN %(first)s AND %(last)s
+) durations
+GROUP BY 1, 2, 3, 4
+"""
+
 PAYMENTS_SQL = f"""
 INSERT INTO metrics_daily_payments (day, provider, country, {", ".join(PAYMENT_COUNTS)})
 SELECT {DAY}, coalesce(properties->>'provider', ''), coalesce(properties->>'country', ''),
@@ -302,6 +323,7 @@ GROUP BY 1, 2, 3
 # (table, insert SQL, the events it reads); tables filled from other aggregates come last.
 FAMILIES = (
     ("metrics_daily_fulfillment", FULFILLMENT_SQL, [f"order.{c}" for c in ORDER_COUNTS]),
+    ("metrics_daily_ttf_histogram", TTF_HISTOGRAM_SQL, []),
     ("metrics_daily_payments", PAYMENTS_SQL, list(PAYMENT_COUNTS.values())),
     ("metrics_daily_calls", CALLS_SQL, [f"call.{c}" for c in CALL_COUNTS]),
     ("metrics_daily_active_actor", ACTIVE_SQL, ["app.session"]),
@@ -349,7 +371,11 @@ def rollup_days(*, first: dt.date, last: dt.date) -> dict:
         # A late order.created moves the TTF of orders started or delivered on days outside the range.
         outside = sorted(day for (day,) in cursor.fetchall() if not first <= day <= last)
         _rebuild(cursor, first, last)
-        fulfillment = [f for f in FAMILIES if f[0] in ("metrics_daily_fulfillment", "metrics_daily_moderation")]
+        fulfillment = [
+            f
+            for f in FAMILIES
+            if f[0] in ("metrics_daily_fulfillment", "metrics_daily_ttf_histogram", "metrics_daily_moderation")
+        ]
         for day in outside:
             _rebuild(cursor, day, day, fulfillment)
         cursor.execute(FIRST_SEEN_SQL, {"first": first, "last": last})

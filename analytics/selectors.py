@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet, Sum
+from django.db.models import F, Func, IntegerField, QuerySet, Sum
 
 from analytics import policies
 from analytics.models import (
@@ -23,8 +24,8 @@ from analytics.models import (
     DailyPayments,
     RetentionCohort,
 )
-from analytics.rollups import ORDER_COUNTS, RETENTION_WEEKS
-from samia.rls.registry import Identity
+from analytics.rollups import ORDER_COUNTS, RETENTION_WEEKS, TTF_BUCKET_GROWTH, TTF_LINEAR_BUCKETS
+from samia.rls.registry import ADMINS, Identity
 
 # group_by names accepted by each family -> the aggregate column.
 DIMENSIONS = {
@@ -95,6 +96,71 @@ def _percentiles(queryset: QuerySet, columns: tuple[str, ...], group_by: list[st
         return found
 
 
+# What the TTF histogram can group by (it has no reader dimension).
+HISTOGRAM_DIMENSIONS = {"day", "service"}
+
+
+def _histogram_serves(identity: Identity, rows: QuerySet, group_by: list[str]) -> bool:
+    """Use the histogram for an admin's many-duration query that does not split by reader."""
+    if identity.role not in ADMINS or not set(group_by) <= HISTOGRAM_DIMENSIONS:
+        return False
+    counted = rows.aggregate(
+        n=Sum(Func(F("ttf_response_seconds"), function="cardinality", output_field=IntegerField()))
+    )
+    return (counted["n"] or 0) > settings.ANALYTICS_EXACT_PERCENTILE_LIMIT
+
+
+def _bucket_value(bucket: int, position: float) -> float:
+    """The value at `position` (0 <= position < 1) inside a bucket: exact for one-second buckets."""
+    if bucket < TTF_LINEAR_BUCKETS:
+        return float(bucket)
+    low = TTF_LINEAR_BUCKETS * TTF_BUCKET_GROWTH ** (bucket - TTF_LINEAR_BUCKETS)
+    return low + position * low * (TTF_BUCKET_GROWTH - 1)
+
+
+def _histogram_percentile(buckets: list[tuple[int, int]], fraction: float) -> float:
+    """percentile_cont over bucketed durations: the ranks are exact, values inside a bucket spread evenly."""
+    total = sum(count for _, count in buckets)
+    target = fraction * (total - 1)
+
+    def at(rank: int) -> float:
+        seen = 0
+        for bucket, count in buckets:
+            if rank < seen + count:
+                return _bucket_value(bucket, (rank - seen + 0.5) / count)
+            seen += count
+        return _bucket_value(buckets[-1][0], 1.0)
+
+    low = int(target)
+    value = at(low)
+    if target > low:
+        value += (target - low) * (at(low + 1) - value)
+    return round(value, 3)
+
+
+def _histogram_percentiles(first: dt.date, last: dt.date, group_by: list[str]) -> dict[tuple, list]:
+    """p50 and p90 of both TTFs per group, from metrics_daily_ttf_histogram (within 2%)."""
+    columns = [DIMENSIONS["fulfillment"][name] for name in group_by]
+    select = "".join(f"{c}, " for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {select}kind, bucket, sum(count) FROM metrics_daily_ttf_histogram "
+            f"WHERE day BETWEEN %s AND %s GROUP BY {select}kind, bucket ORDER BY {select}kind, bucket",
+            [first, last],
+        )
+        groups: dict[tuple, dict[str, list]] = {}
+        for row in cursor.fetchall():
+            key, kind, bucket, count = tuple(row[: len(columns)]), row[-3], row[-2], row[-1]
+            groups.setdefault(key, {}).setdefault(kind, []).append((bucket, count))
+    found = {}
+    for key, kinds in groups.items():
+        found[key] = [
+            [_histogram_percentile(kinds[kind], p) for p in (0.5, 0.9)] if kinds.get(kind) else None
+            for kind in ("response", "delivery")
+        ]
+    return found
+
+
 # The fulfillment table's count columns are the rollup's order counts.
 FULFILLMENT_COUNTS = ORDER_COUNTS
 
@@ -103,7 +169,10 @@ def fulfillment_metrics(*, identity: Identity, first: dt.date, last: dt.date, gr
     """Order counts, TTF-Response/TTF-Delivery p50/p90, approval and refund rates, per group."""
     rows = _in_range(policies.FULFILLMENT.scope(DailyFulfillment.objects.all(), identity), first, last)
     result = _grouped(rows, group_by, "fulfillment", FULFILLMENT_COUNTS)
-    durations = _percentiles(rows, ("ttf_response_seconds", "ttf_delivery_seconds"), group_by, "fulfillment")
+    if _histogram_serves(identity, rows, group_by):
+        durations = _histogram_percentiles(first, last, group_by)
+    else:
+        durations = _percentiles(rows, ("ttf_response_seconds", "ttf_delivery_seconds"), group_by, "fulfillment")
     for item in result:
         response, delivery = durations.get(_key(item, group_by)) or (None, None)
         (p50r, p90r), (p50d, p90d) = response or (None, None), delivery or (None, None)
