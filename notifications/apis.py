@@ -373,10 +373,6 @@ class Refused(PermissionDenied):
         self.extra = {"reason": reason}
 
 
-def _forbidden(reason: str) -> Refused:
-    return Refused(reason)
-
-
 class _TwilioWebhook(APIView):
     authentication_classes = []
     parser_classes = [FormParser]
@@ -384,14 +380,14 @@ class _TwilioWebhook(APIView):
     def verified_form(self, request) -> dict:
         token = settings.TWILIO_AUTH_TOKEN
         if not token:
-            raise _forbidden("not_configured")
+            raise Refused("not_configured")
         signature = request.headers.get("X-Twilio-Signature", "")
         url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
         form = request.POST.dict()
         if not signature or not RequestValidator(token).validate(url, form, signature):
-            raise _forbidden("bad_signature")
+            raise Refused("bad_signature")
         if settings.TWILIO_ACCOUNT_SID and form.get("AccountSid") != settings.TWILIO_ACCOUNT_SID:
-            raise _forbidden("wrong_account")
+            raise Refused("wrong_account")
         return form
 
     @staticmethod
@@ -411,7 +407,7 @@ class TwilioStatusView(_TwilioWebhook):
         form = self.verified_form(request)
         sid, state = form.get("MessageSid", ""), form.get("MessageStatus", "")
         if not sid or not state:
-            raise _forbidden("incomplete")
+            raise Refused("incomplete")
         payload = {
             "sid": sid,
             "status": state,
@@ -420,7 +416,7 @@ class TwilioStatusView(_TwilioWebhook):
         }
         fingerprint = inbox.digest("status", sid, state, form.get("ErrorCode", ""))
         if not inbox.append("status", self.channel_of(form.get("To", "")), fingerprint, payload):
-            raise _forbidden("replayed")
+            raise Refused("replayed")
         _inbox_kick()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -437,13 +433,13 @@ class TwilioInboundView(_TwilioWebhook):
         form = self.verified_form(request)
         sid, sender = form.get("MessageSid", ""), form.get("From", "")
         if not sid or not sender:
-            raise _forbidden("incomplete")
+            raise Refused("incomplete")
         channel = self.channel_of(sender)
         number = sender.removeprefix("whatsapp:")
         word = services.keyword(form.get("Body", ""), form.get("OptOutType", ""))
         payload = {"sid": sid, "from": number, "keyword": word, "opt_out_type": form.get("OptOutType", "")[:16]}
         if not inbox.append("inbound", channel, inbox.digest("inbound", sid), payload):
-            raise _forbidden("replayed")
+            raise Refused("replayed")
         _inbox_kick()
         reply = ""
         if word == "help":
@@ -470,9 +466,9 @@ class TrackingView(APIView):
         try:
             send_id, target = links.verify(token, self.kind)
         except links.LinkError as error:
-            raise _forbidden(error.code) from None
+            raise Refused(error.code) from None
         if not inbox.append(self.kind, "", inbox.digest("tracking", token), {"send_id": send_id}):
-            raise _forbidden("replayed")
+            raise Refused("replayed")
         _inbox_kick()
         if self.kind == "click" and target:
             return HttpResponseRedirect(target)

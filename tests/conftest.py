@@ -103,3 +103,21 @@ def rows_as(identity: Identity, sql: str, params=None) -> list:
     with bound(identity), connection.cursor() as cursor:
         cursor.execute(sql, params or [])
         return cursor.fetchall()
+
+
+def purge_committed_audit_trail() -> None:
+    """Remove committed audit rows the retention way (behind an anchor), so later tests start empty.
+
+    For tests whose writers commit for real (threads, other processes): the trail refuses
+    TRUNCATE while it holds rows, so Django's flush could not empty it.
+    """
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_auditanchor (seq, row_hash, purged_at, manifest_sha256) "
+            "SELECT seq, row_hash, now(), repeat('0', 64) FROM audit_auditentry ORDER BY seq DESC LIMIT 1"
+        )
+        cursor.execute("SELECT set_config('samia.audit_purging', 'on', true)")
+        cursor.execute("DELETE FROM audit_auditentry")
+        cursor.execute("DELETE FROM audit_auditanchor")

@@ -8,6 +8,7 @@ from samia.audit.services import record
 from samia.audit.verify import Row, row_hash, verify
 from samia.rls.binding import bound
 from samia.rls.registry import Identity
+from tests.conftest import purge_committed_audit_trail
 
 
 def _chain_now():
@@ -100,18 +101,6 @@ def _in_own_connection(work):
     return failures
 
 
-def _purge_committed_trail():
-    """Remove committed rows the retention way (behind an anchor), so later tests start empty."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO audit_auditanchor (seq, row_hash, purged_at, manifest_sha256) "
-            "SELECT seq, row_hash, now(), repeat('0', 64) FROM audit_auditentry ORDER BY seq DESC LIMIT 1"
-        )
-        cursor.execute("SELECT set_config('samia.audit_purging', 'on', true)")
-        cursor.execute("DELETE FROM audit_auditentry")
-        cursor.execute("DELETE FROM audit_auditanchor")
-
-
 @pytest.mark.django_db
 def test_concurrent_writers_make_one_unbroken_chain():
     writers, per_writer = 8, 25
@@ -142,7 +131,7 @@ def test_concurrent_writers_make_one_unbroken_chain():
         assert report.ok, report.damage
         assert report.rows == writers * per_writer
     finally:
-        assert _in_own_connection(_purge_committed_trail) == []
+        assert _in_own_connection(purge_committed_audit_trail) == []
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from samia.providers import registry
+from tests.conftest import purge_committed_audit_trail
 from tests.fakes import fcm as fake_fcm
 from tests.fakes import twilio as fake_twilio
 
@@ -85,14 +86,8 @@ def committed(transactional_db):
     yield
     from django.db import connection, transaction
 
+    purge_committed_audit_trail()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO audit_auditanchor (seq, row_hash, purged_at, manifest_sha256) "
-            "SELECT seq, row_hash, now(), repeat('0', 64) FROM audit_auditentry ORDER BY seq DESC LIMIT 1"
-        )
-        cursor.execute("SELECT set_config('samia.audit_purging', 'on', true)")
-        cursor.execute("DELETE FROM audit_auditentry")
-        cursor.execute("DELETE FROM audit_auditanchor")
         # Django's flush does not see the partitions of events_raw.
         cursor.execute("DELETE FROM events_raw")
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from django.db import connection
 from django.utils import timezone
 
 from notifications import services
+from notifications.dispatch import _json
 from notifications.models import Send
 from samia.rls.binding import bound
 from samia.rls.registry import Identity
@@ -78,7 +78,3 @@ def events(name: str) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT subject_id, properties FROM events_raw WHERE name = %s ORDER BY id", [name])
         return [{"send_id": row[0], **_json(row[1])} for row in cursor.fetchall()]
-
-
-def _json(value):
-    return json.loads(value) if isinstance(value, str) else value
