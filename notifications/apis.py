@@ -274,7 +274,7 @@ class CampaignPreviewView(APIView):
     )
     def get(self, request, campaign_id: int):
         query = _valid(s.PreviewQuerySerializer, request.query_params)
-        return Response(planning.campaign_preview(_campaign(campaign_id), query["language"]))
+        return Response(planning.campaign_preview(_campaign(campaign_id), query["language"], count=True))
 
 
 class SuppressionsView(APIView):

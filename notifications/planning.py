@@ -287,9 +287,13 @@ def campaign_pause(*, identity: Identity, campaign_id: int, pause: bool) -> Camp
     return campaign
 
 
-def campaign_preview(campaign: Campaign, language: str) -> dict:
+def campaign_preview(campaign: Campaign, language: str, *, count: bool = False) -> dict:
+    """The message a recipient of `language` gets; with `count`, how many recipients it reaches now."""
     template = campaign.templates.get(language) or campaign.templates[Language.ENGLISH]
-    return {"language": language if language in campaign.templates else Language.ENGLISH, **template}
+    preview = {"language": language if language in campaign.templates else Language.ENGLISH, **template}
+    if count:
+        preview["recipients"] = audience_count(campaign.audience, channel=campaign.channel, purpose=campaign.purpose)
+    return preview
 
 
 STATS = {

@@ -204,26 +204,6 @@ def suppression_lift(*, suppression_id: int, actor: Identity | str, reason: str 
     return suppression
 
 
-def suppressed_users(channel: str, user_ids: list[int], hashes: list[str]) -> tuple[set[int], set[str]]:
-    """Which of these users and address hashes an active suppression covers on `channel`."""
-    rows = Suppression.objects.filter(channel=channel, lifted_at__isnull=True).filter(
-        models_q_user_or_hash(user_ids, hashes)
-    )
-    users, addresses = set(), set()
-    for user_id, hashed in rows.values_list("user_id", "address_hash"):
-        if user_id is not None:
-            users.add(user_id)
-        if hashed:
-            addresses.add(hashed)
-    return users, addresses
-
-
-def models_q_user_or_hash(user_ids, hashes):
-    from django.db.models import Q
-
-    return Q(user_id__in=list(user_ids)) | Q(address_hash__in=[h for h in hashes if h])
-
-
 # ---------------------------------------------------------------------------------------------
 # Device tokens
 

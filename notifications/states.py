@@ -12,7 +12,6 @@ S = Send.State
 
 # Before the provider has it: the dispatcher may still decide not to send.
 NOT_SENT = (S.SUPPRESSED, S.OPTED_OUT, S.SKIPPED_QUIET_HOURS, S.EXPIRED, S.CANCELLED, S.FAILED)
-PENDING = (S.PLANNED, S.QUEUED)
 # After the provider accepted it: what its receipts and our tracking may still tell us.
 AFTER_SENT = {
     S.SENT: (S.DELIVERED, S.OPENED, S.CLICKED, S.FAILED, S.BOUNCED),
@@ -28,8 +27,6 @@ FORWARD: dict[str, tuple[str, ...]] = {
     S.QUEUED: (S.QUEUED, S.SENT, S.UNKNOWN, *NOT_SENT),
     **AFTER_SENT,
 }
-
-TERMINAL = tuple(state for state in S.values if state not in FORWARD)
 
 
 def allowed(source: str, target: str) -> bool:

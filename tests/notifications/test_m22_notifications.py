@@ -289,7 +289,13 @@ def test_campaign_preview_per_language(personas):
     admin = api_as(personas["admin"])
     campaign_id = admin.post("/admin/campaigns", CAMPAIGN, format="json").json()["id"]
 
-    assert admin.get(f"/admin/campaigns/{campaign_id}/preview?language=ar").json()["body"] == "قراءة البدر بخصم"
+    recipient(phone="+447700900701")
+    recipient(phone="+447700900702")
+    factories.UserFactory(phone="+447700900703")  # not opted in
+
+    preview = admin.get(f"/admin/campaigns/{campaign_id}/preview?language=ar").json()
+
+    assert preview["body"] == "قراءة البدر بخصم" and preview["recipients"] == 2
     assert admin.get(f"/admin/campaigns/{campaign_id}/preview?language=xx").status_code == 400
 
 
