@@ -117,8 +117,9 @@ def leases_reap() -> int:
                 lease_until = NULL,
                 in_flight_since = NULL,
                 state_changed_at = clock_timestamp()
-            WHERE state = 'queued' AND lease_until < clock_timestamp()
-            """
+            WHERE state = 'queued' AND lease_until < %s
+            """,
+            [timezone.now()],
         )
         return cursor.rowcount
 
@@ -130,7 +131,7 @@ def claim(batch_size: int) -> list[int]:
             """
             WITH due AS (
                 SELECT s.id FROM notifications_send s
-                WHERE s.state IN ('planned', 'queued') AND s.due_at <= clock_timestamp() AND s.lease_until IS NULL
+                WHERE s.state IN ('planned', 'queued') AND NOT s.held AND s.due_at <= %s AND s.lease_until IS NULL
                   AND (s.campaign_id IS NULL OR EXISTS (
                         SELECT 1 FROM notifications_campaign c WHERE c.id = s.campaign_id AND c.status = 'scheduled'))
                 ORDER BY s.due_at
@@ -145,7 +146,9 @@ def claim(batch_size: int) -> list[int]:
             FROM due WHERE s.id = due.id
             RETURNING s.id
             """,
-            [batch_size, lease],
+            # The instant is a parameter, not clock_timestamp(): a volatile bound cannot stop the
+            # index scan, which would then read every future send to find none due.
+            [timezone.now(), batch_size, lease],
         )
         return sorted(row[0] for row in cursor.fetchall())
 

@@ -277,6 +277,8 @@ class Send(models.Model):
     last_error = models.CharField(max_length=40, blank=True)
     # Monitors see escalations only (complaints: a recipient reported the message).
     escalated = models.BooleanField(default=False)
+    # Its campaign is paused: out of the dispatcher's due index until the campaign resumes.
+    held = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -287,7 +289,7 @@ class Send(models.Model):
         indexes = [
             models.Index(
                 fields=["due_at"],
-                condition=models.Q(state__in=["planned", "queued"]),
+                condition=models.Q(state__in=["planned", "queued"], held=False),
                 name="send_due",
             ),
             models.Index(fields=["user", "-created_at"], name="send_user_recent"),

@@ -29,7 +29,7 @@ from samia.rls.registry import Identity
 _SEND_COLUMNS = (
     "campaign_id, notification_id, user_id, channel, purpose, critical, kind, subject_id, dedupe_key, "
     "language, due_at, expires_at, state, state_changed_at, attempts, provider, sandbox, message_id, "
-    "last_error, escalated, created_at"
+    "last_error, escalated, held, created_at"
 )
 
 # Latest consent per user for one (channel, purpose).
@@ -243,7 +243,7 @@ def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Ca
         SELECT %(campaign)s, NULL, u.id, %(channel)s, %(purpose)s, false, %(kind)s, NULL,
                'campaign:' || %(campaign)s || ':' || u.id,
                CASE WHEN u.language = ANY(%(template_languages)s) THEN u.language ELSE 'en' END,
-               z.due_at, z.expires_at, 'planned', now(), 0, '', false, '', '', false, now()
+               z.due_at, z.expires_at, 'planned', now(), 0, '', false, '', '', false, false, now()
         FROM accounts_user u
         JOIN unnest(%(zones)s::text[], %(dues)s::timestamptz[], %(expiries)s::timestamptz[])
              AS z(zone, due_at, expires_at) ON z.zone = u.timezone
@@ -279,6 +279,8 @@ def campaign_pause(*, identity: Identity, campaign_id: int, pause: bool) -> Camp
         raise Conflict(f"Only a {source} campaign can be {'paused' if pause else 'resumed'}.", status=campaign.status)
     campaign.status = target
     campaign.save(update_fields=["status"])
+    # Paused sends leave the dispatcher's due index, so a big paused campaign costs its claims nothing.
+    Send.objects.filter(campaign=campaign, state__in=[Send.State.PLANNED, Send.State.QUEUED]).update(held=pause)
     audit.record(
         action=f"notifications.campaign.{'pause' if pause else 'resume'}",
         actor=identity,
@@ -387,7 +389,7 @@ def zodiac_plan(*, now: dt.datetime | None = None) -> int:
         INSERT INTO notifications_send ({_SEND_COLUMNS})
         SELECT NULL, NULL, u.id, %(channel)s, %(purpose)s, false, 'zodiac.daily', h.id,
                'zodiac:' || z.day || ':' || u.id, u.language,
-               z.due_at, z.expires_at, 'planned', now(), 0, '', false, '', '', false, now()
+               z.due_at, z.expires_at, 'planned', now(), 0, '', false, '', '', false, false, now()
         FROM accounts_user u
         JOIN unnest(%(zones)s::text[], %(days)s::date[], %(dues)s::timestamptz[], %(expiries)s::timestamptz[])
              AS z(zone, day, due_at, expires_at) ON z.zone = u.timezone

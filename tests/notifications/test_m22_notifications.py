@@ -272,10 +272,12 @@ def test_pause_stops_dispatch_and_resume_continues(twilio, personas):
             user.save(update_fields=["timezone"])
 
     assert admin.post(f"/admin/campaigns/{campaign_id}/pause").status_code == 200
+    assert set(Send.objects.filter(campaign_id=campaign_id).values_list("held", flat=True)) == {True}
     dispatcher.dispatch(budget_seconds=5)
     assert twilio.messages_posted() == []
     assert admin.post(f"/admin/campaigns/{campaign_id}/pause").status_code == 409
     assert admin.post(f"/admin/campaigns/{campaign_id}/resume").status_code == 200
+    assert set(Send.objects.filter(campaign_id=campaign_id).values_list("held", flat=True)) == {False}
     dispatcher.dispatch(budget_seconds=5)
 
     assert len(twilio.messages_posted()) == 3
