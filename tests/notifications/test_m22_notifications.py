@@ -567,3 +567,24 @@ def test_an_admin_notifies_one_user_and_bad_input_changes_nothing(personas):
     assert Send.objects.count() == 2
     assert api_as(personas["monitor"]).post("/admin/notifications", good, format="json").status_code == 403
     assert api_as(personas["admin"]).post("/admin/campaigns/999999/pause").status_code == 404
+
+
+def test_the_jobs_are_installed_by_migrations():
+    from django_celery_beat.models import PeriodicTask
+
+    tasks = {t.name: t for t in PeriodicTask.objects.filter(name__startswith="notifications.")}
+
+    assert set(tasks) == {
+        "notifications.dispatch",
+        "notifications.process_inbox",
+        "notifications.plan_zodiac",
+        "notifications.plan_order_updates",
+        "notifications.purge_inbox",
+    }
+    dispatch = tasks["notifications.dispatch"]
+    assert (dispatch.interval.every, dispatch.interval.period, dispatch.expire_seconds) == (10, "seconds", 20)
+    from celery import current_app
+
+    import notifications.tasks  # noqa: F401  (registers the tasks)
+
+    assert set(tasks) <= set(current_app.tasks)
