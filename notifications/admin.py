@@ -302,3 +302,10 @@ class BounceAdmin(ReadOnlyAdmin):
 class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "channel", "received_at", "processed_at", "outcome"]
     list_filter = ["kind", "channel", "outcome"]
+    exclude = ["payload"]
+    readonly_fields = ["details"]
+
+    @admin.display(description="payload")
+    def details(self, event):
+        # Sids, statuses, codes, keywords; never the sender's number (hashed once processed).
+        return {key: value for key, value in event.payload.items() if key != "from"}

@@ -107,3 +107,19 @@ def test_a_second_suppression_of_the_same_user_is_refused_in_the_form(personas):
         client.post("/backoffice/notifications/suppression/add/", {"channel": "sms", "reason": "manual"}).status_code
         == 200
     )
+
+
+def test_the_webhook_inbox_page_never_shows_a_senders_number(personas):
+    from notifications.models import WebhookEvent
+
+    event = WebhookEvent.objects.create(
+        kind="inbound",
+        channel="sms",
+        digest="d" * 64,
+        payload={"sid": "SM1", "from": "+447700900999", "keyword": "stop"},
+    )
+
+    page = _logged_in(personas["admin"]).get(f"/backoffice/notifications/webhookevent/{event.pk}/change/")
+
+    assert page.status_code == 200
+    assert "+447700900999" not in page.content.decode() and "SM1" in page.content.decode()
