@@ -113,6 +113,9 @@ def purge_committed_audit_trail() -> None:
     """
     from django.db import connection, transaction
 
+    from samia.audit.services import chain_pending
+
+    chain_pending()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO audit_auditanchor (seq, row_hash, purged_at, manifest_sha256) "

@@ -46,9 +46,11 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         # Each row's own hash, recomputed by Postgres; the links between rows are the chain check's.
+        # Chained rows only: an entry whose commit found the chain lock taken shows once it is chained.
         return (
             super()
             .get_queryset(request)
+            .filter(seq__isnull=False)
             .annotate(
                 hash_ok=RawSQL(
                     "audit_auditentry.row_hash = encode(sha256(convert_to("

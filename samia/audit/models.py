@@ -6,6 +6,7 @@ from django.db.models.functions import Cast
 # payload: Postgres computes it, nobody can write it (not even a superuser with the triggers off),
 # so it cannot disagree with the payload and verifying the chain needs only hashes and links.
 _PAYLOAD = Cast("payload", models.JSONField())
+_CHAINED = models.Q(seq__isnull=False)
 
 
 def _text(key):
@@ -32,7 +33,7 @@ class AuditEntry(models.Model):
     every other column from the payload.
     """
 
-    seq = models.BigIntegerField(unique=True, null=True, editable=False)
+    seq = models.BigIntegerField(null=True, editable=False)
     occurred_at = _generated(PayloadTime(_text("occurred_at")), models.DateTimeField())
     actor_id = _generated(Cast(_text("actor_id"), models.BigIntegerField()), models.BigIntegerField(), null=True)
     actor_role = _generated(_text("actor_role"), models.CharField(max_length=40))
@@ -49,12 +50,16 @@ class AuditEntry(models.Model):
     row_hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
 
     class Meta:
+        # Every row is written twice: inserted without a place, then chained (migration 0009). The
+        # indexes cover chained rows only, so the first version adds no entry to them; whatever reads
+        # the trail reads chained rows (seq IS NOT NULL, or a comparison on seq, which implies it).
+        constraints = [models.UniqueConstraint(fields=["seq"], condition=_CHAINED, name="audit_seq_key")]
         indexes = [
-            models.Index(fields=["action", "seq"], name="audit_action_seq_idx"),
-            models.Index(fields=["family", "seq"], name="audit_family_seq_idx"),
-            models.Index(fields=["actor_id", "seq"], name="audit_actor_seq_idx"),
-            models.Index(fields=["target_type", "target_id", "seq"], name="audit_target_seq_idx"),
-            models.Index(fields=["occurred_at"], name="audit_occurred_idx"),
+            models.Index(fields=["action", "seq"], condition=_CHAINED, name="audit_action_seq_idx"),
+            models.Index(fields=["family", "seq"], condition=_CHAINED, name="audit_family_seq_idx"),
+            models.Index(fields=["actor_id", "seq"], condition=_CHAINED, name="audit_actor_seq_idx"),
+            models.Index(fields=["target_type", "target_id", "seq"], condition=_CHAINED, name="audit_target_seq_idx"),
+            models.Index(fields=["occurred_at"], condition=_CHAINED, name="audit_occurred_idx"),
         ]
 
     def __str__(self):

@@ -99,7 +99,11 @@ def chain_verify() -> verify.Report:
 
     Hashes and links only, as long as the payload columns are still generated from the payload; when their
     definition was altered, each row's columns are compared with its payload too and the alteration is damage.
+    Committed entries still waiting for their place are chained first, so that the report covers them.
     """
+    from samia.audit.services import chain_pending
+
+    chain_pending()
     anchor = anchor_latest()
     checkpoint = checkpoint_latest()
     start = (anchor.seq, anchor.row_hash) if anchor else None

@@ -69,8 +69,13 @@ def _target(target) -> tuple[str, str]:
     return target._meta.label_lower, str(target.pk)
 
 
-def record(*, action: str, actor, target=None, outcome: str = "success", details: dict | None = None) -> AuditEntry:
-    """Append one audit entry in the current transaction; Postgres chains it when the transaction commits."""
+def record(*, action: str, actor, target=None, outcome: str = "success", details: dict | None = None) -> None:
+    """Append one audit entry in the current transaction; Postgres chains it when the transaction commits.
+
+    Only the canonical payload is written (a plain INSERT, without RETURNING: the writer need not be
+    allowed to read the trail). Postgres generates every other column from it and gives the row its
+    place in the chain at commit (migration 0009: group chaining).
+    """
     if not _ACTION.match(action):
         raise ValueError("action is a dotted code, e.g. moderation.user.block")
     if outcome not in OUTCOMES:
@@ -79,8 +84,6 @@ def record(*, action: str, actor, target=None, outcome: str = "success", details
     _check_details(details)
     actor_id, actor_role = _actor(actor)
     target_type, target_id = _target(target)
-    occurred_at = timezone.now()
-    request_id = current_request_id() or ""
     payload = canonical(
         {
             "action": action,
@@ -88,40 +91,29 @@ def record(*, action: str, actor, target=None, outcome: str = "success", details
             "actor_role": actor_role,
             "details": details,
             "family": action.split(".", 1)[0],
-            "occurred_at": utc_text(occurred_at),
+            "occurred_at": utc_text(timezone.now()),
             "outcome": outcome,
-            "request_id": request_id,
+            "request_id": current_request_id() or "",
             "target_id": target_id,
             "target_type": target_type,
         }
     )
-    entry = AuditEntry(
-        occurred_at=occurred_at,
-        actor_id=actor_id,
-        actor_role=actor_role,
-        action=action,
-        family=action.split(".", 1)[0],
-        target_type=target_type,
-        target_id=target_id,
-        outcome=outcome,
-        request_id=request_id,
-        details=details,
-        payload=payload,
-    )
-    # A plain INSERT, without Django's RETURNING: the writer need not be allowed to read the trail.
-    # Only the payload is written: Postgres generates the other columns from it and chains the row.
-    written = [f for f in AuditEntry._meta.concrete_fields if not f.generated and f.column not in _CHAINED]
-    columns = [f.column for f in written]
-    values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in written]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {AuditEntry._meta.db_table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
-            values,
-        )
-    return entry
+        cursor.execute(_INSERT, [payload])
 
 
-_CHAINED = ("id", "seq", "prev_hash", "row_hash")
+_INSERT = f"INSERT INTO {AuditEntry._meta.db_table} (payload) VALUES (%s)"
+
+
+def chain_pending() -> int:
+    """Chain the committed entries that still wait for their place (their commit found the chain lock taken).
+
+    Waits for the chain lock; returns how many rows it chained. The periodic sweep calls it, and so do
+    whatever reads the head (checkpoints, exports, audit_verify) so that they see every committed entry.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT samia.audit_chain_sweep()")
+        return cursor.fetchone()[0]
 
 
 def _head() -> tuple[int, str, int]:
@@ -140,6 +132,7 @@ def _head() -> tuple[int, str, int]:
 def checkpoint_sign(*, actor) -> AuditCheckpoint:
     """Sign the current chain head {seq, row_hash, count, signed_at, key_id} and record that it was signed."""
     key = minisign.configured_key()
+    chain_pending()  # sign the head of every committed entry; the lock is then held until this commit
     seq, head_hash, count = _head()
     signed_at = timezone.now()
     statement = canonical(
@@ -210,6 +203,7 @@ def export_month(*, month: str, out_dir: Path) -> AuditExport:
     if end > timezone.now():
         raise ValueError(f"{month} has not ended yet; only a finished month is exported")
     key = minisign.configured_key()
+    chain_pending()  # an entry of the month committed just now is chained before the range is cut
     existing = AuditExport.objects.filter(month=month).first()
     lower, upper = _month_range(month, start, end)
     previous = AuditExport.objects.filter(month__lt=month).order_by("-month").first()

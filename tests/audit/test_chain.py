@@ -4,7 +4,7 @@ import pytest
 from django.db import DatabaseError, connection, connections, transaction
 
 from samia.audit.models import AuditEntry
-from samia.audit.services import record
+from samia.audit.services import chain_pending, record
 from samia.audit.verify import Row, row_hash, verify
 from samia.rls.binding import bound
 from samia.rls.registry import Identity
@@ -125,6 +125,8 @@ def test_concurrent_writers_make_one_unbroken_chain():
         thread.join()
     try:
         assert errors == []
+        # A commit that found the chain lock taken left its row to the next commit; the sweep takes the rest.
+        assert _in_own_connection(chain_pending) == []
         seqs = list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True))
         assert seqs == list(range(1, writers * per_writer + 1))
         report = verify(_rows())
@@ -180,3 +182,88 @@ def test_a_refused_transition_leaves_no_entry(world):
     api_as(world["personas"]["monitor"]).post(f"/orders/{order.pk}/approve", {}, format="json")
 
     assert not AuditEntry.objects.filter(action="marketplace.order.approve").exists()
+
+
+def _commit_entry(action, *, isolation=None):
+    """Commit one entry for real, on a connection of its own."""
+
+    def work():
+        with transaction.atomic(), connection.cursor() as cursor:
+            if isolation:
+                cursor.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
+            record(action=action, actor="system:test")
+
+    assert _in_own_connection(work) == []
+
+
+def _committed_chain():
+    """(seq, action) of the committed trail, read on a connection of its own, in id order."""
+    found = []
+
+    def work():
+        found.extend(AuditEntry.objects.order_by("id").values_list("seq", "action"))
+
+    assert _in_own_connection(work) == []
+    return found
+
+
+@pytest.mark.django_db
+def test_a_commit_that_finds_the_chain_lock_taken_does_not_wait_and_the_next_one_chains_its_row():
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('samia.audit.chain'))")
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=lambda: _in_own_connection(hold_the_lock))
+    holder.start()
+    try:
+        try:
+            assert holding.wait(10)
+            _commit_entry("sre.test.first")  # returns although the lock is held: the row waits
+            assert _committed_chain() == [(None, "sre.test.first")]
+        finally:
+            release.set()
+            holder.join()
+
+        _commit_entry("sre.test.second")  # its commit takes the free lock and chains both, oldest first
+
+        assert _committed_chain() == [(1, "sre.test.first"), (2, "sre.test.second")]
+        assert verify(_rows()).ok
+    finally:
+        assert _in_own_connection(purge_committed_audit_trail) == []
+
+
+@pytest.mark.django_db
+def test_an_entry_committed_under_repeatable_read_waits_for_the_sweep():
+    from samia.audit.tasks import chain_pending as sweep
+
+    try:
+        _commit_entry("sre.test.first")
+        _commit_entry("sre.test.snapshot", isolation="REPEATABLE READ")
+        assert _committed_chain() == [(1, "sre.test.first"), (None, "sre.test.snapshot")]
+
+        results = []
+        assert _in_own_connection(lambda: results.extend([sweep.apply().get(), sweep.apply().get()])) == []
+        assert results == [{"chained": 1}, {"chained": 0}]  # nothing twice
+
+        assert _committed_chain() == [(1, "sre.test.first"), (2, "sre.test.snapshot")]
+        assert verify(_rows()).ok
+    finally:
+        assert _in_own_connection(purge_committed_audit_trail) == []
+
+
+@pytest.mark.django_db
+def test_the_sweep_is_scheduled_every_ten_seconds_and_expires_rather_than_piling_up():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(name="samia.audit.chain_pending")
+    assert (task.task, task.interval.every, task.interval.period, task.expire_seconds, task.enabled) == (
+        "samia.audit.chain_pending",
+        10,
+        "seconds",
+        20,
+        True,
+    )
