@@ -217,7 +217,9 @@ def verify_only():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows for the verify benchmark")
-    parser.add_argument("--entries", type=int, default=16_000, help="entries per append run (a quarter of them with one writer)")
+    parser.add_argument(
+        "--entries", type=int, default=16_000, help="entries per append run (a quarter of them with one writer)"
+    )
     args = parser.parse_args()
 
     _fresh_database()
