@@ -132,3 +132,37 @@ def test_the_precomputed_tables_are_purged_with_the_other_aggregates():
         for table in ("metrics_daily_active_users", "metrics_retention_cohort"):
             cursor.execute(f"SELECT count(*) FROM {table}")
             assert cursor.fetchone()[0] == 0, table
+
+
+def test_rollups_take_turns():
+    """A rollup waits while another holds the rollup lock (the active-actor insert relies on it: no ON CONFLICT)."""
+    import threading
+    import time
+
+    from django.db import connections, transaction
+
+    from analytics.rollups import ROLLUP_LOCK
+
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [ROLLUP_LOCK])
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        threading.Timer(0.5, release.set).start()
+        began = time.monotonic()
+        rollup_days(first=LAST, last=LAST)
+        waited = time.monotonic() - began
+    finally:
+        release.set()
+        holder.join()
+    assert waited >= 0.45
