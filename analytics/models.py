@@ -155,6 +155,24 @@ class DailyActiveActor(models.Model):
         return f"{self.actor} {self.day}"
 
 
+class ActorActivityBlock(models.Model):
+    """The days an actor was active, one bit per day, in blocks of 64 days (block n covers the days
+    64n..64n+63 counted from 3 January 2000). The 7- and 30-day windows of DAU/WAU/MAU read one or two
+    rows per actor here instead of a row per active day; kept in step with metrics_daily_active_actor
+    by the rollup (analytics.rollups.ACTIVE_SQL)."""
+
+    block = models.IntegerField()
+    actor = models.CharField(max_length=40, db_collation="C", help_text="As in metrics_daily_active_actor.")
+    days = models.BigIntegerField(help_text="Bit i set: active on the block's day i (bit 63 is the sign bit).")
+
+    class Meta:
+        db_table = "metrics_actor_activity_block"
+        constraints = [models.UniqueConstraint(fields=["block", "actor"], name="activity_block_actor_key")]
+
+    def __str__(self):
+        return f"{self.actor} block {self.block}"
+
+
 class ActorFirstSeen(models.Model):
     """The day each actor was first active: the signup day that places it in a retention cohort."""
 

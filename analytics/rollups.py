@@ -174,8 +174,16 @@ HAVING sum(approved + rejected + delivered + refunded + answered + dropped + end
 """
 
 ACTOR = "(CASE WHEN actor_id IS NOT NULL THEN 'u:' || actor_id ELSE 'k:' || actor_key END) COLLATE \"C\""
+# Activity blocks (analytics.models.ActorActivityBlock): day n counted from ACTIVITY_EPOCH is bit n % 64
+# of block n / 64.
+ACTIVITY_EPOCH = dt.date(2000, 1, 3)
+BLOCK_DAYS = 64
+_DAY_NUMBER = f"(day - date '{ACTIVITY_EPOCH.isoformat()}')"
+_BLOCK = f"{_DAY_NUMBER} / {BLOCK_DAYS}"
+_DAY_BIT = f"(1::bigint << ({_DAY_NUMBER} %% {BLOCK_DAYS}))"
 # Differential: the late-window days are mostly unchanged on each re-run, so only the rows that come or
 # go are written (a DELETE + INSERT of every row left dead index entries that each later insert had to visit).
+# The same rows set and clear their bits in the actors' activity blocks, in the same statement.
 ACTIVE_SQL = f"""
 WITH fresh AS (
   SELECT DISTINCT {DAY} AS day, {ACTOR} AS actor
@@ -186,10 +194,25 @@ WITH fresh AS (
   -- set operations, never a NOT IN subplan: that one is quadratic once it does not fit work_mem
   DELETE FROM metrics_daily_active_actor WHERE day BETWEEN %(first)s AND %(last)s
   AND (day, actor) IN (SELECT day, actor FROM stored EXCEPT SELECT day, actor FROM fresh)
+  RETURNING day, actor
+), added AS (
+  INSERT INTO metrics_daily_active_actor (day, actor)
+  SELECT day, actor FROM (SELECT day, actor FROM fresh EXCEPT SELECT day, actor FROM stored) new
+  ORDER BY day, actor  -- in the unique index's order; no ON CONFLICT: rollups are serialized (ROLLUP_LOCK)
+  RETURNING day, actor
+), changed AS (
+  SELECT {_BLOCK} AS block, actor,
+         coalesce(bit_or({_DAY_BIT}) FILTER (WHERE came), 0) AS came,
+         coalesce(bit_or({_DAY_BIT}) FILTER (WHERE NOT came), 0) AS went
+  FROM (SELECT day, actor, true AS came FROM added UNION ALL SELECT day, actor, false FROM gone) rows
+  GROUP BY 1, 2
 )
-INSERT INTO metrics_daily_active_actor (day, actor)
-SELECT day, actor FROM (SELECT day, actor FROM fresh EXCEPT SELECT day, actor FROM stored) new
-ORDER BY day, actor  -- in the unique index's order; no ON CONFLICT: rollups are serialized (ROLLUP_LOCK)
+-- the blocks' current bits are read in this statement's snapshot: no other rollup runs meanwhile
+INSERT INTO metrics_actor_activity_block AS b (block, actor, days)
+SELECT c.block, c.actor, (coalesce(o.days, 0) & ~c.went) | c.came
+FROM changed c LEFT JOIN metrics_actor_activity_block o ON o.block = c.block AND o.actor = c.actor
+ORDER BY 1, 2
+ON CONFLICT (block, actor) DO UPDATE SET days = EXCLUDED.days
 """
 ROLLUP_LOCK = "analytics.rollup"
 # Tables whose SQL replaces the range's rows itself (no DELETE first).
@@ -240,15 +263,28 @@ RETENTION_IN_WEEKS = "a.day BETWEEN %(week_first)s AND %(week_last)s"
 RETENTION_IN_COHORTS = (
     "actor IN (SELECT actor FROM metrics_actor_first_seen f WHERE " + _monday("f.first_day") + " = ANY(%(cohorts)s))"
 )
-# Days per windows query (each day is three aggregate columns).
-WINDOW_CHUNK_DAYS = 31  # bits of a bigint mask
+# Days per windows query: with the 29 days before them, a chunk spans at most two activity blocks.
+WINDOW_CHUNK_DAYS = 31
+WINDOW_SPANS = (1, 7, 30)
+
+
+def _signed(bits: int) -> int:
+    """A 64-bit mask as the bigint Postgres stores (bit 63 is the sign bit)."""
+    return bits - (1 << 64) if bits >= 1 << 63 else bits
+
+
+def _mask(first: dt.date, last: dt.date, block: int) -> int:
+    """The bits of the days first..last that fall in `block`, as a signed bigint (0 if none)."""
+    low, high = (first - ACTIVITY_EPOCH).days, (last - ACTIVITY_EPOCH).days
+    low, high = max(low, block * BLOCK_DAYS), min(high, block * BLOCK_DAYS + BLOCK_DAYS - 1)
+    return _signed(sum(1 << (n % BLOCK_DAYS) for n in range(low, high + 1)))
 
 
 def _windows(cursor, first: dt.date, last: dt.date) -> None:
     """Store DAU, WAU and MAU for first..last and the 29 days after it that already have activity.
 
-    One pass over the actors active in the 29 days before a chunk of days and in the chunk: per actor its
-    last active day before the chunk and a bit mask of its active days in the chunk."""
+    Read from the actors' activity blocks: per chunk of days, one pass over the one or two blocks its
+    windows reach (the chunk and the 29 days before it), a row per actor and block."""
     cursor.execute("SELECT max(day) FROM metrics_daily_active_actor WHERE day > %s", [last])
     (top,) = cursor.fetchone()
     high = max(last, min(last + dt.timedelta(days=29), top or last))
@@ -256,21 +292,26 @@ def _windows(cursor, first: dt.date, last: dt.date) -> None:
     start = first
     while start <= high:
         days = [start + dt.timedelta(days=i) for i in range(min(WINDOW_CHUNK_DAYS, (high - start).days + 1))]
+        low_block = (start - dt.timedelta(days=WINDOW_SPANS[-1] - 1) - ACTIVITY_EPOCH).days // BLOCK_DAYS
+        high_block = (days[-1] - ACTIVITY_EPOCH).days // BLOCK_DAYS
+        assert high_block - low_block <= 1, "a chunk of windows spans at most two blocks"
         counts = []
-        for i, _ in enumerate(days):
-            for span in (1, 7, 30):
-                # bits of the window's days inside the chunk; days before it are covered by last_before
-                bits = sum(1 << j for j in range(max(0, i - span + 1), i + 1))
-                before = (start - dt.timedelta(days=span - i - 1)).isoformat() if span > i + 1 else None
-                test = f"mask & {bits} <> 0" + (f" OR last_before >= date '{before}'" if before else "")
-                counts.append(f"count(*) FILTER (WHERE {test})")
+        for day in days:
+            for span in WINDOW_SPANS:
+                since = day - dt.timedelta(days=span - 1)
+                lo, hi = _mask(since, day, low_block), _mask(since, day, high_block)
+                tests = [f"lo & {lo} <> 0"] if lo else []
+                tests += [f"hi & {hi} <> 0"] if hi and high_block != low_block else []
+                counts.append(f"count(*) FILTER (WHERE {' OR '.join(tests)})")
+        # one row per actor: its bits in the low block and in the high block (the same block: hi unused)
         cursor.execute(
             f"SELECT {', '.join(counts)} FROM ("
-            "  SELECT max(day) FILTER (WHERE day < %(start)s) AS last_before,"
-            "         coalesce(bit_or(1::bigint << (day - %(start)s)) FILTER (WHERE day >= %(start)s), 0) AS mask"
-            "  FROM metrics_daily_active_actor WHERE day BETWEEN %(low)s AND %(high)s GROUP BY actor"
+            "  SELECT coalesce(l.days, 0) AS lo, coalesce(h.days, 0) AS hi"
+            "  FROM (SELECT actor, days FROM metrics_actor_activity_block WHERE block = %(low)s) l"
+            "  FULL JOIN (SELECT actor, days FROM metrics_actor_activity_block WHERE block = %(high)s"
+            "             AND block <> %(low)s) h ON h.actor = l.actor"
             ") actors",
-            {"start": start, "low": start - dt.timedelta(days=29), "high": days[-1]},
+            {"low": low_block, "high": high_block},
         )
         row = cursor.fetchone()
         cursor.executemany(
@@ -423,4 +464,10 @@ def aggregates_purge(*, today: dt.date | None = None) -> int:
         for table in [table for table, _, _ in FAMILIES] + list(PRECOMPUTED):
             cursor.execute(f"DELETE FROM {table} WHERE day < %s", [cutoff])
             deleted += cursor.rowcount
+        # whole blocks before the cutoff's block (the windows never reach back that far)
+        cursor.execute(
+            "DELETE FROM metrics_actor_activity_block WHERE block < %s",
+            [(cutoff - ACTIVITY_EPOCH).days // BLOCK_DAYS],
+        )
+        deleted += cursor.rowcount
     return deleted

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from analytics import selectors
-from analytics.rollups import aggregates_purge, rollup_days
+from analytics.rollups import ACTIVITY_EPOCH, _signed, aggregates_purge, rollup_days
 from samia.rls.registry import Identity
 from tests.analytics.conftest import at, event
 
@@ -61,7 +61,23 @@ def _sessions(seed: int, first: dt.date, last: dt.date) -> None:
         day += dt.timedelta(days=1)
 
 
+def _assert_blocks_match_active_days() -> None:
+    """The activity blocks hold exactly the bits of the stored active days (2026-10-25 begins a block)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT actor, block, days FROM metrics_actor_activity_block WHERE days <> 0")
+        blocks = {(actor, block): days for actor, block, days in cursor.fetchall()}
+        cursor.execute("SELECT actor, day FROM metrics_daily_active_actor")
+        expected: dict = {}
+        for actor, day in cursor.fetchall():
+            number = (day - ACTIVITY_EPOCH).days
+            key = (actor, number // 64)
+            expected[key] = expected.get(key, 0) | 1 << number % 64
+    assert blocks == {key: _signed(bits) for key, bits in expected.items()}
+    assert len({block for _, block in blocks}) == 2
+
+
 def _assert_matches_counting() -> None:
+    _assert_blocks_match_active_days()
     day = FIRST
     while day <= LAST:
         stored = selectors.active_users(identity=ADMIN, day=day)
@@ -100,6 +116,23 @@ def test_late_and_backfilled_days_move_cohorts_and_later_windows():
     _assert_matches_counting()
 
 
+def test_a_day_that_loses_its_events_loses_its_actors_from_later_windows():
+    _sessions(0, FIRST, LAST)
+    rollup_days(first=FIRST, last=LAST)
+    gone = dt.date(2026, 10, 24)  # the last day of a block: MAU of the next block's days reads it
+    with connection.cursor() as cursor:  # events of that day withdrawn (a partition dropped, say)
+        cursor.execute(
+            "DELETE FROM events_raw WHERE occurred_at >= %s AND occurred_at < %s",
+            [at(f"{gone} 00:00"), at(f"{gone + dt.timedelta(days=1)} 00:00")],
+        )
+        assert cursor.rowcount > 0
+
+    rollup_days(first=gone, last=gone)
+
+    assert _counted(gone, gone) == 0
+    _assert_matches_counting()
+
+
 def test_engagement_range_uses_the_stored_window_only_for_its_exact_length():
     _sessions(1, FIRST, LAST)
     rollup_days(first=FIRST, last=LAST)
@@ -129,7 +162,7 @@ def test_the_precomputed_tables_are_purged_with_the_other_aggregates():
     aggregates_purge(today=dt.date(2030, 1, 1))
 
     with connection.cursor() as cursor:
-        for table in ("metrics_daily_active_users", "metrics_retention_cohort"):
+        for table in ("metrics_daily_active_users", "metrics_retention_cohort", "metrics_actor_activity_block"):
             cursor.execute(f"SELECT count(*) FROM {table}")
             assert cursor.fetchone()[0] == 0, table
 
