@@ -190,22 +190,23 @@ WITH fresh AS (
   {EVENTS} AND (actor_id IS NOT NULL OR actor_key <> '')
 ), stored AS (
   SELECT day, actor FROM metrics_daily_active_actor WHERE day BETWEEN %(first)s AND %(last)s
+), diff AS MATERIALIZED (
+  -- one join finds both what came and what went (a NOT IN subplan is quadratic beyond work_mem)
+  SELECT coalesce(f.day, s.day) AS day, coalesce(f.actor, s.actor) AS actor, f.day IS NOT NULL AS came
+  FROM fresh f FULL JOIN stored s ON s.day = f.day AND s.actor = f.actor
+  WHERE f.day IS NULL OR s.day IS NULL
 ), gone AS (
-  -- set operations, never a NOT IN subplan: that one is quadratic once it does not fit work_mem
   DELETE FROM metrics_daily_active_actor WHERE day BETWEEN %(first)s AND %(last)s
-  AND (day, actor) IN (SELECT day, actor FROM stored EXCEPT SELECT day, actor FROM fresh)
-  RETURNING day, actor
+  AND (day, actor) IN (SELECT day, actor FROM diff WHERE NOT came)
 ), added AS (
   INSERT INTO metrics_daily_active_actor (day, actor)
-  SELECT day, actor FROM (SELECT day, actor FROM fresh EXCEPT SELECT day, actor FROM stored) new
+  SELECT day, actor FROM diff WHERE came
   ORDER BY day, actor  -- in the unique index's order; no ON CONFLICT: rollups are serialized (ROLLUP_LOCK)
-  RETURNING day, actor
 ), changed AS (
   SELECT {_BLOCK} AS block, actor,
          coalesce(bit_or({_DAY_BIT}) FILTER (WHERE came), 0) AS came,
          coalesce(bit_or({_DAY_BIT}) FILTER (WHERE NOT came), 0) AS went
-  FROM (SELECT day, actor, true AS came FROM added UNION ALL SELECT day, actor, false FROM gone) rows
-  GROUP BY 1, 2
+  FROM diff GROUP BY 1, 2
 )
 -- the blocks' current bits are read in this statement's snapshot: no other rollup runs meanwhile
 INSERT INTO metrics_actor_activity_block AS b (block, actor, days)

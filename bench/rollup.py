@@ -165,11 +165,15 @@ def _forget(cursor, after: dt.date) -> None:
     """Bring the aggregates back to the state they had before the days after `after` were rolled up:
     the rows of those days go, the order timeline forgets what happened after them (as if those events
     had not arrived yet). The next nightly run then writes a whole new day, as the nightly job does."""
-    from analytics.rollups import FAMILIES, PRECOMPUTED, day_bounds
+    from analytics.rollups import ACTIVITY_EPOCH, BLOCK_DAYS, FAMILIES, PRECOMPUTED, _mask, day_bounds
 
     _, boundary = day_bounds(after, after)
     for table in [table for table, _, _ in FAMILIES] + list(PRECOMPUTED):
         cursor.execute(f"DELETE FROM {table} WHERE day > %s", [after])
+    block = (after - ACTIVITY_EPOCH).days // BLOCK_DAYS
+    cursor.execute("DELETE FROM metrics_actor_activity_block WHERE block > %s", [block])
+    later = _mask(after + dt.timedelta(days=1), after + dt.timedelta(days=BLOCK_DAYS), block)
+    cursor.execute("UPDATE metrics_actor_activity_block SET days = days & ~%s::bigint WHERE block = %s", [later, block])
     cursor.execute("DELETE FROM metrics_actor_first_seen WHERE first_day > %s", [after])
     cursor.execute("DELETE FROM analytics_order_timeline WHERE created_at >= %s", [boundary])
     for column in ("started_at", "delivered_at"):
