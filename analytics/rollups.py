@@ -207,13 +207,15 @@ WITH fresh AS (
          coalesce(bit_or({_DAY_BIT}) FILTER (WHERE came), 0) AS came,
          coalesce(bit_or({_DAY_BIT}) FILTER (WHERE NOT came), 0) AS went
   FROM diff GROUP BY 1, 2
+), cleared AS (
+  -- an actor-block that lost a day (rare: events withdrawn) is rewritten here, the others by the upsert
+  UPDATE metrics_actor_activity_block b SET days = (b.days & ~c.went) | c.came
+  FROM changed c WHERE c.went <> 0 AND b.block = c.block AND b.actor = c.actor
 )
--- the blocks' current bits are read in this statement's snapshot: no other rollup runs meanwhile
 INSERT INTO metrics_actor_activity_block AS b (block, actor, days)
-SELECT c.block, c.actor, (coalesce(o.days, 0) & ~c.went) | c.came
-FROM changed c LEFT JOIN metrics_actor_activity_block o ON o.block = c.block AND o.actor = c.actor
+SELECT block, actor, came FROM changed WHERE went = 0
 ORDER BY 1, 2
-ON CONFLICT (block, actor) DO UPDATE SET days = EXCLUDED.days
+ON CONFLICT (block, actor) DO UPDATE SET days = b.days | EXCLUDED.days
 """
 ROLLUP_LOCK = "analytics.rollup"
 # Tables whose SQL replaces the range's rows itself (no DELETE first).
