@@ -173,7 +173,8 @@ GROUP BY day, reader_id
 HAVING sum(approved + rejected + delivered + refunded + answered + dropped + ended) > 0
 """
 
-ACTOR = "(CASE WHEN actor_id IS NOT NULL THEN 'u:' || actor_id ELSE 'k:' || actor_key END) COLLATE \"C\""
+# NULL for a session with neither a user nor an anonymous key: counted as a session, never as an actor.
+ACTOR = "(CASE WHEN actor_id IS NOT NULL THEN 'u:' || actor_id ELSE 'k:' || nullif(actor_key, '') END) COLLATE \"C\""
 # Activity blocks (analytics.models.ActorActivityBlock): day n counted from ACTIVITY_EPOCH is bit n % 64
 # of block n / 64.
 ACTIVITY_EPOCH = dt.date(2000, 1, 3)
@@ -183,11 +184,16 @@ _BLOCK = f"{_DAY_NUMBER} / {BLOCK_DAYS}"
 _DAY_BIT = f"(1::bigint << ({_DAY_NUMBER} %% {BLOCK_DAYS}))"
 # Differential: the late-window days are mostly unchanged on each re-run, so only the rows that come or
 # go are written (a DELETE + INSERT of every row left dead index entries that each later insert had to visit).
-# The same rows set and clear their bits in the actors' activity blocks, in the same statement.
+# The same rows set and clear their bits in the actors' activity blocks, and the day's engagement row
+# (DAU and sessions) comes from the same pass over the sessions, all in one statement.
 ACTIVE_SQL = f"""
-WITH fresh AS (
-  SELECT DISTINCT {DAY} AS day, {ACTOR} AS actor
-  {EVENTS} AND (actor_id IS NOT NULL OR actor_key <> '')
+WITH sessions AS (
+  SELECT {DAY} AS day, {ACTOR} AS actor, count(*) AS sessions {EVENTS} GROUP BY 1, 2
+), engagement AS (
+  INSERT INTO metrics_daily_engagement (day, dau, sessions)
+  SELECT day, count(actor), sum(sessions) FROM sessions GROUP BY day
+), fresh AS (
+  SELECT day, actor FROM sessions WHERE actor IS NOT NULL
 ), stored AS (
   SELECT day, actor FROM metrics_daily_active_actor WHERE day BETWEEN %(first)s AND %(last)s
 ), diff AS MATERIALIZED (
@@ -343,12 +349,6 @@ def _retention(cursor, first: dt.date, last: dt.date, moved: list[dt.date]) -> N
         cursor.execute(RETENTION_SQL.format(where=RETENTION_IN_COHORTS), {**params, "since": dt.date.min})
 
 
-ENGAGEMENT_SQL = f"""
-INSERT INTO metrics_daily_engagement (day, dau, sessions)
-SELECT day, (SELECT count(*) FROM metrics_daily_active_actor a WHERE a.day = s.day), sessions
-FROM (SELECT {DAY} AS day, count(*) AS sessions {EVENTS} GROUP BY 1) s
-"""
-
 CONTENT_SQL = f"""
 INSERT INTO metrics_daily_content (day, sign, listens, listened_through)
 SELECT {DAY}, properties->>'sign', count(*),
@@ -371,8 +371,8 @@ FAMILIES = (
     ("metrics_daily_ttf_histogram", TTF_HISTOGRAM_SQL, []),
     ("metrics_daily_payments", PAYMENTS_SQL, list(PAYMENT_COUNTS.values())),
     ("metrics_daily_calls", CALLS_SQL, [f"call.{c}" for c in CALL_COUNTS]),
+    ("metrics_daily_engagement", None, []),  # filled by ACTIVE_SQL, from the same pass over the sessions
     ("metrics_daily_active_actor", ACTIVE_SQL, ["app.session"]),
-    ("metrics_daily_engagement", ENGAGEMENT_SQL, ["app.session"]),
     ("metrics_daily_content", CONTENT_SQL, ["horoscope.listened"]),
     ("metrics_daily_notifications", NOTIFICATIONS_SQL, [f"notification.{c}" for c in NOTIFICATION_COUNTS]),
     ("metrics_daily_moderation", MODERATION_SQL, []),
@@ -399,7 +399,8 @@ def _rebuild(cursor, first: dt.date, last: dt.date, families=FAMILIES) -> None:
     for table, sql, names in families:
         if table not in DIFFERENTIAL:
             cursor.execute(f"DELETE FROM {table} WHERE day BETWEEN %s AND %s", [first, last])
-        cursor.execute(sql, _params(first, last, names))
+        if sql:
+            cursor.execute(sql, _params(first, last, names))
 
 
 @transaction.atomic

@@ -317,7 +317,8 @@ def test_call_kpis_through_the_services(personas):
 
 
 def _sessions() -> None:
-    """u1, u2 on Mon 2 Nov; u1 on 3 Nov; u1, u3 and an anonymous device on Mon 9 Nov; u1 twice and u4 on 10 Nov."""
+    """u1, u2 on Mon 2 Nov; u1 on 3 Nov; u1, u3 and an anonymous device on Mon 9 Nov; u1 twice, u4 and a
+    session with neither a user nor a device key (a session, never an actor) on 10 Nov."""
     for actor, when in [(1, "2026-11-02 08:00"), (2, "2026-11-02 09:00"), (1, "2026-11-03 08:00")]:
         event("app.session", at(when), actor=actor)
     for actor, when in [(1, "2026-11-09 08:00"), (3, "2026-11-09 09:00"), (1, "2026-11-10 08:00")]:
@@ -325,6 +326,7 @@ def _sessions() -> None:
     event("app.session", at("2026-11-09 10:00"), key="device-1")
     event("app.session", at("2026-11-10 12:00"), actor=1)
     event("app.session", at("2026-11-10 13:00"), actor=4)
+    event("app.session", at("2026-11-10 14:00"))
 
 
 def test_engagement_counts_distinct_users_and_retention_cohorts(personas):
@@ -336,7 +338,7 @@ def test_engagement_counts_distinct_users_and_retention_cohorts(personas):
     body = response.json()
     assert response.status_code == 200
     series = {row["day"]: (row["dau"], row["sessions"]) for row in body["series"]}
-    assert series == {"2026-11-02": (2, 2), "2026-11-03": (1, 1), "2026-11-09": (3, 3), "2026-11-10": (2, 3)}
+    assert series == {"2026-11-02": (2, 2), "2026-11-03": (1, 1), "2026-11-09": (3, 3), "2026-11-10": (2, 4)}
     # on 10 Nov: DAU {u1, u4} = 2; WAU (4..10 Nov) {u1, u3, device, u4} = 4, not 3 + 2 = 5 daily counts;
     # MAU adds u2 = 5; stickiness 2 / 5
     assert body["on_last_day"] == {"day": "2026-11-10", "dau": 2, "wau": 4, "mau": 5, "stickiness": 2 / 5}
