@@ -175,6 +175,14 @@ HAVING sum(approved + rejected + delivered + refunded + answered + dropped + end
 
 # NULL for a session with neither a user nor an anonymous key: counted as a session, never as an actor.
 ACTOR = "(CASE WHEN actor_id IS NOT NULL THEN 'u:' || actor_id ELSE 'k:' || nullif(actor_key, '') END) COLLATE \"C\""
+
+
+# Monday of a date's week, in date arithmetic (1 Jan 1900 was a Monday): date_trunc('week', ...) casts each
+# date to timestamptz and back, which cost more than the rest of the retention query.
+def _monday(column: str) -> str:
+    return f"({column} - ({column} - date '1900-01-01') %% 7)"
+
+
 # Activity blocks (analytics.models.ActorActivityBlock): day n counted from ACTIVITY_EPOCH is bit n % 64
 # of block n / 64.
 ACTIVITY_EPOCH = dt.date(2000, 1, 3)
@@ -184,8 +192,8 @@ _BLOCK = f"{_DAY_NUMBER} / {BLOCK_DAYS}"
 _DAY_BIT = f"(1::bigint << ({_DAY_NUMBER} %% {BLOCK_DAYS}))"
 # Differential: the late-window days are mostly unchanged on each re-run, so only the rows that come or
 # go are written (a DELETE + INSERT of every row left dead index entries that each later insert had to visit).
-# The same rows set and clear their bits in the actors' activity blocks, and the day's engagement row
-# (DAU and sessions) comes from the same pass over the sessions, all in one statement.
+# The same rows set and clear their bits in the actors' activity blocks and move first days earlier, and
+# the day's engagement row (DAU and sessions) comes from the same pass over the sessions: one statement.
 ACTIVE_SQL = f"""
 WITH sessions AS (
   SELECT {DAY} AS day, {ACTOR} AS actor, count(*) AS sessions {EVENTS} GROUP BY 1, 2
@@ -217,27 +225,14 @@ WITH sessions AS (
   -- an actor-block that lost a day (rare: events withdrawn) is rewritten here, the others by the upsert
   UPDATE metrics_actor_activity_block b SET days = (b.days & ~c.went) | c.came
   FROM changed c WHERE c.went <> 0 AND b.block = c.block AND b.actor = c.actor
-)
-INSERT INTO metrics_actor_activity_block AS b (block, actor, days)
-SELECT block, actor, came FROM changed WHERE went = 0
-ORDER BY 1, 2
-ON CONFLICT (block, actor) DO UPDATE SET days = b.days | EXCLUDED.days
-"""
-ROLLUP_LOCK = "analytics.rollup"
-# Tables whose SQL replaces the range's rows itself (no DELETE first).
-DIFFERENTIAL = {"metrics_daily_active_actor"}
-
-
-# Monday of a date's week, in date arithmetic (1 Jan 1900 was a Monday): date_trunc('week', ...) casts each
-# date to timestamptz and back, which cost more than the rest of the retention query.
-def _monday(column: str) -> str:
-    return f"({column} - ({column} - date '1900-01-01') %% 7)"
-
-
-FIRST_SEEN_SQL = f"""
-WITH seen AS (
-  SELECT actor, min(day) AS first_day FROM metrics_daily_active_actor
-  WHERE day BETWEEN %(first)s AND %(last)s GROUP BY actor
+), blocks AS (
+  INSERT INTO metrics_actor_activity_block AS b (block, actor, days)
+  SELECT block, actor, came FROM changed WHERE went = 0
+  ORDER BY 1, 2
+  ON CONFLICT (block, actor) DO UPDATE SET days = b.days | EXCLUDED.days
+), seen AS (
+  -- only a day that came can move an actor's first day (earlier); a day that went leaves it where it was
+  SELECT actor, min(day) AS first_day FROM diff WHERE came GROUP BY actor
 ), upserted AS (
   INSERT INTO metrics_actor_first_seen AS f (actor, first_day)
   SELECT actor, first_day FROM seen s  -- skip the known actors first: a conflicting insert locks the row
@@ -247,10 +242,14 @@ WITH seen AS (
   -- the subquery reads the statement's snapshot: the first day before the update (NULL for a new actor)
   RETURNING f.first_day AS new_day, (SELECT o.first_day FROM metrics_actor_first_seen o WHERE o.actor = f.actor) AS old_day
 )
--- actors whose first day moved earlier left their old cohort for a new one (backfills, late events)
+-- the cohorts (signup weeks) that actors whose first day moved earlier left and joined (backfills, late events)
 SELECT {_monday("old_day")} FROM upserted WHERE old_day IS NOT NULL
 UNION SELECT {_monday("new_day")} FROM upserted WHERE old_day IS NOT NULL
 """
+ROLLUP_LOCK = "analytics.rollup"
+# Tables whose SQL replaces the range's rows itself (no DELETE first).
+DIFFERENTIAL = {"metrics_daily_active_actor"}
+
 
 # Retention cells: per (actor, cohort week, activity week) the actor's first active day in that week,
 # counted per day. Filled for the activity weeks overlapping the run, and for whole cohorts that moved.
@@ -395,12 +394,17 @@ def _params(first: dt.date, last: dt.date, names: list[str]) -> dict:
     }
 
 
-def _rebuild(cursor, first: dt.date, last: dt.date, families=FAMILIES) -> None:
+def _rebuild(cursor, first: dt.date, last: dt.date, families=FAMILIES) -> list[dt.date]:
+    """Refill the families' rows of first..last; returns the retention cohorts that actors moved between."""
+    moved: list[dt.date] = []
     for table, sql, names in families:
         if table not in DIFFERENTIAL:
             cursor.execute(f"DELETE FROM {table} WHERE day BETWEEN %s AND %s", [first, last])
         if sql:
             cursor.execute(sql, _params(first, last, names))
+        if sql is ACTIVE_SQL:
+            moved = sorted(week for (week,) in cursor.fetchall())
+    return moved
 
 
 @transaction.atomic
@@ -419,7 +423,7 @@ def rollup_days(*, first: dt.date, last: dt.date) -> dict:
         cursor.execute(TIMELINE_SQL, _params(first, last, TIMELINE_EVENTS))
         # A late order.created moves the TTF of orders started or delivered on days outside the range.
         outside = sorted(day for (day,) in cursor.fetchall() if not first <= day <= last)
-        _rebuild(cursor, first, last)
+        moved = _rebuild(cursor, first, last)
         fulfillment = [
             f
             for f in FAMILIES
@@ -427,8 +431,6 @@ def rollup_days(*, first: dt.date, last: dt.date) -> dict:
         ]
         for day in outside:
             _rebuild(cursor, day, day, fulfillment)
-        cursor.execute(FIRST_SEEN_SQL, {"first": first, "last": last})
-        moved = sorted(week for (week,) in cursor.fetchall())
         _windows(cursor, first, last)
         _retention(cursor, first, last, moved)
     return {"first": first.isoformat(), "last": last.isoformat(), "also": [d.isoformat() for d in outside]}
