@@ -268,6 +268,7 @@ def main() -> None:
         for table in (
             "analytics_order_timeline",
             "metrics_actor_first_seen",
+            "metrics_actor_activity_block",
             "metrics_daily_active_actor",
             "metrics_daily_active_users",
             "metrics_retention_cohort",
