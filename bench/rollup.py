@@ -181,6 +181,22 @@ def _forget(cursor, after: dt.date) -> None:
     _settle(cursor)
 
 
+def _check_windows(cursor, first: dt.date, last: dt.date) -> None:
+    """The stored DAU/WAU/MAU of the nightly runs' days equal a plain COUNT(DISTINCT) over the active actors."""
+    for day in (first + dt.timedelta(days=i) for i in range((last - first).days + 1)):
+        counted = []
+        for span in (1, 7, 30):
+            cursor.execute(
+                "SELECT count(DISTINCT actor) FROM metrics_daily_active_actor WHERE day BETWEEN %s AND %s",
+                [day - dt.timedelta(days=span - 1), day],
+            )
+            counted.append(cursor.fetchone()[0])
+        cursor.execute("SELECT dau, wau, mau FROM metrics_daily_active_users WHERE day = %s", [day])
+        stored = list(cursor.fetchone())
+        assert stored == counted, (day, stored, counted)
+    print(f"  DAU/WAU/MAU of {first}..{last} equal COUNT(DISTINCT) over the active actors")
+
+
 def _floor(cursor, first: dt.date, last: dt.date, *, parallel: bool = True) -> float:
     """The bare count, as Postgres plans it (a parallel scan: 3 processes here) or in one process, like the
     rollup's INSERT ... SELECT statements, which Postgres 15 never runs in parallel."""
@@ -295,6 +311,7 @@ def main() -> None:
             nights.append(_timed(lambda night=night: rollup_recent(today=night)))
             print(f"  nightly run for {night}: {nights[-1]:.2f} s")
         nightly = statistics.median(nights)
+        _check_windows(cursor, today - dt.timedelta(days=3), today)
         late = today - dt.timedelta(days=3)
         nightly_floor = _floor(cursor, late, today)
         serial_floor = _floor(cursor, late, today, parallel=False)
