@@ -189,12 +189,14 @@ def test_edited_thresholds_take_effect_and_inactive_rules_do_not_run(personas):
 
 
 def test_a_sweep_for_a_past_day_looks_back_from_the_end_of_that_day(personas):
-    yesterday = timezone.now().date() - dt.timedelta(days=1)
+    # two days back, not yesterday: run just after midnight UTC, today's sweep looks back from now into
+    # yesterday's last hour
+    past = timezone.now().date() - dt.timedelta(days=2)
     orders = _orders(personas["client"], 10)
-    late_yesterday = dt.datetime.combine(yesterday, dt.time(23, 30), tzinfo=dt.UTC)
-    factories.Order.objects.filter(pk__in=[o.pk for o in orders]).update(created_at=late_yesterday)
+    late_that_day = dt.datetime.combine(past, dt.time(23, 30), tzinfo=dt.UTC)
+    factories.Order.objects.filter(pk__in=[o.pk for o in orders]).update(created_at=late_that_day)
 
-    assert _found(sweeps_run(day=yesterday)) == [("spam_orders", personas["client"].pk, "")]
+    assert _found(sweeps_run(day=past)) == [("spam_orders", personas["client"].pk, "")]
     assert sweeps_run() == []  # today's last hour holds none of them
 
 
