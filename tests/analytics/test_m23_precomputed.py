@@ -9,6 +9,7 @@ from analytics import selectors
 from analytics.rollups import ACTIVITY_EPOCH, _signed, aggregates_purge, rollup_days
 from samia.rls.registry import Identity
 from tests.analytics.conftest import at, event
+from tests.conftest import rows_as
 
 pytestmark = pytest.mark.django_db
 
@@ -199,3 +200,25 @@ def test_rollups_take_turns():
         release.set()
         holder.join()
     assert waited >= 0.45
+
+
+ACTOR_TABLES = (
+    "metrics_daily_active_actor",
+    "metrics_actor_activity_block",
+    "metrics_actor_first_seen",
+    "metrics_daily_active_users",
+    "metrics_retention_cohort",
+)
+
+
+@pytest.mark.parametrize("role", ["superadmin", "admin", "monitor", "reader", "client"])
+def test_the_actor_tables_show_their_rows_to_admins_only(personas, role):
+    """Postgres itself, bound as each role, shows the per-actor tables to admins and superadmins only."""
+    _sessions(0, FIRST, FIRST + dt.timedelta(days=9))
+    rollup_days(first=FIRST, last=FIRST + dt.timedelta(days=9))
+    identity = Identity(personas[role].pk, role)
+
+    for table in ACTOR_TABLES:
+        [(stored,)] = rows_as(Identity(0, "superadmin"), f"SELECT count(*) FROM {table}")
+        [(seen,)] = rows_as(identity, f"SELECT count(*) FROM {table}")
+        assert stored > 0 and seen == (stored if role in ("admin", "superadmin") else 0), (table, role)
