@@ -274,3 +274,24 @@ class RetentionCohort(models.Model):
 
     def __str__(self):
         return f"cohort {self.cohort_week} week {self.week_n} {self.day}"
+
+
+class RolledUpDay(models.Model):
+    """What a business day's aggregates were last computed from. The nightly run re-checks its late
+    window against these and recomputes only the days whose events (or rollup settings and SQL) changed
+    since; analytics_backfill always recomputes, and records them again."""
+
+    day = models.DateField(primary_key=True)
+    events = models.BigIntegerField(help_text="Events of the day in events_raw when it was rolled up.")
+    fingerprint = models.CharField(
+        max_length=32,
+        help_text="md5 over the day's event count, the sum and a hash of their ids, the business timezone, "
+        "the listen-through threshold and the rollup SQL.",
+    )
+    rolled_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "analytics_rolled_up_day"
+
+    def __str__(self):
+        return f"{self.day} ({self.events} events)"

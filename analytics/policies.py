@@ -43,6 +43,7 @@ NOTIFICATIONS = declare("analytics.DailyNotifications", allow("select", ADMINS),
 ACTIVE_USERS = declare("analytics.DailyActiveUsers", allow("select", ADMINS), module=__name__)
 RETENTION = declare("analytics.RetentionCohort", allow("select", ADMINS), module=__name__)
 TIMELINE = declare("analytics.OrderTimeline", allow("select", ADMINS), module=__name__)
+ROLLED_UP_DAYS = declare("analytics.RolledUpDay", allow("select", ADMINS), module=__name__)
 
 # Bucketed TTF durations: the admins' long-range percentiles read them (readers use their own exact rows).
 TTF_HISTOGRAM = declare("analytics.DailyTtfHistogram", allow("select", ADMINS), module=__name__)

@@ -8,6 +8,7 @@ Runs as the service role (jobs and commands are never bound to a request identit
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -378,6 +379,8 @@ FAMILIES = (
 )
 # Filled from the active actors after the families: the engagement windows and the retention matrix.
 PRECOMPUTED = ("metrics_daily_active_users", "metrics_retention_cohort")
+# What each day was last rolled up from (analytics.models.RolledUpDay).
+ROLLED_UP_DAYS = "analytics_rolled_up_day"
 TIMELINE_EVENTS = ["order.created", "order.started", "order.delivered"]
 
 
@@ -407,15 +410,63 @@ def _rebuild(cursor, first: dt.date, last: dt.date, families=FAMILIES) -> list[d
     return moved
 
 
+# Per business day of first..last: its events, and a fingerprint of what its aggregates are computed
+# from (see RolledUpDay). Any event added to the day or removed from it changes the count or the id sums
+# (ids are unique, and a sum and a hash sum that both still match would need a contrived coincidence);
+# a day without events is (0, 0, 0). Reads the window through the BRIN index on occurred_at.
+FINGERPRINT_SQL = f"""
+SELECT d.day::date, coalesce(e.events, 0),
+       md5(concat_ws(':', coalesce(e.events, 0), coalesce(e.ids, 0), coalesce(e.hashes, 0), %(config)s::text))
+FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') AS d(day)
+LEFT JOIN (
+  SELECT {DAY} AS day, count(*) AS events, sum(id) AS ids, sum(hashint8(id)) AS hashes
+  FROM events_raw WHERE {WINDOW} GROUP BY 1
+) e ON e.day = d.day::date
+ORDER BY 1
+"""
+
+
+def _rollup_config() -> str:
+    """What besides its events a day's aggregates depend on: the business timezone, the listen-through
+    threshold and the rollup SQL itself, so that a changed setting or formula makes every day changed."""
+    texts = [TIMELINE_SQL, RETENTION_SQL, ACTOR, *(sql for _, sql, _ in FAMILIES if sql)]
+    texts += [business_timezone(), str(listen_through_percent())]
+    return hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:32]
+
+
+def _fingerprints(cursor, first: dt.date, last: dt.date) -> dict[dt.date, tuple[int, str]]:
+    cursor.execute(FINGERPRINT_SQL, {**_params(first, last, []), "config": _rollup_config()})
+    return {day: (events, fingerprint) for day, events, fingerprint in cursor.fetchall()}
+
+
+def _days(first: dt.date, last: dt.date) -> list[str]:
+    return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
 @transaction.atomic
-def rollup_days(*, first: dt.date, last: dt.date) -> dict:
-    """Recompute every daily aggregate for business days first..last (inclusive) from events_raw."""
+def rollup_days(*, first: dt.date, last: dt.date, changed_only: bool = False) -> dict:
+    """Recompute every daily aggregate for business days first..last (inclusive) from events_raw.
+
+    With changed_only (the nightly run), days whose fingerprint equals the one recorded when they were
+    last rolled up are left as they are: the run covers the first to the last changed day. Returns the
+    days asked for, those recomputed, and those whose TTF moved outside them."""
     if last < first:
         raise ValueError("last must not be before first")
+    asked = {"first": first.isoformat(), "last": last.isoformat()}
     with connection.cursor() as cursor:
         # One rollup at a time (the nightly job, a backfill, a manual run): each reads what the previous one
         # committed, and the differential writes below need no ON CONFLICT.
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [ROLLUP_LOCK])
+        # Taken before any aggregate reads the events: an event committed later is missing from the
+        # recorded fingerprint too, so the next run sees its day as changed.
+        prints = _fingerprints(cursor, first, last)
+        if changed_only:
+            cursor.execute(f"SELECT day, fingerprint FROM {ROLLED_UP_DAYS} WHERE day BETWEEN %s AND %s", [first, last])
+            recorded = dict(cursor.fetchall())
+            changed = [day for day, (_, fingerprint) in prints.items() if recorded.get(day) != fingerprint]
+            if not changed:
+                return {**asked, "rolled": [], "also": []}
+            first, last = changed[0], changed[-1]
         # Short set-based statements: JIT compilation cost more than it saved (81 of 133 ms on the DAU query
         # at 500k events, triggered by cost estimates inflated by the per-day subqueries).
         cursor.execute("SET LOCAL jit = off")
@@ -433,7 +484,13 @@ def rollup_days(*, first: dt.date, last: dt.date) -> dict:
             _rebuild(cursor, day, day, fulfillment)
         _windows(cursor, first, last)
         _retention(cursor, first, last, moved)
-    return {"first": first.isoformat(), "last": last.isoformat(), "also": [d.isoformat() for d in outside]}
+        cursor.executemany(
+            f"INSERT INTO {ROLLED_UP_DAYS} (day, events, fingerprint, rolled_at) VALUES (%s, %s, %s, now()) "
+            "ON CONFLICT (day) DO UPDATE SET events = EXCLUDED.events, fingerprint = EXCLUDED.fingerprint, "
+            "rolled_at = EXCLUDED.rolled_at",
+            [(day, *prints[day]) for day in prints if first <= day <= last],
+        )
+    return {**asked, "rolled": _days(first, last), "also": [d.isoformat() for d in outside]}
 
 
 def backfill(*, first: dt.date, last: dt.date, chunk_days: int = 7, on_chunk=None) -> int:
@@ -455,10 +512,11 @@ def backfill(*, first: dt.date, last: dt.date, chunk_days: int = 7, on_chunk=Non
 
 
 def rollup_recent(*, today: dt.date | None = None) -> dict:
-    """Recompute today so far and the late-arrival window of days before it (ANALYTICS_LATE_DAYS, default 3)."""
+    """Recompute today so far and the days of the late-arrival window before it (ANALYTICS_LATE_DAYS,
+    default 3) whose events changed since they were last rolled up."""
     today = today or business_today()
     late_days = getattr(settings, "ANALYTICS_LATE_DAYS", 3)
-    return rollup_days(first=today - dt.timedelta(days=late_days), last=today)
+    return rollup_days(first=today - dt.timedelta(days=late_days), last=today, changed_only=True)
 
 
 def aggregates_purge(*, today: dt.date | None = None) -> int:
@@ -467,7 +525,7 @@ def aggregates_purge(*, today: dt.date | None = None) -> int:
     cutoff = today - dt.timedelta(days=getattr(settings, "ANALYTICS_AGGREGATE_RETENTION_DAYS", 1100))
     deleted = 0
     with transaction.atomic(), connection.cursor() as cursor:
-        for table in [table for table, _, _ in FAMILIES] + list(PRECOMPUTED):
+        for table in [table for table, _, _ in FAMILIES] + list(PRECOMPUTED) + [ROLLED_UP_DAYS]:
             cursor.execute(f"DELETE FROM {table} WHERE day < %s", [cutoff])
             deleted += cursor.rowcount
         # whole blocks before the cutoff's block (the windows never reach back that far)
