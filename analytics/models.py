@@ -285,8 +285,8 @@ class RolledUpDay(models.Model):
     events = models.BigIntegerField(help_text="Events of the day in events_raw when it was rolled up.")
     fingerprint = models.CharField(
         max_length=32,
-        help_text="md5 over the day's event count, the sum and a hash of their ids, the business timezone, "
-        "the listen-through threshold and the rollup SQL.",
+        help_text="A hash of the day's event count, two XORs over their ids, the business timezone, the "
+        "listen-through threshold and the rollup SQL.",
     )
     rolled_at = models.DateTimeField()
 

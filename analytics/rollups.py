@@ -65,6 +65,11 @@ DAY = "(occurred_at AT TIME ZONE %(tz)s)::date"
 WINDOW = "occurred_at >= %(start)s AND occurred_at < %(end)s"
 EVENTS = f"FROM events_raw WHERE name = ANY(%(names)s) AND {WINDOW}"
 
+# Upserts the timeline of the range's orders (earliest instants win) and returns the days whose TTF
+# rows changed: a duration counts on the day of its end (started for TTF-Response, delivered for
+# TTF-Delivery) in its (service, reader) row, so when an order's (created, end, service, reader) moved,
+# the days of its old and new end both change. The `before` CTE reads the rows as they were before the
+# upsert (a statement's sub-statements share one snapshot).
 TIMELINE_SQL = f"""
 WITH seen AS (
   SELECT subject_id AS order_id,
@@ -75,6 +80,9 @@ WITH seen AS (
          min(occurred_at) FILTER (WHERE name = 'order.delivered') AS delivered_at
   {EVENTS} AND subject_id IS NOT NULL
   GROUP BY subject_id
+), before AS MATERIALIZED (
+  SELECT t.order_id, t.service, t.reader_id, t.created_at, t.started_at, t.delivered_at
+  FROM analytics_order_timeline t WHERE t.order_id IN (SELECT order_id FROM seen)
 ), changed AS (
   INSERT INTO analytics_order_timeline AS t (order_id, service, reader_id, created_at, started_at, delivered_at)
   SELECT order_id, coalesce(service, ''), reader_id, created_at, started_at, delivered_at FROM seen
@@ -88,13 +96,21 @@ WITH seen AS (
      OR t.started_at IS DISTINCT FROM least(t.started_at, EXCLUDED.started_at)
      OR t.delivered_at IS DISTINCT FROM least(t.delivered_at, EXCLUDED.delivered_at)
      OR t.reader_id IS DISTINCT FROM coalesce(EXCLUDED.reader_id, t.reader_id)
-  RETURNING t.started_at, t.delivered_at, t.created_at
+  RETURNING t.order_id, t.service, t.reader_id, t.created_at, t.started_at, t.delivered_at
+), ends AS (
+  SELECT CASE WHEN n.created_at IS NOT NULL THEN n.started_at END AS new_started,
+         CASE WHEN o.created_at IS NOT NULL THEN o.started_at END AS old_started,
+         CASE WHEN n.created_at IS NOT NULL THEN n.delivered_at END AS new_delivered,
+         CASE WHEN o.created_at IS NOT NULL THEN o.delivered_at END AS old_delivered,
+         (n.created_at, n.service, n.reader_id) IS DISTINCT FROM (o.created_at, o.service, o.reader_id) AS moved
+  FROM changed n LEFT JOIN before o ON o.order_id = n.order_id
 )
-SELECT DISTINCT day FROM (
-  SELECT (started_at AT TIME ZONE %(tz)s)::date AS day FROM changed WHERE created_at IS NOT NULL
-  UNION ALL
-  SELECT (delivered_at AT TIME ZONE %(tz)s)::date FROM changed WHERE created_at IS NOT NULL
-) days WHERE day IS NOT NULL
+SELECT DISTINCT (at AT TIME ZONE %(tz)s)::date FROM (
+  SELECT new_started AS at FROM ends WHERE moved OR new_started IS DISTINCT FROM old_started
+  UNION ALL SELECT old_started FROM ends WHERE moved OR new_started IS DISTINCT FROM old_started
+  UNION ALL SELECT new_delivered FROM ends WHERE moved OR new_delivered IS DISTINCT FROM old_delivered
+  UNION ALL SELECT old_delivered FROM ends WHERE moved OR new_delivered IS DISTINCT FROM old_delivered
+) days WHERE at IS NOT NULL
 """
 
 FULFILLMENT_SQL = f"""
@@ -410,20 +426,14 @@ def _rebuild(cursor, first: dt.date, last: dt.date, families=FAMILIES) -> list[d
     return moved
 
 
-# Per business day of first..last: its events, and a fingerprint of what its aggregates are computed
-# from (see RolledUpDay). Any event added to the day or removed from it changes the count or the id sums
-# (ids are unique, and a sum and a hash sum that both still match would need a contrived coincidence);
-# a day without events is (0, 0, 0). Reads the window through the BRIN index on occurred_at.
-FINGERPRINT_SQL = f"""
-SELECT d.day::date, coalesce(e.events, 0),
-       md5(concat_ws(':', coalesce(e.events, 0), coalesce(e.ids, 0), coalesce(e.hashes, 0), %(config)s::text))
-FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') AS d(day)
-LEFT JOIN (
-  SELECT {DAY} AS day, count(*) AS events, sum(id) AS ids, sum(hashint8(id)) AS hashes
-  FROM events_raw WHERE {WINDOW} GROUP BY 1
-) e ON e.day = d.day::date
-ORDER BY 1
-"""
+# A business day's events and a fingerprint of them: their count, and two XORs over their ids (the ids
+# themselves and a hash of each). Any event added to the day or taken from it changes the count or an
+# XOR; a day that lost some events and gained as many others keeps all three only by a contrived
+# coincidence. One range scan per day: no per-row day arithmetic, and no numeric sums.
+FINGERPRINT_DAY_SQL = (
+    "SELECT %s::date, count(*), bit_xor(id), bit_xor(hashint8(id)) FROM events_raw "
+    "WHERE occurred_at >= %s AND occurred_at < %s"
+)
 
 
 def _rollup_config() -> str:
@@ -435,8 +445,15 @@ def _rollup_config() -> str:
 
 
 def _fingerprints(cursor, first: dt.date, last: dt.date) -> dict[dt.date, tuple[int, str]]:
-    cursor.execute(FINGERPRINT_SQL, {**_params(first, last, []), "config": _rollup_config()})
-    return {day: (events, fingerprint) for day, events, fingerprint in cursor.fetchall()}
+    """Per day of first..last: (events, fingerprint), the fingerprint also covering _rollup_config()."""
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    params = [value for day in days for value in (day, *day_bounds(day, day))]
+    cursor.execute(" UNION ALL ".join([FINGERPRINT_DAY_SQL] * len(days)), params)
+    config = _rollup_config()
+    return {
+        day: (events, hashlib.sha256(f"{events}:{ids}:{hashes}:{config}".encode()).hexdigest()[:32])
+        for day, events, ids, hashes in cursor.fetchall()
+    }
 
 
 def _days(first: dt.date, last: dt.date) -> list[str]:

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('day', models.DateField(primary_key=True, serialize=False)),
                 ('events', models.BigIntegerField(help_text='Events of the day in events_raw when it was rolled up.')),
-                ('fingerprint', models.CharField(help_text="md5 over the day's event count, the sum and a hash of their ids, the business timezone, the listen-through threshold and the rollup SQL.", max_length=32)),
+                ('fingerprint', models.CharField(help_text="A hash of the day's event count, two XORs over their ids, the business timezone, the listen-through threshold and the rollup SQL.", max_length=32)),
                 ('rolled_at', models.DateTimeField()),
             ],
             options={
