@@ -452,7 +452,7 @@ def _fingerprints(cursor, first: dt.date, last: dt.date) -> dict[dt.date, tuple[
     config = _rollup_config()
     return {
         day: (events, hashlib.sha256(f"{events}:{ids}:{hashes}:{config}".encode()).hexdigest()[:32])
-        for day, events, ids, hashes in cursor.fetchall()
+        for day, events, ids, hashes in sorted(cursor.fetchall())  # in day order (a parallel plan mixes them)
     }
 
 
@@ -480,7 +480,7 @@ def rollup_days(*, first: dt.date, last: dt.date, changed_only: bool = False) ->
         if changed_only:
             cursor.execute(f"SELECT day, fingerprint FROM {ROLLED_UP_DAYS} WHERE day BETWEEN %s AND %s", [first, last])
             recorded = dict(cursor.fetchall())
-            changed = [day for day, (_, fingerprint) in prints.items() if recorded.get(day) != fingerprint]
+            changed = sorted(day for day, (_, fingerprint) in prints.items() if recorded.get(day) != fingerprint)
             if not changed:
                 return {**asked, "rolled": [], "also": []}
             first, last = changed[0], changed[-1]
