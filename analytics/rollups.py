@@ -207,6 +207,15 @@ BLOCK_DAYS = 64
 _DAY_NUMBER = f"(day - date '{ACTIVITY_EPOCH.isoformat()}')"
 _BLOCK = f"{_DAY_NUMBER} / {BLOCK_DAYS}"
 _DAY_BIT = f"(1::bigint << ({_DAY_NUMBER} %% {BLOCK_DAYS}))"
+# The bits below the lowest bit set in a non-zero mask (mask - 1 without that bit's own, or the bigint's
+# overflow when only bit 63 is set); ANDed with other bits, zero when none of them lies below it.
+_BELOW_LOWEST_BIT = "(CASE WHEN {bits} = -9223372036854775808 THEN 9223372036854775807 ELSE {bits} - 1 END)"
+
+
+def _block(day: str) -> str:
+    return f"(({day} - date '{ACTIVITY_EPOCH.isoformat()}') / {BLOCK_DAYS})"
+
+
 # Differential: the late-window days are mostly unchanged on each re-run, so only the rows that come or
 # go are written (a DELETE + INSERT of every row left dead index entries that each later insert had to visit).
 # The same rows set and clear their bits in the actors' activity blocks and move first days earlier, and
@@ -238,22 +247,34 @@ WITH sessions AS (
          coalesce(bit_or({_DAY_BIT}) FILTER (WHERE came), 0) AS came,
          coalesce(bit_or({_DAY_BIT}) FILTER (WHERE NOT came), 0) AS went
   FROM diff GROUP BY 1, 2
-), cleared AS (
-  -- an actor-block that lost a day (rare: events withdrawn) is rewritten here, the others by the upsert
+), updated AS (
+  -- the actor-blocks that exist take their days that came and lose those that went (a join, not an
+  -- upsert: ON CONFLICT locks each row before updating it, twice the cost here)
   UPDATE metrics_actor_activity_block b SET days = (b.days & ~c.went) | c.came
-  FROM changed c WHERE c.went <> 0 AND b.block = c.block AND b.actor = c.actor
-), blocks AS (
-  INSERT INTO metrics_actor_activity_block AS b (block, actor, days)
-  SELECT block, actor, came FROM changed WHERE went = 0
+  FROM changed c
+  WHERE b.block = c.block AND b.actor = c.actor
+    AND b.block BETWEEN {_block("%(first)s::date")} AND {_block("%(last)s::date")}
+  RETURNING b.block, b.actor, c.came, b.days
+), inserted AS (
+  INSERT INTO metrics_actor_activity_block (block, actor, days)
+  SELECT block, actor, came FROM changed c
+  WHERE c.came <> 0 AND NOT EXISTS (SELECT 1 FROM updated u WHERE u.block = c.block AND u.actor = c.actor)
   ORDER BY 1, 2
-  ON CONFLICT (block, actor) DO UPDATE SET days = b.days | EXCLUDED.days
+  RETURNING actor
+), earliest AS (
+  -- Actors whose earliest day in a block is one that came: new in the block, or with no earlier day in
+  -- it. Only they can have a first day that moved earlier; the others keep it without a lookup.
+  SELECT actor FROM inserted
+  UNION SELECT actor FROM updated
+  WHERE came <> 0 AND days & ~came & {_BELOW_LOWEST_BIT.format(bits="came")} = 0
 ), seen AS (
   -- only a day that came can move an actor's first day (earlier); a day that went leaves it where it was
-  SELECT actor, min(day) AS first_day FROM diff WHERE came GROUP BY actor
+  SELECT actor, min(day) AS first_day FROM diff WHERE came AND actor IN (SELECT actor FROM earliest) GROUP BY actor
 ), upserted AS (
   INSERT INTO metrics_actor_first_seen AS f (actor, first_day)
   SELECT actor, first_day FROM seen s  -- skip the known actors first: a conflicting insert locks the row
-  WHERE NOT EXISTS (SELECT 1 FROM metrics_actor_first_seen k WHERE k.actor = s.actor AND k.first_day <= s.first_day)
+  -- a lookup per candidate (a subplan, never a join: the table holds every actor ever seen)
+  WHERE s.first_day < coalesce((SELECT k.first_day FROM metrics_actor_first_seen k WHERE k.actor = s.actor), 'infinity')
   ON CONFLICT (actor) DO UPDATE SET first_day = least(f.first_day, EXCLUDED.first_day)
   WHERE EXCLUDED.first_day < f.first_day
   -- the subquery reads the statement's snapshot: the first day before the update (NULL for a new actor)
@@ -419,10 +440,16 @@ def _rebuild(cursor, first: dt.date, last: dt.date, families=FAMILIES) -> list[d
     for table, sql, names in families:
         if table not in DIFFERENTIAL:
             cursor.execute(f"DELETE FROM {table} WHERE day BETWEEN %s AND %s", [first, last])
-        if sql:
-            cursor.execute(sql, _params(first, last, names))
         if sql is ACTIVE_SQL:
+            # Its joins pair tens of thousands of (day, actor) rows that the planner, estimating from CTEs,
+            # takes for a few hundred: nested loops of index lookups cost 3x a hash join here. The one
+            # lookup it must make per row (first days) is a subplan, unaffected.
+            cursor.execute("SET LOCAL enable_nestloop = off")
+            cursor.execute(sql, _params(first, last, names))
             moved = sorted(week for (week,) in cursor.fetchall())
+            cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
+        elif sql:
+            cursor.execute(sql, _params(first, last, names))
     return moved
 
 
