@@ -514,7 +514,7 @@ def rollup_days(*, first: dt.date, last: dt.date, changed_only: bool = False) ->
         # Short set-based statements: JIT compilation cost more than it saved (81 of 133 ms on the DAU query
         # at 500k events, triggered by cost estimates inflated by the per-day subqueries).
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(TIMELINE_SQL, _params(first, last, TIMELINE_EVENTS))
         # A late order.created moves the TTF of orders started or delivered on days outside the range.
         outside = sorted(day for (day,) in cursor.fetchall() if not first <= day <= last)
