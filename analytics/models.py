@@ -136,33 +136,18 @@ class DailyEngagement(models.Model):
         return f"engagement {self.day}"
 
 
-class DailyActiveActor(models.Model):
-    """One row per actor active on a day: WAU, MAU and retention are COUNT(DISTINCT) over these."""
+class ActorActivityBlock(models.Model):
+    """The days an actor was active, one bit per day, in blocks of 64 days (block n covers the days
+    64n..64n+63 counted from 3 January 2000): the only record of who was active when. DAU/WAU/MAU,
+    distinct actors over a range and the retention cells read one or two rows per actor here; the rollup
+    (analytics.rollups.ACTIVE_SQL) sets and clears the bits from the app.session events."""
 
-    day = models.DateField()
+    block = models.IntegerField()
     # Byte order ("C"): these keys are sorted, hashed and compared millions of times by the rollup, and a
     # locale-aware comparison cost more than half of an insert (5.9 s -> 3.6 s for 600k rows).
     actor = models.CharField(
         max_length=40, db_collation="C", help_text="u:<user id> or k:<keyed hash>; never personal data."
     )
-
-    class Meta:
-        db_table = "metrics_daily_active_actor"
-        constraints = [models.UniqueConstraint(fields=["day", "actor"], name="active_actor_day_key")]
-        indexes = [models.Index(fields=["actor", "day"], name="active_actor_actor_day_idx")]
-
-    def __str__(self):
-        return f"{self.actor} {self.day}"
-
-
-class ActorActivityBlock(models.Model):
-    """The days an actor was active, one bit per day, in blocks of 64 days (block n covers the days
-    64n..64n+63 counted from 3 January 2000). The 7- and 30-day windows of DAU/WAU/MAU read one or two
-    rows per actor here instead of a row per active day; kept in step with metrics_daily_active_actor
-    by the rollup (analytics.rollups.ACTIVE_SQL)."""
-
-    block = models.IntegerField()
-    actor = models.CharField(max_length=40, db_collation="C", help_text="As in metrics_daily_active_actor.")
     days = models.BigIntegerField(help_text="Bit i set: active on the block's day i (bit 63 is the sign bit).")
 
     class Meta:

@@ -35,7 +35,6 @@ CALLS = declare(
 )
 PAYMENTS = declare("analytics.DailyPayments", allow("select", ADMINS), module=__name__)
 ENGAGEMENT = declare("analytics.DailyEngagement", allow("select", ADMINS), module=__name__)
-ACTIVE_ACTORS = declare("analytics.DailyActiveActor", allow("select", ADMINS), module=__name__)
 ACTIVITY_BLOCKS = declare("analytics.ActorActivityBlock", allow("select", ADMINS), module=__name__)
 FIRST_SEEN = declare("analytics.ActorFirstSeen", allow("select", ADMINS), module=__name__)
 CONTENT = declare("analytics.DailyContent", allow("select", ADMINS), module=__name__)

@@ -216,10 +216,10 @@ def _block(day: str) -> str:
     return f"(({day} - date '{ACTIVITY_EPOCH.isoformat()}') / {BLOCK_DAYS})"
 
 
-# Differential: the late-window days are mostly unchanged on each re-run, so only the rows that come or
-# go are written (a DELETE + INSERT of every row left dead index entries that each later insert had to visit).
-# The same rows set and clear their bits in the actors' activity blocks and move first days earlier, and
-# the day's engagement row (DAU and sessions) comes from the same pass over the sessions: one statement.
+# Differential: the late-window days are mostly unchanged on each re-run, so only the actor-blocks whose
+# days came or went are written. The same rows move first days earlier, and the day's engagement row (DAU
+# and sessions) comes from the same pass over the sessions: one statement. %(blocks)s are the blocks the
+# range reaches, %(masks)s the range's days in each.
 ACTIVE_SQL = f"""
 WITH sessions AS (
   SELECT {DAY} AS day, {ACTOR} AS actor, count(*) AS sessions {EVENTS} GROUP BY 1, 2
@@ -227,35 +227,28 @@ WITH sessions AS (
   INSERT INTO metrics_daily_engagement (day, dau, sessions)
   SELECT day, count(actor), sum(sessions) FROM sessions GROUP BY day
 ), fresh AS (
-  SELECT day, actor FROM sessions WHERE actor IS NOT NULL
+  SELECT {_BLOCK} AS block, actor, bit_or({_DAY_BIT}) AS days, min(day) AS first_day
+  FROM sessions WHERE actor IS NOT NULL GROUP BY 1, 2
 ), stored AS (
-  SELECT day, actor FROM metrics_daily_active_actor WHERE day BETWEEN %(first)s AND %(last)s
-), diff AS MATERIALIZED (
-  -- one join finds both what came and what went (a NOT IN subplan is quadratic beyond work_mem)
-  SELECT coalesce(f.day, s.day) AS day, coalesce(f.actor, s.actor) AS actor, f.day IS NOT NULL AS came
-  FROM fresh f FULL JOIN stored s ON s.day = f.day AND s.actor = f.actor
-  WHERE f.day IS NULL OR s.day IS NULL
-), gone AS (
-  DELETE FROM metrics_daily_active_actor WHERE day BETWEEN %(first)s AND %(last)s
-  AND (day, actor) IN (SELECT day, actor FROM diff WHERE NOT came)
-), added AS (
-  INSERT INTO metrics_daily_active_actor (day, actor)
-  SELECT day, actor FROM diff WHERE came
-  ORDER BY day, actor  -- in the unique index's order; no ON CONFLICT: rollups are serialized (ROLLUP_LOCK)
-), changed AS (
-  SELECT {_BLOCK} AS block, actor,
-         coalesce(bit_or({_DAY_BIT}) FILTER (WHERE came), 0) AS came,
-         coalesce(bit_or({_DAY_BIT}) FILTER (WHERE NOT came), 0) AS went
-  FROM diff GROUP BY 1, 2
+  SELECT b.block, b.actor, b.days & r.mask AS days
+  FROM metrics_actor_activity_block b JOIN unnest(%(blocks)s::int[], %(masks)s::bigint[]) AS r(block, mask)
+    ON r.block = b.block
+  WHERE b.days & r.mask <> 0
+), changed AS MATERIALIZED (
+  -- one join finds both the days that came and the days that went, per actor and block
+  SELECT coalesce(f.block, s.block) AS block, coalesce(f.actor, s.actor) AS actor, f.first_day,
+         coalesce(f.days, 0) & ~coalesce(s.days, 0) AS came, coalesce(s.days, 0) & ~coalesce(f.days, 0) AS went
+  FROM fresh f FULL JOIN stored s ON s.block = f.block AND s.actor = f.actor
+  WHERE f.days IS DISTINCT FROM s.days
 ), updated AS (
   -- the actor-blocks that exist take their days that came and lose those that went (a join, not an
   -- upsert: ON CONFLICT locks each row before updating it, twice the cost here)
   UPDATE metrics_actor_activity_block b SET days = (b.days & ~c.went) | c.came
   FROM changed c
-  WHERE b.block = c.block AND b.actor = c.actor
-    AND b.block BETWEEN {_block("%(first)s::date")} AND {_block("%(last)s::date")}
+  WHERE b.block = c.block AND b.actor = c.actor AND b.block = ANY(%(blocks)s::int[])
   RETURNING b.block, b.actor, c.came, b.days
 ), inserted AS (
+  -- no ON CONFLICT: rollups are serialized (ROLLUP_LOCK)
   INSERT INTO metrics_actor_activity_block (block, actor, days)
   SELECT block, actor, came FROM changed c
   WHERE c.came <> 0 AND NOT EXISTS (SELECT 1 FROM updated u WHERE u.block = c.block AND u.actor = c.actor)
@@ -268,8 +261,11 @@ WITH sessions AS (
   UNION SELECT actor FROM updated
   WHERE came <> 0 AND days & ~came & {_BELOW_LOWEST_BIT.format(bits="came")} = 0
 ), seen AS (
-  -- only a day that came can move an actor's first day (earlier); a day that went leaves it where it was
-  SELECT actor, min(day) AS first_day FROM diff WHERE came AND actor IN (SELECT actor FROM earliest) GROUP BY actor
+  -- Only a day that came can move an actor's first day (earlier); a day that went leaves it where it was.
+  -- first_day is the earliest of the range's days in the block, stored before or not: a stored day is
+  -- never before the recorded first day, so the least of the two is the same.
+  SELECT actor, min(first_day) AS first_day FROM changed
+  WHERE came <> 0 AND actor IN (SELECT actor FROM earliest) GROUP BY actor
 ), upserted AS (
   INSERT INTO metrics_actor_first_seen AS f (actor, first_day)
   SELECT actor, first_day FROM seen s  -- skip the known actors first: a conflicting insert locks the row
@@ -285,30 +281,56 @@ SELECT {_monday("old_day")} FROM upserted WHERE old_day IS NOT NULL
 UNION SELECT {_monday("new_day")} FROM upserted WHERE old_day IS NOT NULL
 """
 ROLLUP_LOCK = "analytics.rollup"
-# Tables whose SQL replaces the range's rows itself (no DELETE first).
-DIFFERENTIAL = {"metrics_daily_active_actor"}
+# Tables whose SQL replaces the range's rows itself (no DELETE first; no day column).
+DIFFERENTIAL = {"metrics_actor_activity_block"}
 
 
 # Retention cells: per (actor, cohort week, activity week) the actor's first active day in that week,
 # counted per day. Filled for the activity weeks overlapping the run, and for whole cohorts that moved.
+# {firsts} gives each actor's first active day of the week %(week)s (_week_firsts).
 RETENTION_SQL = f"""
 INSERT INTO metrics_retention_cohort (cohort_week, week_n, day, actors)
-SELECT cohort_week, (week - cohort_week) / 7, day, count(*)
-FROM (
-  SELECT {_monday("f.first_day")} AS cohort_week, a.week, a.day
-  FROM (
-    SELECT actor, {_monday("day")} AS week, min(day) AS day FROM metrics_daily_active_actor a
-    WHERE {{where}} GROUP BY 1, 2 HAVING min(day) >= %(since)s
-  ) a JOIN metrics_actor_first_seen f ON f.actor = a.actor AND a.day >= f.first_day
-) firsts
-WHERE (week - cohort_week) / 7 <= %(weeks)s
+SELECT {_monday("f.first_day")}, (%(week)s::date - {_monday("f.first_day")}) / 7, a.day, count(*)
+FROM ({{firsts}}) a JOIN metrics_actor_first_seen f ON f.actor = a.actor AND a.day >= f.first_day
+WHERE a.day >= %(since)s AND (%(week)s::date - {_monday("f.first_day")}) / 7 <= %(weeks)s {{cohorts}}
 GROUP BY 1, 2, 3
 """
 RETENTION_WEEKS = 12
-RETENTION_IN_WEEKS = "a.day BETWEEN %(week_first)s AND %(week_last)s"
-RETENTION_IN_COHORTS = (
-    "actor IN (SELECT actor FROM metrics_actor_first_seen f WHERE " + _monday("f.first_day") + " = ANY(%(cohorts)s))"
-)
+RETENTION_IN_COHORTS = "AND " + _monday("f.first_day") + " = ANY(%(cohorts)s)"
+
+
+def day_bit(day: dt.date) -> tuple[int, int]:
+    """The activity block of a day, and the day's bit in it as a signed bigint."""
+    number = (day - ACTIVITY_EPOCH).days
+    return number // BLOCK_DAYS, _signed(1 << number % BLOCK_DAYS)
+
+
+def _week_firsts(monday: dt.date) -> str:
+    """SQL: (actor, day) for each actor active in the week of `monday`, day its first active day there.
+
+    One pass over the one or two activity blocks the week falls in: each row's days of the week become a
+    7-bit vector (bit i: Monday + i), ORed per actor when the week straddles two blocks."""
+    days = [monday + dt.timedelta(days=i) for i in range(7)]
+    by_block: dict[int, list[tuple[int, int]]] = {}
+    for i, day in enumerate(days):
+        block, bit = day_bit(day)
+        by_block.setdefault(block, []).append((i, bit))
+    parts = []
+    for block, bits in by_block.items():
+        week = " | ".join(f"(CASE WHEN days & {bit} <> 0 THEN {1 << i} ELSE 0 END)" for i, bit in bits)
+        mask = block_mask(monday, days[-1], block)
+        parts.append(
+            f"SELECT actor, {week} AS w FROM metrics_actor_activity_block WHERE block = {block} AND days & {mask} <> 0"
+        )
+    weeks = (
+        parts[0]
+        if len(parts) == 1
+        else f"SELECT actor, bit_or(w) AS w FROM ({' UNION ALL '.join(parts)}) t GROUP BY actor"
+    )
+    first = " ".join(f"WHEN w & {1 << i} <> 0 THEN date '{day.isoformat()}'" for i, day in enumerate(days))
+    return f"SELECT actor, CASE {first} END AS day FROM ({weeks}) weeks"
+
+
 # Days per windows query: with the 29 days before them, a chunk spans at most two activity blocks.
 WINDOW_CHUNK_DAYS = 31
 WINDOW_SPANS = (1, 7, 30)
@@ -319,7 +341,7 @@ def _signed(bits: int) -> int:
     return bits - (1 << 64) if bits >= 1 << 63 else bits
 
 
-def _mask(first: dt.date, last: dt.date, block: int) -> int:
+def block_mask(first: dt.date, last: dt.date, block: int) -> int:
     """The bits of the days first..last that fall in `block`, as a signed bigint (0 if none)."""
     low, high = (first - ACTIVITY_EPOCH).days, (last - ACTIVITY_EPOCH).days
     low, high = max(low, block * BLOCK_DAYS), min(high, block * BLOCK_DAYS + BLOCK_DAYS - 1)
@@ -331,7 +353,7 @@ def _windows(cursor, first: dt.date, last: dt.date) -> None:
 
     Read from the actors' activity blocks: per chunk of days, one pass over the one or two blocks its
     windows reach (the chunk and the 29 days before it), a row per actor and block."""
-    cursor.execute("SELECT max(day) FROM metrics_daily_active_actor WHERE day > %s", [last])
+    cursor.execute("SELECT max(day) FROM metrics_daily_engagement WHERE day > %s AND dau > 0", [last])
     (top,) = cursor.fetchone()
     high = max(last, min(last + dt.timedelta(days=29), top or last))
     cursor.execute("DELETE FROM metrics_daily_active_users WHERE day BETWEEN %s AND %s", [first, high])
@@ -345,7 +367,7 @@ def _windows(cursor, first: dt.date, last: dt.date) -> None:
         for day in days:
             for span in WINDOW_SPANS:
                 since = day - dt.timedelta(days=span - 1)
-                lo, hi = _mask(since, day, low_block), _mask(since, day, high_block)
+                lo, hi = block_mask(since, day, low_block), block_mask(since, day, high_block)
                 tests = [f"lo & {lo} <> 0"] if lo else []
                 tests += [f"hi & {hi} <> 0"] if hi and high_block != low_block else []
                 counts.append(f"count(*) FILTER (WHERE {' OR '.join(tests)})")
@@ -371,19 +393,28 @@ def _retention(cursor, first: dt.date, last: dt.date, moved: list[dt.date]) -> N
     """Recompute the retention cells from `first` to the end of the week of `last`, and the moved cohorts.
 
     A cell's day is an actor's first active day of a week, so cells before `first` keep their actors
-    (their earlier rows did not change); those of the cohorts that gained or lost actors are redone whole."""
-    params = {
-        "week_first": first - dt.timedelta(days=first.weekday()),
-        "week_last": last + dt.timedelta(days=6 - last.weekday()),
-        "since": first,
-        "cohorts": moved,
-        "weeks": RETENTION_WEEKS,
-    }
-    cursor.execute("DELETE FROM metrics_retention_cohort WHERE day BETWEEN %(since)s AND %(week_last)s", params)
-    cursor.execute(RETENTION_SQL.format(where=RETENTION_IN_WEEKS), params)
+    (their earlier days did not change); those of the cohorts that gained or lost actors are redone whole."""
+    week_first = first - dt.timedelta(days=first.weekday())
+    week_last = last + dt.timedelta(days=6 - last.weekday())
+    cursor.execute("DELETE FROM metrics_retention_cohort WHERE day BETWEEN %s AND %s", [first, week_last])
+    params = {"since": first, "weeks": RETENTION_WEEKS}
+    for week in _mondays(week_first, week_last):
+        cursor.execute(RETENTION_SQL.format(firsts=_week_firsts(week), cohorts=""), {**params, "week": week})
     if moved:
-        cursor.execute("DELETE FROM metrics_retention_cohort WHERE cohort_week = ANY(%(cohorts)s)", params)
-        cursor.execute(RETENTION_SQL.format(where=RETENTION_IN_COHORTS), {**params, "since": dt.date.min})
+        cursor.execute("DELETE FROM metrics_retention_cohort WHERE cohort_week = ANY(%s)", [moved])
+        cursor.execute("SELECT max(day) FROM metrics_daily_engagement WHERE dau > 0")
+        (top,) = cursor.fetchone()
+        until = min(max(moved) + dt.timedelta(weeks=RETENTION_WEEKS), max(top or last, last))
+        params = {"since": dt.date.min, "weeks": RETENTION_WEEKS, "cohorts": moved}
+        for week in _mondays(min(moved), until):
+            sql = RETENTION_SQL.format(firsts=_week_firsts(week), cohorts=RETENTION_IN_COHORTS)
+            cursor.execute(sql, {**params, "week": week})
+
+
+def _mondays(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The Mondays of the weeks that first..last overlaps."""
+    monday = first - dt.timedelta(days=first.weekday())
+    return [monday + dt.timedelta(weeks=n) for n in range((last - monday).days // 7 + 1)]
 
 
 CONTENT_SQL = f"""
@@ -409,7 +440,7 @@ FAMILIES = (
     ("metrics_daily_payments", PAYMENTS_SQL, list(PAYMENT_COUNTS.values())),
     ("metrics_daily_calls", CALLS_SQL, [f"call.{c}" for c in CALL_COUNTS]),
     ("metrics_daily_engagement", None, []),  # filled by ACTIVE_SQL, from the same pass over the sessions
-    ("metrics_daily_active_actor", ACTIVE_SQL, ["app.session"]),
+    ("metrics_actor_activity_block", ACTIVE_SQL, ["app.session"]),
     ("metrics_daily_content", CONTENT_SQL, ["horoscope.listened"]),
     ("metrics_daily_notifications", NOTIFICATIONS_SQL, [f"notification.{c}" for c in NOTIFICATION_COUNTS]),
     ("metrics_daily_moderation", MODERATION_SQL, []),
@@ -441,11 +472,13 @@ def _rebuild(cursor, first: dt.date, last: dt.date, families=FAMILIES) -> list[d
         if table not in DIFFERENTIAL:
             cursor.execute(f"DELETE FROM {table} WHERE day BETWEEN %s AND %s", [first, last])
         if sql is ACTIVE_SQL:
-            # Its joins pair tens of thousands of (day, actor) rows that the planner, estimating from CTEs,
+            # Its joins pair tens of thousands of actor-blocks that the planner, estimating from CTEs,
             # takes for a few hundred: nested loops of index lookups cost 3x a hash join here. The one
             # lookup it must make per row (first days) is a subplan, unaffected.
             cursor.execute("SET LOCAL enable_nestloop = off")
-            cursor.execute(sql, _params(first, last, names))
+            blocks = list(range(day_bit(first)[0], day_bit(last)[0] + 1))
+            masks = [block_mask(first, last, block) for block in blocks]
+            cursor.execute(sql, {**_params(first, last, names), "blocks": blocks, "masks": masks})
             moved = sorted(week for (week,) in cursor.fetchall())
             cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
         elif sql:
@@ -466,7 +499,7 @@ FINGERPRINT_DAY_SQL = (
 def _rollup_config() -> str:
     """What besides its events a day's aggregates depend on: the business timezone, the listen-through
     threshold and the rollup SQL itself, so that a changed setting or formula makes every day changed."""
-    texts = [TIMELINE_SQL, RETENTION_SQL, ACTOR, *(sql for _, sql, _ in FAMILIES if sql)]
+    texts = [TIMELINE_SQL, RETENTION_SQL, _week_firsts(ACTIVITY_EPOCH), ACTOR, *(sql for _, sql, _ in FAMILIES if sql)]
     texts += [business_timezone(), str(listen_through_percent())]
     return hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:32]
 
@@ -569,7 +602,9 @@ def aggregates_purge(*, today: dt.date | None = None) -> int:
     cutoff = today - dt.timedelta(days=getattr(settings, "ANALYTICS_AGGREGATE_RETENTION_DAYS", 1100))
     deleted = 0
     with transaction.atomic(), connection.cursor() as cursor:
-        for table in [table for table, _, _ in FAMILIES] + list(PRECOMPUTED) + [ROLLED_UP_DAYS]:
+        for table in (
+            [table for table, _, _ in FAMILIES if table not in DIFFERENTIAL] + list(PRECOMPUTED) + [ROLLED_UP_DAYS]
+        ):
             cursor.execute(f"DELETE FROM {table} WHERE day < %s", [cutoff])
             deleted += cursor.rowcount
         # whole blocks before the cutoff's block (the windows never reach back that far)

@@ -9,11 +9,11 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet, Sum
+from django.db.models import BigIntegerField, Case, F, QuerySet, Sum, Value, When
 
 from analytics import policies
 from analytics.models import (
-    DailyActiveActor,
+    ActorActivityBlock,
     DailyActiveUsers,
     DailyCalls,
     DailyContent,
@@ -24,7 +24,7 @@ from analytics.models import (
     DailyPayments,
     RetentionCohort,
 )
-from analytics.rollups import ORDER_COUNTS, RETENTION_WEEKS, TTF_BUCKET_GROWTH, TTF_LINEAR_BUCKETS
+from analytics.rollups import ORDER_COUNTS, RETENTION_WEEKS, TTF_BUCKET_GROWTH, TTF_LINEAR_BUCKETS, block_mask, day_bit
 from samia.rls.registry import ADMINS, Identity
 
 # group_by names accepted by each family -> the aggregate column.
@@ -272,8 +272,16 @@ def _distinct_actors(identity: Identity, first: dt.date, last: dt.date) -> int:
         stored = _windows(identity, last)
         if stored is not None:
             return stored[column]
-    actors = policies.ACTIVE_ACTORS.scope(DailyActiveActor.objects.all(), identity)
-    return _in_range(actors, first, last).values("actor").distinct().count()
+    # otherwise from the activity blocks: the actors with a bit set among the range's days
+    masks = {block: block_mask(first, last, block) for block in range(day_bit(first)[0], day_bit(last)[0] + 1)}
+    blocks = policies.ACTIVITY_BLOCKS.scope(ActorActivityBlock.objects.all(), identity).filter(block__in=masks)
+    in_range = Case(
+        # a bigint parameter: a bare int would go as int4 (psycopg's Int4), wrapping the high bits away
+        *[When(block=block, then=F("days").bitand(Value(mask, BigIntegerField()))) for block, mask in masks.items()],
+        default=Value(0),
+        output_field=BigIntegerField(),
+    )
+    return blocks.alias(in_range=in_range).exclude(in_range=0).values("actor").distinct().count()
 
 
 def _windows(identity: Identity, day: dt.date) -> dict | None:

@@ -167,14 +167,22 @@ def _forget(cursor, after: dt.date) -> None:
     """Bring the aggregates back to the state they had before the days after `after` were rolled up:
     the rows of those days go, the order timeline forgets what happened after them (as if those events
     had not arrived yet). The next nightly run then writes a whole new day, as the nightly job does."""
-    from analytics.rollups import ACTIVITY_EPOCH, BLOCK_DAYS, FAMILIES, PRECOMPUTED, _mask, day_bounds
+    from analytics.rollups import (
+        ACTIVITY_EPOCH,
+        BLOCK_DAYS,
+        DIFFERENTIAL,
+        FAMILIES,
+        PRECOMPUTED,
+        block_mask,
+        day_bounds,
+    )
 
     _, boundary = day_bounds(after, after)
-    for table in [table for table, _, _ in FAMILIES] + list(PRECOMPUTED):
+    for table in [table for table, _, _ in FAMILIES if table not in DIFFERENTIAL] + list(PRECOMPUTED):
         cursor.execute(f"DELETE FROM {table} WHERE day > %s", [after])
     block = (after - ACTIVITY_EPOCH).days // BLOCK_DAYS
     cursor.execute("DELETE FROM metrics_actor_activity_block WHERE block > %s", [block])
-    later = _mask(after + dt.timedelta(days=1), after + dt.timedelta(days=BLOCK_DAYS), block)
+    later = block_mask(after + dt.timedelta(days=1), after + dt.timedelta(days=BLOCK_DAYS), block)
     cursor.execute("UPDATE metrics_actor_activity_block SET days = days & ~%s::bigint WHERE block = %s", [later, block])
     cursor.execute("DELETE FROM metrics_actor_first_seen WHERE first_day > %s", [after])
     cursor.execute("DELETE FROM analytics_rolled_up_day WHERE day > %s", [after])
@@ -197,19 +205,23 @@ def _late_sessions(cursor, days: list[dt.date]) -> None:
 
 
 def _check_windows(cursor, first: dt.date, last: dt.date) -> None:
-    """The stored DAU/WAU/MAU of the nightly runs' days equal a plain COUNT(DISTINCT) over the active actors."""
+    """The stored DAU/WAU/MAU of the nightly runs' days equal a plain COUNT(DISTINCT) over the session events."""
+    from analytics.rollups import ACTOR, business_timezone, day_bounds
+
     for day in (first + dt.timedelta(days=i) for i in range((last - first).days + 1)):
         counted = []
         for span in (1, 7, 30):
+            start, end = day_bounds(day - dt.timedelta(days=span - 1), day)
             cursor.execute(
-                "SELECT count(DISTINCT actor) FROM metrics_daily_active_actor WHERE day BETWEEN %s AND %s",
-                [day - dt.timedelta(days=span - 1), day],
+                f"SELECT count(DISTINCT {ACTOR}) FROM events_raw "
+                "WHERE name = 'app.session' AND occurred_at >= %s AND occurred_at < %s",
+                [start, end],
             )
             counted.append(cursor.fetchone()[0])
         cursor.execute("SELECT dau, wau, mau FROM metrics_daily_active_users WHERE day = %s", [day])
         stored = list(cursor.fetchone())
-        assert stored == counted, (day, stored, counted)
-    print(f"  DAU/WAU/MAU of {first}..{last} equal COUNT(DISTINCT) over the active actors")
+        assert stored == counted, (day, stored, counted, business_timezone())
+    print(f"  DAU/WAU/MAU of {first}..{last} equal COUNT(DISTINCT) over the session events")
 
 
 def _floor(cursor, first: dt.date, last: dt.date, *, parallel: bool = True) -> float:
@@ -300,7 +312,6 @@ def main() -> None:
             "analytics_order_timeline",
             "metrics_actor_first_seen",
             "metrics_actor_activity_block",
-            "metrics_daily_active_actor",
             "metrics_daily_active_users",
             "metrics_retention_cohort",
             "analytics_rolled_up_day",

@@ -206,6 +206,10 @@ def _all_rows() -> dict:
         rows["timeline"] = cursor.fetchall()
         cursor.execute("SELECT * FROM metrics_actor_first_seen ORDER BY 1")
         rows["first_seen"] = cursor.fetchall()
+        cursor.execute("SELECT * FROM metrics_retention_cohort ORDER BY 1, 2, 3")
+        rows["retention"] = [row[1:] for row in cursor.fetchall()]
+        cursor.execute("SELECT * FROM metrics_daily_active_users ORDER BY 1")
+        rows["windows"] = [row[1:] for row in cursor.fetchall()]
     return rows
 
 
@@ -219,7 +223,7 @@ def test_rollups_are_idempotent(readers):
     rollup_days(first=D1, last=D1)
 
     assert _all_rows() == first
-    assert first["metrics_daily_fulfillment"] and first["metrics_daily_active_actor"]
+    assert first["metrics_daily_fulfillment"] and first["metrics_actor_activity_block"]
 
 
 def test_payment_kpis_through_the_services_with_a_fallback_chain(personas):

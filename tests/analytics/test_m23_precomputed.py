@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from analytics import selectors
-from analytics.rollups import ACTIVITY_EPOCH, _signed, aggregates_purge, rollup_days
+from analytics.rollups import ACTOR, ACTIVITY_EPOCH, _signed, aggregates_purge, rollup_days
 from samia.rls.registry import Identity
 from tests.analytics.conftest import at, event
 from tests.conftest import rows_as
@@ -15,12 +15,17 @@ pytestmark = pytest.mark.django_db
 
 ADMIN = Identity(1, "admin")
 FIRST, LAST = dt.date(2026, 10, 5), dt.date(2026, 11, 20)
+# The active (day, actor) pairs, straight from the session events: what the activity blocks must hold.
+ACTIVE = f"""
+SELECT DISTINCT (occurred_at AT TIME ZONE 'Asia/Riyadh')::date AS day, {ACTOR} AS actor
+FROM events_raw WHERE name = 'app.session' AND {ACTOR} IS NOT NULL
+"""
 
 
 def _counted(first: dt.date, last: dt.date) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(DISTINCT actor) FROM metrics_daily_active_actor WHERE day BETWEEN %s AND %s", [first, last]
+            f"SELECT count(DISTINCT actor) FROM ({ACTIVE}) a WHERE day BETWEEN %s AND %s", [first, last]
         )
         return cursor.fetchone()[0]
 
@@ -30,11 +35,11 @@ def _counted_retention(first: dt.date, last: dt.date) -> list[dict]:
     first_week = first - dt.timedelta(days=first.weekday())
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT date_trunc('week', c.first_day)::date,
                    (date_trunc('week', a.day)::date - date_trunc('week', c.first_day)::date) / 7 AS n,
                    count(DISTINCT a.actor)
-            FROM metrics_actor_first_seen c JOIN metrics_daily_active_actor a
+            FROM metrics_actor_first_seen c JOIN ({ACTIVE}) a
               ON a.actor = c.actor AND a.day >= c.first_day
             WHERE c.first_day BETWEEN %s AND %s AND a.day BETWEEN %s AND %s
             GROUP BY 1, 2 HAVING (date_trunc('week', a.day)::date - date_trunc('week', c.first_day)::date) / 7 <= 12
@@ -63,11 +68,11 @@ def _sessions(seed: int, first: dt.date, last: dt.date) -> None:
 
 
 def _assert_blocks_match_active_days() -> None:
-    """The activity blocks hold exactly the bits of the stored active days (2026-10-25 begins a block)."""
+    """The activity blocks hold exactly the bits of the active days (2026-10-25 begins a block)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT actor, block, days FROM metrics_actor_activity_block WHERE days <> 0")
         blocks = {(actor, block): days for actor, block, days in cursor.fetchall()}
-        cursor.execute("SELECT actor, day FROM metrics_daily_active_actor")
+        cursor.execute(f"SELECT actor, day FROM ({ACTIVE}) a")
         expected: dict = {}
         for actor, day in cursor.fetchall():
             number = (day - ACTIVITY_EPOCH).days
@@ -203,7 +208,6 @@ def test_rollups_take_turns():
 
 
 ACTOR_TABLES = (
-    "metrics_daily_active_actor",
     "metrics_actor_activity_block",
     "metrics_actor_first_seen",
     "metrics_daily_active_users",
