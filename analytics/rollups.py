@@ -233,7 +233,7 @@ WITH sessions AS (
   SELECT b.block, b.actor, b.days & r.mask AS days
   FROM metrics_actor_activity_block b JOIN unnest(%(blocks)s::int[], %(masks)s::bigint[]) AS r(block, mask)
     ON r.block = b.block
-  WHERE b.days & r.mask <> 0
+  WHERE b.block = ANY(%(blocks)s::int[]) AND b.days & r.mask <> 0  -- the range's blocks, by the index
 ), changed AS MATERIALIZED (
   -- one join finds both the days that came and the days that went, per actor and block
   SELECT coalesce(f.block, s.block) AS block, coalesce(f.actor, s.actor) AS actor, f.first_day,
