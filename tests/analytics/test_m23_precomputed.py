@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from analytics import selectors
-from analytics.rollups import ACTOR, ACTIVITY_EPOCH, _signed, aggregates_purge, rollup_days
+from analytics.rollups import ACTIVITY_EPOCH, ACTOR, _signed, aggregates_purge, rollup_days
 from samia.rls.registry import Identity
 from tests.analytics.conftest import at, event
 from tests.conftest import rows_as
@@ -24,9 +24,7 @@ FROM events_raw WHERE name = 'app.session' AND {ACTOR} IS NOT NULL
 
 def _counted(first: dt.date, last: dt.date) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(DISTINCT actor) FROM ({ACTIVE}) a WHERE day BETWEEN %s AND %s", [first, last]
-        )
+        cursor.execute(f"SELECT count(DISTINCT actor) FROM ({ACTIVE}) a WHERE day BETWEEN %s AND %s", [first, last])
         return cursor.fetchone()[0]
 
 
