@@ -482,14 +482,17 @@ def _rebuild(cursor, first: dt.date, last: dt.date, families=FAMILIES) -> list[d
             cursor.execute(f"DELETE FROM {table} WHERE day BETWEEN %s AND %s", [first, last])
         if sql is ACTIVE_SQL:
             # Its joins pair tens of thousands of actor-blocks that the planner, estimating from CTEs,
-            # takes for a few hundred: nested loops of index lookups cost 3x a hash join here. The one
-            # lookup it must make per row (first days) is a subplan, unaffected.
+            # takes for a few hundred: nested loops of index lookups cost 3x a hash join here, merge joins
+            # sort both sides (0.45 s against 0.1 s for a new day). The one lookup it must make per row
+            # (first days) is a subplan, unaffected.
             cursor.execute("SET LOCAL enable_nestloop = off")
+            cursor.execute("SET LOCAL enable_mergejoin = off")
             blocks = list(range(day_bit(first)[0], day_bit(last)[0] + 1))
             masks = [block_mask(first, last, block) for block in blocks]
             cursor.execute(sql, {**_params(first, last, names), "blocks": blocks, "masks": masks})
             moved = sorted(week for (week,) in cursor.fetchall())
             cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
+            cursor.execute("SET LOCAL enable_mergejoin TO DEFAULT")
         elif sql:
             cursor.execute(sql, _params(first, last, names))
     return moved
@@ -498,7 +501,7 @@ def _rebuild(cursor, first: dt.date, last: dt.date, families=FAMILIES) -> list[d
 # A business day's events and a fingerprint of them: their count, and two XORs over their ids (the ids
 # themselves and a hash of each). Any event added to the day or taken from it changes the count or an
 # XOR; a day that lost some events and gained as many others keeps all three only by a contrived
-# coincidence. One range scan per day: no per-row day arithmetic, and no numeric sums.
+# coincidence. One index-only range scan per day (events_raw_occurred_id_idx): no per-row day arithmetic.
 FINGERPRINT_DAY_SQL = (
     "SELECT %s::date, count(*), bit_xor(id), bit_xor(hashint8(id)) FROM events_raw "
     "WHERE occurred_at >= %s AND occurred_at < %s"

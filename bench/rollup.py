@@ -194,9 +194,16 @@ def _forget(cursor, after: dt.date) -> None:
 
 def _late_sessions(cursor, days: list[dt.date]) -> None:
     """One late app.session per day, from an actor never seen before, at noon in the business timezone."""
-    from analytics.rollups import business_timezone
+    from analytics.rollups import business_timezone, day_bounds
 
     for day in days:
+        # the previous run's late session of that day, if any, goes first (its id is in the day's fingerprint)
+        start, end = day_bounds(day, day)
+        cursor.execute(
+            "DELETE FROM events_raw WHERE name = 'app.session' AND occurred_at >= %s AND occurred_at < %s "
+            "AND actor_key = md5(%s)",
+            [start, end, f"late-{day}"],
+        )
         cursor.execute(
             "INSERT INTO events_raw (occurred_at, name, version, actor_key) "
             "VALUES ((%s::date + time '12:00') AT TIME ZONE %s, 'app.session', 1, md5(%s))",
