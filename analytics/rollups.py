@@ -1,7 +1,9 @@
 """Roll events_raw up into the daily aggregates: set-based SQL, one transaction per day range, idempotent.
 
-Each run deletes the aggregate rows of the days it covers and inserts them again from the raw events,
-so running it twice leaves the same rows, and late events are counted when their day is re-run.
+Each run deletes the aggregate rows of the days it covers and inserts them again from the raw events
+(the actors' activity blocks are updated in place, only where days came or went), so running it twice
+leaves the same rows, and late events are counted when their day is re-run. The nightly run re-runs
+only the days of its late window whose events changed since they were rolled up (rollup_recent).
 Runs as the service role (jobs and commands are never bound to a request identity).
 """
 
@@ -454,7 +456,7 @@ FAMILIES = (
     ("metrics_daily_notifications", NOTIFICATIONS_SQL, [f"notification.{c}" for c in NOTIFICATION_COUNTS]),
     ("metrics_daily_moderation", MODERATION_SQL, []),
 )
-# Filled from the active actors after the families: the engagement windows and the retention matrix.
+# Filled from the activity blocks after the families: the engagement windows and the retention matrix.
 PRECOMPUTED = ("metrics_daily_active_users", "metrics_retention_cohort")
 # What each day was last rolled up from (analytics.models.RolledUpDay).
 ROLLED_UP_DAYS = "analytics_rolled_up_day"
