@@ -563,7 +563,7 @@ def rollup_days(*, first: dt.date, last: dt.date, changed_only: bool = False) ->
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(TIMELINE_SQL, _params(first, last, TIMELINE_EVENTS))
-        # A late order.created moves the TTF of orders started or delivered on days outside the range.
+        # A late order event can move an order's TTF from or to a day outside the range (its old or new end).
         outside = sorted(day for (day,) in cursor.fetchall() if not first <= day <= last)
         moved = _rebuild(cursor, first, last)
         fulfillment = [
