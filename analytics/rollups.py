@@ -214,10 +214,6 @@ _DAY_BIT = f"(1::bigint << ({_DAY_NUMBER} %% {BLOCK_DAYS}))"
 _BELOW_LOWEST_BIT = "(CASE WHEN {bits} = -9223372036854775808 THEN 9223372036854775807 ELSE {bits} - 1 END)"
 
 
-def _block(day: str) -> str:
-    return f"(({day} - date '{ACTIVITY_EPOCH.isoformat()}') / {BLOCK_DAYS})"
-
-
 # Differential: the late-window days are mostly unchanged on each re-run, so only the actor-blocks whose
 # days came or went are written. The same rows move first days earlier, and the day's engagement row (DAU
 # and sessions) comes from the same pass over the sessions: one statement. %(blocks)s are the blocks the
@@ -355,6 +351,11 @@ def block_mask(first: dt.date, last: dt.date, block: int) -> int:
     return _signed(sum(1 << (n % BLOCK_DAYS) for n in range(low, high + 1)))
 
 
+def block_masks(first: dt.date, last: dt.date) -> dict[int, int]:
+    """Every block that first..last reaches, with the range's days in it (block_mask)."""
+    return {block: block_mask(first, last, block) for block in range(day_bit(first)[0], day_bit(last)[0] + 1)}
+
+
 def _windows(cursor, first: dt.date, last: dt.date) -> None:
     """Store DAU, WAU and MAU for first..last and the 29 days after it that already have activity.
 
@@ -489,9 +490,9 @@ def _rebuild(cursor, first: dt.date, last: dt.date, families=FAMILIES) -> list[d
             # (first days) is a subplan, unaffected.
             cursor.execute("SET LOCAL enable_nestloop = off")
             cursor.execute("SET LOCAL enable_mergejoin = off")
-            blocks = list(range(day_bit(first)[0], day_bit(last)[0] + 1))
-            masks = [block_mask(first, last, block) for block in blocks]
-            cursor.execute(sql, {**_params(first, last, names), "blocks": blocks, "masks": masks})
+            masks = block_masks(first, last)
+            params = {**_params(first, last, names), "blocks": list(masks), "masks": list(masks.values())}
+            cursor.execute(sql, params)
             moved = sorted(week for (week,) in cursor.fetchall())
             cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
             cursor.execute("SET LOCAL enable_mergejoin TO DEFAULT")

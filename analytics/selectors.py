@@ -24,7 +24,7 @@ from analytics.models import (
     DailyPayments,
     RetentionCohort,
 )
-from analytics.rollups import ORDER_COUNTS, RETENTION_WEEKS, TTF_BUCKET_GROWTH, TTF_LINEAR_BUCKETS, block_mask, day_bit
+from analytics.rollups import ORDER_COUNTS, RETENTION_WEEKS, TTF_BUCKET_GROWTH, TTF_LINEAR_BUCKETS, block_masks
 from samia.rls.registry import ADMINS, Identity
 
 # group_by names accepted by each family -> the aggregate column.
@@ -273,7 +273,7 @@ def _distinct_actors(identity: Identity, first: dt.date, last: dt.date) -> int:
         if stored is not None:
             return stored[column]
     # otherwise from the activity blocks: the actors with a bit set among the range's days
-    masks = {block: block_mask(first, last, block) for block in range(day_bit(first)[0], day_bit(last)[0] + 1)}
+    masks = block_masks(first, last)
     blocks = policies.ACTIVITY_BLOCKS.scope(ActorActivityBlock.objects.all(), identity).filter(block__in=masks)
     in_range = Case(
         # a bigint parameter: a bare int would go as int4 (psycopg's Int4), wrapping the high bits away
