@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 ORDER_COUNTS = (
@@ -214,56 +215,56 @@ _DAY_BIT = f"(1::bigint << ({_DAY_NUMBER} %% {BLOCK_DAYS}))"
 _BELOW_LOWEST_BIT = "(CASE WHEN {bits} = -9223372036854775808 THEN 9223372036854775807 ELSE {bits} - 1 END)"
 
 
+# The day's engagement row: distinct actors (DAU) and sessions.
+ENGAGEMENT_SQL = f"""
+INSERT INTO metrics_daily_engagement (day, dau, sessions)
+SELECT day, count(actor), sum(sessions)
+FROM (SELECT {DAY} AS day, {ACTOR} AS actor, count(*) AS sessions {EVENTS} GROUP BY 1, 2) per_actor
+GROUP BY day
+"""
+
 # Differential: the late-window days are mostly unchanged on each re-run, so only the actor-blocks whose
-# days came or went are written. The same rows move first days earlier, and the day's engagement row (DAU
-# and sessions) comes from the same pass over the sessions: one statement. %(blocks)s are the blocks the
+# days came or went are written, and the same rows move first days earlier. %(blocks)s are the blocks the
 # range reaches, %(masks)s the range's days in each.
 ACTIVE_SQL = f"""
-WITH sessions AS (
-  SELECT {DAY} AS day, {ACTOR} AS actor, count(*) AS sessions {EVENTS} GROUP BY 1, 2
-), engagement AS (
-  INSERT INTO metrics_daily_engagement (day, dau, sessions)
-  SELECT day, count(actor), sum(sessions) FROM sessions GROUP BY day
-), fresh AS (
+WITH fresh AS (
   SELECT {_BLOCK} AS block, actor, bit_or({_DAY_BIT}) AS days, min(day) AS first_day
-  FROM sessions WHERE actor IS NOT NULL GROUP BY 1, 2
+  FROM (SELECT {DAY} AS day, {ACTOR} AS actor {EVENTS}) sessions
+  WHERE actor IS NOT NULL GROUP BY 1, 2
 ), stored AS (
-  SELECT b.block, b.actor, b.days & r.mask AS days
+  -- every actor-block of the range's blocks (by the index), with its row's address and its days in the range
+  SELECT b.ctid AS address, b.block, b.actor, b.days & r.mask AS days
   FROM metrics_actor_activity_block b JOIN unnest(%(blocks)s::int[], %(masks)s::bigint[]) AS r(block, mask)
     ON r.block = b.block
-  WHERE b.block = ANY(%(blocks)s::int[]) AND b.days & r.mask <> 0  -- the range's blocks, by the index
+  WHERE b.block = ANY(%(blocks)s::int[])
 ), changed AS MATERIALIZED (
-  -- one join finds both the days that came and the days that went, per actor and block
-  SELECT coalesce(f.block, s.block) AS block, coalesce(f.actor, s.actor) AS actor, f.first_day,
+  -- one join finds the rows to write, the days that came and the days that went, per actor and block
+  SELECT s.address, coalesce(f.block, s.block) AS block, coalesce(f.actor, s.actor) AS actor, f.first_day,
          coalesce(f.days, 0) & ~coalesce(s.days, 0) AS came, coalesce(s.days, 0) & ~coalesce(f.days, 0) AS went
   FROM fresh f FULL JOIN stored s ON s.block = f.block AND s.actor = f.actor
-  WHERE f.days IS DISTINCT FROM s.days
+  WHERE coalesce(f.days, 0) <> coalesce(s.days, 0)
 ), updated AS (
-  -- the actor-blocks that exist take their days that came and lose those that went (a join, not an
-  -- upsert: ON CONFLICT locks each row before updating it, twice the cost here)
+  -- the actor-blocks that exist take their days that came and lose those that went, found by their
+  -- address (rollups are serialized by ROLLUP_LOCK: no other statement moves them meanwhile)
   UPDATE metrics_actor_activity_block b SET days = (b.days & ~c.went) | c.came
   FROM changed c
-  WHERE b.block = c.block AND b.actor = c.actor AND b.block = ANY(%(blocks)s::int[])
-  RETURNING b.block, b.actor, c.came, b.days
+  WHERE b.ctid = c.address AND b.block = ANY(%(blocks)s::int[])  -- the blocks' rows, never the whole table
+  RETURNING b.actor, c.first_day, c.came, b.days
 ), inserted AS (
-  -- no ON CONFLICT: rollups are serialized (ROLLUP_LOCK)
+  -- the others are new (no ON CONFLICT: rollups are serialized); run though nothing reads it
   INSERT INTO metrics_actor_activity_block (block, actor, days)
-  SELECT block, actor, came FROM changed c
-  WHERE c.came <> 0 AND NOT EXISTS (SELECT 1 FROM updated u WHERE u.block = c.block AND u.actor = c.actor)
-  ORDER BY 1, 2
-  RETURNING actor
+  SELECT block, actor, came FROM changed c WHERE c.address IS NULL ORDER BY 1, 2
 ), earliest AS (
   -- Actors whose earliest day in a block is one that came: new in the block, or with no earlier day in
-  -- it. Only they can have a first day that moved earlier; the others keep it without a lookup.
-  SELECT actor FROM inserted
-  UNION SELECT actor FROM updated
+  -- it. Only they can have a first day that moved earlier; the others keep it without a lookup. first_day
+  -- is the earliest of the range's days in the block, stored before or not: a stored day is never before
+  -- the recorded first day, so the least of the two is the same. (A block where an actor had an earlier
+  -- day cannot hold a day before its first day either.)
+  SELECT c.actor, c.first_day FROM changed c WHERE c.address IS NULL
+  UNION ALL SELECT actor, first_day FROM updated
   WHERE came <> 0 AND days & ~came & {_BELOW_LOWEST_BIT.format(bits="came")} = 0
 ), seen AS (
-  -- Only a day that came can move an actor's first day (earlier); a day that went leaves it where it was.
-  -- first_day is the earliest of the range's days in the block, stored before or not: a stored day is
-  -- never before the recorded first day, so the least of the two is the same.
-  SELECT actor, min(first_day) AS first_day FROM changed
-  WHERE came <> 0 AND actor IN (SELECT actor FROM earliest) GROUP BY actor
+  SELECT actor, min(first_day) AS first_day FROM earliest GROUP BY actor
 ), upserted AS (
   INSERT INTO metrics_actor_first_seen AS f (actor, first_day)
   SELECT actor, first_day FROM seen s  -- skip the known actors first: a conflicting insert locks the row
@@ -413,7 +414,7 @@ def _retention(cursor, first: dt.date, last: dt.date, moved: list[dt.date]) -> N
         cursor.execute(RETENTION_SQL.format(firsts=_week_firsts(week, first), cohorts=""), {**params, "week": week})
     if moved:
         cursor.execute("DELETE FROM metrics_retention_cohort WHERE cohort_week = ANY(%s)", [moved])
-        cursor.execute("SELECT max(day) FROM metrics_daily_engagement WHERE dau > 0")
+        cursor.execute("SELECT max(day) FROM metrics_daily_engagement WHERE day > %s AND dau > 0", [last])
         (top,) = cursor.fetchone()
         until = min(max(moved) + dt.timedelta(weeks=RETENTION_WEEKS), max(top or last, last))
         params = {"since": dt.date.min, "weeks": RETENTION_WEEKS, "cohorts": moved}
@@ -451,7 +452,7 @@ FAMILIES = (
     ("metrics_daily_ttf_histogram", TTF_HISTOGRAM_SQL, []),
     ("metrics_daily_payments", PAYMENTS_SQL, list(PAYMENT_COUNTS.values())),
     ("metrics_daily_calls", CALLS_SQL, [f"call.{c}" for c in CALL_COUNTS]),
-    ("metrics_daily_engagement", None, []),  # filled by ACTIVE_SQL, from the same pass over the sessions
+    ("metrics_daily_engagement", ENGAGEMENT_SQL, ["app.session"]),
     ("metrics_actor_activity_block", ACTIVE_SQL, ["app.session"]),
     ("metrics_daily_content", CONTENT_SQL, ["horoscope.listened"]),
     ("metrics_daily_notifications", NOTIFICATIONS_SQL, [f"notification.{c}" for c in NOTIFICATION_COUNTS]),
@@ -459,6 +460,15 @@ FAMILIES = (
 )
 # Filled from the activity blocks after the families: the engagement windows and the retention matrix.
 PRECOMPUTED = ("metrics_daily_active_users", "metrics_retention_cohort")
+# The two halves of a rollup, which share no table: the activity half (sessions, blocks, then the windows
+# and retention cells from the blocks) and the rest, read from the events and the order timeline.
+ACTIVITY_FAMILIES = tuple(f for f in FAMILIES if f[0] == "metrics_actor_activity_block")
+EVENT_FAMILIES = tuple(f for f in FAMILIES if f not in ACTIVITY_FAMILIES)
+FULFILLMENT_FAMILIES = tuple(
+    f
+    for f in FAMILIES
+    if f[0] in ("metrics_daily_fulfillment", "metrics_daily_ttf_histogram", "metrics_daily_moderation")
+)
 # What each day was last rolled up from (analytics.models.RolledUpDay).
 ROLLED_UP_DAYS = "analytics_rolled_up_day"
 TIMELINE_EVENTS = ["order.created", "order.started", "order.delivered"]
@@ -484,17 +494,14 @@ def _rebuild(cursor, first: dt.date, last: dt.date, families=FAMILIES) -> list[d
         if table not in DIFFERENTIAL:
             cursor.execute(f"DELETE FROM {table} WHERE day BETWEEN %s AND %s", [first, last])
         if sql is ACTIVE_SQL:
-            # Its joins pair tens of thousands of actor-blocks that the planner, estimating from CTEs,
-            # takes for a few hundred: nested loops of index lookups cost 3x a hash join here, merge joins
-            # sort both sides (0.45 s against 0.1 s for a new day). The one lookup it must make per row
-            # (first days) is a subplan, unaffected.
-            cursor.execute("SET LOCAL enable_nestloop = off")
+            # Its join pairs tens of thousands of actor-blocks that the planner, estimating from CTEs,
+            # takes for a few hundred: a merge join sorts both sides (0.45 s against 0.1 s for a new day).
+            # The lookups it must make per row (blocks by address, first days) are nested loops and subplans.
             cursor.execute("SET LOCAL enable_mergejoin = off")
             masks = block_masks(first, last)
             params = {**_params(first, last, names), "blocks": list(masks), "masks": list(masks.values())}
             cursor.execute(sql, params)
             moved = sorted(week for (week,) in cursor.fetchall())
-            cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
             cursor.execute("SET LOCAL enable_mergejoin TO DEFAULT")
         elif sql:
             cursor.execute(sql, _params(first, last, names))
@@ -535,15 +542,82 @@ def _days(first: dt.date, last: dt.date) -> list[str]:
     return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
 
-@transaction.atomic
+class _Companion:
+    """One half of a rollup on a second connection, alongside the caller's half on its own.
+
+    The work runs in a transaction of its own on a thread (Django gives each thread its own connection),
+    then waits for the caller's verdict: it commits when the caller's half succeeded and rolls back
+    otherwise. finish() hands the verdict over, waits for the thread and raises what the work raised, so
+    the caller rolls back its own half too. Nothing is committed unless both halves ran to the end."""
+
+    def __init__(self, work):
+        self._work = work
+        self._verdict = threading.Event()
+        self._commit = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="analytics-rollup-companion", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                self._work(cursor)
+                self._verdict.wait()
+                if not self._commit:
+                    raise _Withdrawn
+        except _Withdrawn:
+            pass
+        except BaseException as error:  # handed to the caller by finish()
+            self._error = error
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    def finish(self, *, commit: bool) -> None:
+        self._commit = commit
+        self._verdict.set()
+        self._thread.join()
+        if self._error is not None and commit:
+            raise self._error
+
+
+class _Withdrawn(Exception):
+    """The caller's half failed: the companion rolls back."""
+
+
+def _session_settings(cursor) -> None:
+    # Short set-based statements: JIT compilation cost more than it saved (81 of 133 ms on the DAU query
+    # at 500k events, triggered by cost estimates inflated by the per-day subqueries). A month's sessions
+    # fit in work_mem without spilling to disk.
+    cursor.execute("SET LOCAL jit = off")
+    cursor.execute("SET LOCAL work_mem = '256MB'")
+
+
+def _activity(cursor, first: dt.date, last: dt.date) -> None:
+    """The activity half of a rollup: sessions, engagement and activity blocks, then the windows and the
+    retention cells read from the blocks. Shares no table with the other half."""
+    moved = _rebuild(cursor, first, last, ACTIVITY_FAMILIES)
+    _windows(cursor, first, last)
+    _retention(cursor, first, last, moved)
+
+
 def rollup_days(*, first: dt.date, last: dt.date, changed_only: bool = False) -> dict:
     """Recompute every daily aggregate for business days first..last (inclusive) from events_raw.
 
     With changed_only (the nightly run), days whose fingerprint equals the one recorded when they were
     last rolled up are left as they are: the run covers the first to the last changed day. Returns the
-    days asked for, those recomputed, and those whose TTF moved outside them."""
+    days asked for, those recomputed, and those whose TTF moved outside them.
+
+    Called outside a transaction (the nightly job, the backfill command), the activity half runs on a
+    second connection alongside the rest (ANALYTICS_ROLLUP_CONNECTIONS, default 2); inside a caller's
+    transaction everything runs on the caller's connection, which alone sees what that transaction wrote."""
     if last < first:
         raise ValueError("last must not be before first")
+    split = not connection.in_atomic_block and getattr(settings, "ANALYTICS_ROLLUP_CONNECTIONS", 2) > 1
+    with transaction.atomic():
+        return _rollup_days(first, last, changed_only=changed_only, split=split)
+
+
+def _rollup_days(first: dt.date, last: dt.date, *, changed_only: bool, split: bool) -> dict:
     asked = {"first": first.isoformat(), "last": last.isoformat()}
     with connection.cursor() as cursor:
         # One rollup at a time (the nightly job, a backfill, a manual run): each reads what the previous one
@@ -559,29 +633,36 @@ def rollup_days(*, first: dt.date, last: dt.date, changed_only: bool = False) ->
             if not changed:
                 return {**asked, "rolled": [], "also": []}
             first, last = changed[0], changed[-1]
-        # Short set-based statements: JIT compilation cost more than it saved (81 of 133 ms on the DAU query
-        # at 500k events, triggered by cost estimates inflated by the per-day subqueries).
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute(TIMELINE_SQL, _params(first, last, TIMELINE_EVENTS))
-        # A late order event can move an order's TTF from or to a day outside the range (its old or new end).
-        outside = sorted(day for (day,) in cursor.fetchall() if not first <= day <= last)
-        moved = _rebuild(cursor, first, last)
-        fulfillment = [
-            f
-            for f in FAMILIES
-            if f[0] in ("metrics_daily_fulfillment", "metrics_daily_ttf_histogram", "metrics_daily_moderation")
-        ]
-        for day in outside:
-            _rebuild(cursor, day, day, fulfillment)
-        _windows(cursor, first, last)
-        _retention(cursor, first, last, moved)
-        cursor.executemany(
-            f"INSERT INTO {ROLLED_UP_DAYS} (day, events, fingerprint, rolled_at) VALUES (%s, %s, %s, now()) "
-            "ON CONFLICT (day) DO UPDATE SET events = EXCLUDED.events, fingerprint = EXCLUDED.fingerprint, "
-            "rolled_at = EXCLUDED.rolled_at",
-            [(day, *prints[day]) for day in prints if first <= day <= last],
-        )
+        _session_settings(cursor)
+        companion = None
+        if split:
+
+            def activity(other) -> None:
+                _session_settings(other)
+                _activity(other, first, last)
+
+            companion = _Companion(activity)
+        try:
+            cursor.execute(TIMELINE_SQL, _params(first, last, TIMELINE_EVENTS))
+            # A late order event can move an order's TTF from or to a day outside the range (its old or new end).
+            outside = sorted(day for (day,) in cursor.fetchall() if not first <= day <= last)
+            _rebuild(cursor, first, last, EVENT_FAMILIES)
+            for day in outside:
+                _rebuild(cursor, day, day, FULFILLMENT_FAMILIES)
+            if companion is None:
+                _activity(cursor, first, last)
+            cursor.executemany(
+                f"INSERT INTO {ROLLED_UP_DAYS} (day, events, fingerprint, rolled_at) VALUES (%s, %s, %s, now()) "
+                "ON CONFLICT (day) DO UPDATE SET events = EXCLUDED.events, fingerprint = EXCLUDED.fingerprint, "
+                "rolled_at = EXCLUDED.rolled_at",
+                [(day, *prints[day]) for day in prints if first <= day <= last],
+            )
+        except BaseException:
+            if companion is not None:
+                companion.finish(commit=False)
+            raise
+        if companion is not None:
+            companion.finish(commit=True)
     return {**asked, "rolled": _days(first, last), "also": [d.isoformat() for d in outside]}
 
 

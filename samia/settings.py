@@ -309,6 +309,9 @@ ANALYTICS_LISTEN_THROUGH_PERCENT = env.int("ANALYTICS_LISTEN_THROUGH_PERCENT", d
 # TTF percentiles are exact up to this many durations per query; above it, an admin's query not
 # grouped by reader reads the bucketed histogram instead (within 2% of the exact value, much faster).
 ANALYTICS_EXACT_PERCENTILE_LIMIT = env.int("ANALYTICS_EXACT_PERCENTILE_LIMIT", default=20000)
+# Connections a rollup run outside a transaction uses: 2 runs the activity half (sessions, DAU/WAU/MAU,
+# retention) alongside the rest, each committing only if both succeed; 1 runs everything on one.
+ANALYTICS_ROLLUP_CONNECTIONS = env.int("ANALYTICS_ROLLUP_CONNECTIONS", default=2)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

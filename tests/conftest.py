@@ -1,4 +1,7 @@
+import threading
+
 import pytest
+from django.db import connections
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -124,3 +127,21 @@ def purge_committed_audit_trail() -> None:
         cursor.execute("SELECT set_config('samia.audit_purging', 'on', true)")
         cursor.execute("DELETE FROM audit_auditentry")
         cursor.execute("DELETE FROM audit_auditanchor")
+
+
+def in_own_connection(work):
+    """Run `work` on a thread of its own: its own connection, real commits outside the test's transaction."""
+    failures = []
+
+    def run():
+        try:
+            work()
+        except Exception as error:  # surfaced by the caller
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return failures

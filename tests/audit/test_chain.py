@@ -8,7 +8,7 @@ from samia.audit.services import chain_pending, record
 from samia.audit.verify import Row, row_hash, verify
 from samia.rls.binding import bound
 from samia.rls.registry import Identity
-from tests.conftest import purge_committed_audit_trail
+from tests.conftest import in_own_connection, purge_committed_audit_trail
 
 
 def _chain_now():
@@ -83,24 +83,6 @@ def test_the_app_role_may_append_in_its_own_name_only(make_user):
         record(action="accounts.user.update", actor=Identity(other.pk, "admin"))
 
 
-def _in_own_connection(work):
-    """Run `work` on a thread of its own: its own connection, real commits outside the test's transaction."""
-    failures = []
-
-    def run():
-        try:
-            work()
-        except Exception as error:  # surfaced by the caller
-            failures.append(error)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    return failures
-
-
 @pytest.mark.django_db
 def test_concurrent_writers_make_one_unbroken_chain():
     writers, per_writer = 8, 25
@@ -126,14 +108,14 @@ def test_concurrent_writers_make_one_unbroken_chain():
     try:
         assert errors == []
         # A commit that found the chain lock taken left its row to the next commit; the sweep takes the rest.
-        assert _in_own_connection(chain_pending) == []
+        assert in_own_connection(chain_pending) == []
         seqs = list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True))
         assert seqs == list(range(1, writers * per_writer + 1))
         report = verify(_rows())
         assert report.ok, report.damage
         assert report.rows == writers * per_writer
     finally:
-        assert _in_own_connection(purge_committed_audit_trail) == []
+        assert in_own_connection(purge_committed_audit_trail) == []
 
 
 @pytest.mark.django_db
@@ -193,7 +175,7 @@ def _commit_entry(action, *, isolation=None):
                 cursor.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
             record(action=action, actor="system:test")
 
-    assert _in_own_connection(work) == []
+    assert in_own_connection(work) == []
 
 
 def _committed_chain():
@@ -203,7 +185,7 @@ def _committed_chain():
     def work():
         found.extend(AuditEntry.objects.order_by("id").values_list("seq", "action"))
 
-    assert _in_own_connection(work) == []
+    assert in_own_connection(work) == []
     return found
 
 
@@ -217,7 +199,7 @@ def test_a_commit_that_finds_the_chain_lock_taken_does_not_wait_and_the_next_one
             holding.set()
             release.wait(10)
 
-    holder = threading.Thread(target=lambda: _in_own_connection(hold_the_lock))
+    holder = threading.Thread(target=lambda: in_own_connection(hold_the_lock))
     holder.start()
     try:
         try:
@@ -233,7 +215,7 @@ def test_a_commit_that_finds_the_chain_lock_taken_does_not_wait_and_the_next_one
         assert _committed_chain() == [(1, "sre.test.first"), (2, "sre.test.second")]
         assert verify(_rows()).ok
     finally:
-        assert _in_own_connection(purge_committed_audit_trail) == []
+        assert in_own_connection(purge_committed_audit_trail) == []
 
 
 @pytest.mark.django_db
@@ -246,13 +228,13 @@ def test_an_entry_committed_under_repeatable_read_waits_for_the_sweep():
         assert _committed_chain() == [(1, "sre.test.first"), (None, "sre.test.snapshot")]
 
         results = []
-        assert _in_own_connection(lambda: results.extend([sweep.apply().get(), sweep.apply().get()])) == []
+        assert in_own_connection(lambda: results.extend([sweep.apply().get(), sweep.apply().get()])) == []
         assert results == [{"chained": 1}, {"chained": 0}]  # nothing twice
 
         assert _committed_chain() == [(1, "sre.test.first"), (2, "sre.test.snapshot")]
         assert verify(_rows()).ok
     finally:
-        assert _in_own_connection(purge_committed_audit_trail) == []
+        assert in_own_connection(purge_committed_audit_trail) == []
 
 
 @pytest.mark.django_db
