@@ -64,7 +64,13 @@ def _counts(names: dict[str, str]) -> str:
     return ",\n".join(f"count(*) FILTER (WHERE name = '{event}') AS {column}" for column, event in names.items())
 
 
-DAY = "(occurred_at AT TIME ZONE %(tz)s)::date"
+def _day(column: str) -> str:
+    """SQL: the business day of a UTC instant inside the run's range: a binary search among the range's
+    day starts (%(starts)s, computed DST-aware by day_bounds), 3x cheaper than AT TIME ZONE per row."""
+    return f"(%(first)s::date + width_bucket({column}, %(starts)s::timestamptz[]) - 1)"
+
+
+DAY = _day("occurred_at")
 WINDOW = "occurred_at >= %(start)s AND occurred_at < %(end)s"
 EVENTS = f"FROM events_raw WHERE name = ANY(%(names)s) AND {WINDOW}"
 
@@ -116,38 +122,48 @@ SELECT DISTINCT (at AT TIME ZONE %(tz)s)::date FROM (
 ) days WHERE at IS NOT NULL
 """
 
+# Counts from the events and durations from the order timeline, each grouped on its own and then put
+# together: the durations' ordered arrays need a sorted aggregate, which over the events as well (a
+# sort of every order event of the range) cost twice the whole statement.
 FULFILLMENT_SQL = f"""
 INSERT INTO metrics_daily_fulfillment (day, service, reader_id, {", ".join(ORDER_COUNTS)},
                                        ttf_response_seconds, ttf_delivery_seconds)
-SELECT day, service, reader_id,
-       {", ".join(f"count(*) FILTER (WHERE kind = 'order.{c}')" for c in ORDER_COUNTS)},
-       coalesce(array_agg(seconds ORDER BY seconds) FILTER (WHERE kind = 'ttf.response'), '{{}}'),
-       coalesce(array_agg(seconds ORDER BY seconds) FILTER (WHERE kind = 'ttf.delivery'), '{{}}')
+SELECT day, service, reader_id, {", ".join(f"sum({c})" for c in ORDER_COUNTS)},
+       coalesce(max(response), '{{}}'), coalesce(max(delivery), '{{}}')
 FROM (
   SELECT {DAY} AS day, coalesce(properties->>'service', '') AS service,
-         (properties->>'reader_id')::bigint AS reader_id, name AS kind, NULL::int AS seconds
+         (properties->>'reader_id')::bigint AS reader_id,
+         {", ".join(f"count(*) FILTER (WHERE name = 'order.{c}') AS {c}" for c in ORDER_COUNTS)},
+         NULL::int[] AS response, NULL::int[] AS delivery
   {EVENTS}
+  GROUP BY 1, 2, 3
   UNION ALL
-  SELECT (started_at AT TIME ZONE %(tz)s)::date, service, reader_id, 'ttf.response',
-         round(extract(epoch FROM started_at - created_at))::int
-  FROM analytics_order_timeline
-  WHERE started_at >= %(start)s AND started_at < %(end)s AND created_at IS NOT NULL
-  UNION ALL
-  SELECT (delivered_at AT TIME ZONE %(tz)s)::date, service, reader_id, 'ttf.delivery',
-         round(extract(epoch FROM delivered_at - created_at))::int
-  FROM analytics_order_timeline
-  WHERE delivered_at >= %(start)s AND delivered_at < %(end)s AND created_at IS NOT NULL
-) facts
+  SELECT day, service, reader_id, {", ".join("0" for _ in ORDER_COUNTS)},
+         array_agg(seconds ORDER BY seconds) FILTER (WHERE kind = 'response'),
+         array_agg(seconds ORDER BY seconds) FILTER (WHERE kind = 'delivery')
+  FROM (
+    SELECT {_day("started_at")} AS day, service, reader_id, 'response' AS kind,
+           round(extract(epoch FROM started_at - created_at))::int AS seconds
+    FROM analytics_order_timeline
+    WHERE started_at >= %(start)s AND started_at < %(end)s AND created_at IS NOT NULL
+    UNION ALL
+    SELECT {_day("delivered_at")}, service, reader_id, 'delivery',
+           round(extract(epoch FROM delivered_at - created_at))::int
+    FROM analytics_order_timeline
+    WHERE delivered_at >= %(start)s AND delivered_at < %(end)s AND created_at IS NOT NULL
+  ) durations
+  GROUP BY 1, 2, 3
+) parts
 GROUP BY day, service, reader_id
 """
 
 # Buckets of the TTF histogram (analytics.models.DailyTtfHistogram): one per second below 64 s,
-# then 2% wider each.
+# then 2% wider each. In double precision: ln() of a numeric cost 5 us a duration, 90% of the statement.
 TTF_LINEAR_BUCKETS = 64
 TTF_BUCKET_GROWTH = 1.02
 TTF_BUCKET = (
     f"CASE WHEN v < {TTF_LINEAR_BUCKETS} THEN greatest(v, 0) "
-    f"ELSE {TTF_LINEAR_BUCKETS} + floor(ln(v / {TTF_LINEAR_BUCKETS}.0) / ln({TTF_BUCKET_GROWTH}))::int END"
+    f"ELSE {TTF_LINEAR_BUCKETS} + floor(ln(v::float8 / {TTF_LINEAR_BUCKETS}) / ln({TTF_BUCKET_GROWTH}::float8))::int END"
 )
 TTF_HISTOGRAM_SQL = f"""
 INSERT INTO metrics_daily_ttf_histogram (day, service, kind, bucket, count)
@@ -319,18 +335,21 @@ def _week_firsts(monday: dt.date, since: dt.date = dt.date.min) -> str:
         for day in days
     )
     late = [block_mask(max(monday, since), days[-1], block) for block in blocks]
+    # days of the week before `since`: an actor active on one of them has its first day before `since`
+    early = [block_mask(monday, since - dt.timedelta(days=1), block) if since > monday else 0 for block in blocks]
 
     def rows(block: int) -> str:
         mask = block_mask(monday, days[-1], block)
         return f"SELECT actor, days FROM metrics_actor_activity_block WHERE block = {block} AND days & {mask} <> 0"
 
     if len(blocks) == 1:
-        source = f"({rows(blocks[0])} AND days & {late[0]} <> 0) w"
+        source = f"({rows(blocks[0])} AND days & {late[0]} <> 0 AND days & {early[0]} = 0) w"
     else:
         source = (
             "(SELECT coalesce(l.actor, h.actor) AS actor, coalesce(l.days, 0) AS lo, coalesce(h.days, 0) AS hi "
             f"FROM ({rows(blocks[0])}) l FULL JOIN ({rows(blocks[1])}) h ON h.actor = l.actor "
-            f"WHERE coalesce(l.days, 0) & {late[0]} <> 0 OR coalesce(h.days, 0) & {late[1]} <> 0) w"
+            f"WHERE (coalesce(l.days, 0) & {late[0]} <> 0 OR coalesce(h.days, 0) & {late[1]} <> 0) "
+            f"AND coalesce(l.days, 0) & {early[0]} = 0 AND coalesce(h.days, 0) & {early[1]} = 0) w"
         )
     return f"SELECT actor, CASE {first} END AS day FROM {source}"
 
@@ -477,6 +496,7 @@ TIMELINE_EVENTS = ["order.created", "order.started", "order.delivered"]
 def _params(first: dt.date, last: dt.date, names: list[str]) -> dict:
     start, end = day_bounds(first, last)
     return {
+        "starts": [day_bounds(day, day)[0] for day in map(dt.date.fromisoformat, _days(first, last))],
         "tz": business_timezone(),
         "start": start,
         "end": end,
