@@ -1,4 +1,5 @@
-"""Roll events_raw up into the daily aggregates: set-based SQL, one transaction per day range, idempotent.
+"""Roll events_raw up into the daily aggregates: set-based SQL, idempotent, all or nothing per day range
+(on two connections whose transactions commit together, or on the caller's: see rollup_days).
 
 Each run deletes the aggregate rows of the days it covers and inserts them again from the raw events
 (the actors' activity blocks are updated in place, only where days came or went), so running it twice
