@@ -497,7 +497,7 @@ TIMELINE_EVENTS = ["order.created", "order.started", "order.delivered"]
 def _params(first: dt.date, last: dt.date, names: list[str]) -> dict:
     start, end = day_bounds(first, last)
     return {
-        "starts": [day_bounds(day, day)[0] for day in map(dt.date.fromisoformat, _days(first, last))],
+        "starts": [day_bounds(first + dt.timedelta(days=n), last)[0] for n in range((last - first).days + 1)],
         "tz": business_timezone(),
         "start": start,
         "end": end,
