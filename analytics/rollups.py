@@ -614,8 +614,8 @@ def _session_settings(cursor) -> None:
 
 
 def _activity(cursor, first: dt.date, last: dt.date) -> None:
-    """The activity half of a rollup: sessions, engagement and activity blocks, then the windows and the
-    retention cells read from the blocks. Shares no table with the other half."""
+    """The activity half of a rollup: the activity blocks and first days from the sessions, then the
+    windows and the retention cells read from the blocks. Shares no table with the other half."""
     moved = _rebuild(cursor, first, last, ACTIVITY_FAMILIES)
     _windows(cursor, first, last)
     _retention(cursor, first, last, moved)
