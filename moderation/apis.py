@@ -9,9 +9,8 @@ from rest_framework.views import APIView
 
 from moderation import lineage, selectors, services
 from moderation import serializers as s
-from moderation.access import InsertsRow
 from moderation.policies import ACTIONS_TABLE, APPEALS_TABLE, CASES_TABLE, LINEAGE_TABLE
-from samia.rls.access import StateChange, reads, writes
+from samia.rls.access import InsertsRow, StateChange, reads, writes
 from samia.rls.registry import Identity
 from samia.schema import error_responses
 

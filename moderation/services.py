@@ -17,10 +17,10 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from moderation import policies
 from moderation.models import SEVERITY_ORDER, SLA, Appeal, Case, ModerationAction, ReasonCode
 from samia import audit
-from samia.accounts.models import User
+from samia.accounts.models import Role, User
 from samia.accounts.policies import USERS
 from samia.audit import selectors as audit_selectors
-from samia.errors import Conflict
+from samia.exceptions import Conflict
 from samia.marketplace import policies as marketplace_policies
 from samia.marketplace import services as marketplace_services
 from samia.marketplace.models import MediaAsset, Order
@@ -28,8 +28,6 @@ from samia.marketplace.states import HELD
 from samia.rls.registry import Identity
 
 Code = ModerationAction.Code
-# Who outranks whom: a moderator restricts only users of a lower rank, never themselves.
-RANK = {"client": 0, "reader": 0, "monitor": 1, "admin": 2, "superadmin": 3}
 MAX_DURATION = dt.timedelta(days=3650)
 ORDER_ACTIONS = (Code.HOLD, Code.UNLIST, Code.RELEASE, Code.REMOVE_MEDIA, Code.ESCALATE)
 APPEALABLE = (Code.BLOCK, Code.HOLD, Code.UNLIST, Code.REMOVE_MEDIA)
@@ -53,7 +51,8 @@ def _visible_user(identity: Identity, user_id: int) -> User:
 def _check_rank(identity: Identity, user: User, verb: str) -> None:
     if user.pk == identity.user_id:
         raise PermissionDenied(f"You may not {verb} yourself.")
-    if RANK[user.role] >= RANK[identity.role]:
+    # Who outranks whom: a moderator restricts only users of a lower rank, never themselves.
+    if Role(user.role).rank >= Role(identity.role).rank:
         raise PermissionDenied(f"You may not {verb} a user of your rank or above.")
 
 

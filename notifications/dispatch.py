@@ -32,7 +32,7 @@ from notifications.models import Channel, DeviceToken, Send, Suppression
 from notifications.quiet import in_quiet_hours, next_allowed
 from notifications.services import address_hash, device_deactivate, suppression_add
 from samia.accounts.models import Language
-from samia.accounts.zodiac import Sign
+from samia.accounts.zodiac import sign_name
 from samia.providers import registry
 from samia.providers.base import Outcome, ProviderUnavailable, Result
 
@@ -47,20 +47,6 @@ UNSUBSCRIBED_CODES = frozenset({"21610"})
 ZODIAC_TITLES = {
     Language.ENGLISH: "Your {sign} horoscope for today",
     Language.ARABIC: "برجك اليوم: {sign}",
-}
-ZODIAC_SIGNS_AR = {
-    "aries": "الحمل",
-    "taurus": "الثور",
-    "gemini": "الجوزاء",
-    "cancer": "السرطان",
-    "leo": "الأسد",
-    "virgo": "العذراء",
-    "libra": "الميزان",
-    "scorpio": "العقرب",
-    "sagittarius": "القوس",
-    "capricorn": "الجدي",
-    "aquarius": "الدلو",
-    "pisces": "الحوت",
 }
 
 
@@ -242,10 +228,9 @@ def render(work: Work, campaigns: dict, notifications: dict, horoscopes: dict) -
         if row is None or row[1] != "approved":
             return {}
         sign, _, text_en, text_ar = row
-        arabic = work.language == Language.ARABIC and text_ar
-        label = ZODIAC_SIGNS_AR.get(sign, sign) if arabic else Sign(sign).label
-        text = (text_ar if arabic else text_en) or ""
-        title = ZODIAC_TITLES[Language.ARABIC if arabic else Language.ENGLISH].format(sign=label)
+        language = Language.ARABIC if work.language == Language.ARABIC and text_ar else Language.ENGLISH
+        text = (text_ar if language == Language.ARABIC else text_en) or ""
+        title = ZODIAC_TITLES[language].format(sign=sign_name(sign, language))
         message = {"title": title, "body": text[:178] + ("…" if len(text) > 178 else "")}
         data["click_url"] = links.url(work.id, "click")
     else:

@@ -20,7 +20,7 @@ from notifications.models import DEFAULT_AUDIENCE_ROLES, Audience, Campaign, Cha
 from notifications.quiet import in_quiet_hours, parse_time, quiet_begins_after
 from samia import audit
 from samia.accounts.models import Language, User
-from samia.errors import Conflict
+from samia.exceptions import Conflict
 from samia.marketplace.cohorts import local_time_instant
 from samia.marketplace.models import Horoscope
 from samia.rls.registry import Identity

@@ -27,7 +27,7 @@ from notifications.models import (
 )
 from samia import audit
 from samia.accounts.models import User
-from samia.errors import Conflict
+from samia.exceptions import Conflict
 from samia.rls.registry import Identity
 
 # Inbound keywords (Twilio's standard opt-out set); matched on the whole trimmed message.

@@ -3,21 +3,16 @@
 {"error": {"code": "...", "message": "...", "details": {...}, "request_id": "..."}}
 """
 
+from django.core import exceptions as django
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 
+from samia.exceptions import DomainError
 from samia.logging import current_request_id
 
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The request conflicts with the current state of the resource."
-
-    def __init__(self, detail=None, code=None, **extra):
-        super().__init__(detail, code)
-        self.extra = extra
+# Django's own message for a failed .get(): it names the model, so it never reaches a client.
+_DJANGO_MISSING = "matching query does not exist"
 
 
 def error_body(code: str, message: str, details=None) -> dict:
@@ -41,11 +36,38 @@ _CODES = {
 }
 
 
-def api_exception_handler(exc, context):
-    """Render DRF and Django errors in the shared JSON shape; leave the rest to handler500."""
+class _Domain(exceptions.APIException):
+    """A domain error on its way to the response: its status, code, message and details."""
+
+    def __init__(self, error: DomainError):
+        super().__init__(error.message, error.code)
+        self.status_code = error.status
+        self.default_code = error.code
+        self.extra = error.details
+
+
+def as_api_exception(exc: Exception) -> exceptions.APIException | None:
+    """Translate a Django or domain exception into its API form; None for what is a server error."""
+    if isinstance(exc, exceptions.APIException):
+        return exc
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound("Not found.")
-    if not isinstance(exc, exceptions.APIException):
+        return exceptions.NotFound("Not found.")
+    if isinstance(exc, django.ObjectDoesNotExist):
+        message = str(exc)
+        return exceptions.NotFound("Not found." if not message or _DJANGO_MISSING in message else message)
+    if isinstance(exc, django.PermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, django.ValidationError):
+        return exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, DomainError):
+        return _Domain(exc)
+    return None
+
+
+def api_exception_handler(exc, context):
+    """Render DRF, Django and domain errors in the shared JSON shape; leave the rest to handler500."""
+    exc = as_api_exception(exc)
+    if exc is None:
         return None
     code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), None) or exc.default_code
     if isinstance(exc, exceptions.ValidationError):

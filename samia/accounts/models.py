@@ -14,7 +14,13 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
     SUPERADMIN = "superadmin", "Superadmin"
 
+    @property
+    def rank(self) -> int:
+        """Standing in the staff hierarchy: clients and readers 0, monitors 1, admins 2, superadmins 3."""
+        return _RANKS[self]
 
+
+_RANKS = {Role.CLIENT: 0, Role.READER: 0, Role.MONITOR: 1, Role.ADMIN: 2, Role.SUPERADMIN: 3}
 STAFF_ROLES = frozenset({Role.MONITOR, Role.ADMIN, Role.SUPERADMIN})
 
 

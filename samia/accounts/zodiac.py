@@ -20,6 +20,28 @@ class Sign(models.TextChoices):
     PISCES = "pisces", "Pisces"
 
 
+# Each sign's name in Arabic (the English name is the choice label).
+ARABIC_NAMES = {
+    Sign.ARIES: "الحمل",
+    Sign.TAURUS: "الثور",
+    Sign.GEMINI: "الجوزاء",
+    Sign.CANCER: "السرطان",
+    Sign.LEO: "الأسد",
+    Sign.VIRGO: "العذراء",
+    Sign.LIBRA: "الميزان",
+    Sign.SCORPIO: "العقرب",
+    Sign.SAGITTARIUS: "القوس",
+    Sign.CAPRICORN: "الجدي",
+    Sign.AQUARIUS: "الدلو",
+    Sign.PISCES: "الحوت",
+}
+
+
+def sign_name(sign: str, language: str) -> str:
+    """Return the name of `sign` in `language` ("ar" or "en")."""
+    return ARABIC_NAMES[Sign(sign)] if language == "ar" else Sign(sign).label
+
+
 # (month, first day) on which each sign begins, in calendar order.
 _STARTS = [
     ((1, 20), Sign.AQUARIUS),

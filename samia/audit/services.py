@@ -280,7 +280,7 @@ def verify_rows(entries, after: int, prev_hash: str):
 def retention_cutoff(*, today: dt.date | None = None) -> dt.date:
     """The first day whose audit rows are kept: AUDIT_RETENTION_DAYS (default 400) before today (UTC)."""
     today = today or timezone.now().date()
-    return today - dt.timedelta(days=getattr(settings, "AUDIT_RETENTION_DAYS", 400))
+    return today - dt.timedelta(days=settings.AUDIT_RETENTION_DAYS)
 
 
 @transaction.atomic

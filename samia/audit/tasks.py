@@ -13,7 +13,7 @@ from samia.audit import services
 
 def export_dir() -> Path:
     """Where the monthly job writes exports: AUDIT_EXPORT_DIR/<YYYY-MM>/."""
-    return Path(getattr(settings, "AUDIT_EXPORT_DIR", settings.BASE_DIR / "var" / "audit-exports"))
+    return Path(settings.AUDIT_EXPORT_DIR)
 
 
 def previous_month(today=None) -> str:

@@ -13,8 +13,8 @@ from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
 from samia import audit
-from samia.errors import Conflict
 from samia.events.services import emit
+from samia.exceptions import Conflict
 from samia.marketplace.models import Call, Order
 from samia.rls.registry import Identity
 

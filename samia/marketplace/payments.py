@@ -12,8 +12,8 @@ from django.db import transaction
 from rest_framework.exceptions import NotFound
 
 from samia import audit
-from samia.errors import Conflict
 from samia.events.services import emit
+from samia.exceptions import Conflict
 from samia.marketplace.models import Order, Payment
 from samia.rls.registry import Identity
 

@@ -14,8 +14,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from samia import audit
 from samia.accounts.models import Role, User
-from samia.errors import Conflict
 from samia.events.services import emit
+from samia.exceptions import Conflict
 from samia.marketplace import selectors
 from samia.marketplace.event_schemas import ORDER_EVENTS
 from samia.marketplace.media import sniff

@@ -13,7 +13,7 @@ from samia.providers.base import Health, Provider, ProviderUnavailable
 @cache
 def get(name: str) -> Provider:
     """Return the configured adapter for `name`; raise ProviderUnavailable when none is configured."""
-    path = getattr(settings, "PROVIDERS", {}).get(name)
+    path = settings.PROVIDERS.get(name)
     if not path:
         raise ProviderUnavailable(name)
     return import_string(path)()
@@ -22,7 +22,7 @@ def get(name: str) -> Provider:
 def health() -> list[Health]:
     """Probe every configured provider; an unconfigured one reports itself unavailable."""
     results = []
-    for name in sorted(getattr(settings, "PROVIDERS", {})):
+    for name in sorted(settings.PROVIDERS):
         try:
             provider = get(name)
         except ProviderUnavailable:

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Q
 from django.utils import timezone
 
@@ -28,6 +29,14 @@ def _literal(value: Any) -> str:
         return str(value)
     text = str(value)
     return "'" + text.replace("'", "''") + "'"
+
+
+def _model_of(table: str):
+    """Return the installed model stored in `table` (the registry depends on this module, not the reverse)."""
+    for model in apps.get_models():
+        if model._meta.db_table == table:
+            return model
+    raise LookupError(f"no installed model uses the table {table}")
 
 
 def dates_in_use(now: dt.datetime | None = None) -> tuple[dt.date, dt.date]:
@@ -151,9 +160,7 @@ class Via(Condition):
         return f"({self.column} IN (SELECT id FROM {self.target} WHERE {self.condition.sql()}))"
 
     def q(self, identity) -> Q:
-        from samia.rls.registry import model_for_table
-
-        ids = model_for_table(self.target).objects.filter(self.condition.q(identity)).values("id")
+        ids = _model_of(self.target).objects.filter(self.condition.q(identity)).values("id")
         return Q(**{f"{self.column}__in": ids})
 
 

@@ -146,6 +146,18 @@ class TableDeclaration:
             condition |= rule.using.q(identity)
         return queryset.filter(condition)
 
+    def get(self, queryset: QuerySet, identity: Identity, pk, *, operation: str = "select", missing: str = ""):
+        """Return the row `pk` of `queryset` that `identity` may act on, or raise the model's DoesNotExist.
+
+        The error says "No such <model>." (or `missing`) whether the row is absent or hidden,
+        so existence does not leak.
+        """
+        try:
+            return self.scope(queryset, identity, operation).get(pk=pk)
+        except queryset.model.DoesNotExist:
+            message = missing or f"No such {queryset.model._meta.verbose_name}."
+            raise queryset.model.DoesNotExist(message) from None
+
     def columns(self) -> set[str]:
         """Columns that this table's policies filter existing rows on (WITH CHECK needs no index)."""
         found: set[str] = set()

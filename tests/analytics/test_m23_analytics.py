@@ -283,7 +283,7 @@ def test_payment_kpis_through_the_services_with_a_fallback_chain(personas):
 
 def test_payment_services_refuse_wrong_states_and_audit_changes(personas):
     from samia.audit.models import AuditEntry
-    from samia.errors import Conflict
+    from samia.exceptions import Conflict
     from samia.marketplace import payments
     from tests import factories
 
@@ -306,7 +306,7 @@ def test_payment_services_refuse_wrong_states_and_audit_changes(personas):
 
 
 def test_call_kpis_through_the_services(personas):
-    from samia.errors import Conflict
+    from samia.exceptions import Conflict
     from samia.marketplace import calls
     from tests import factories
 

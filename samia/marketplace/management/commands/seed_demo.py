@@ -15,7 +15,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from samia.accounts.models import Language, Role, User
-from samia.accounts.zodiac import Sign, sign_for
+from samia.accounts.zodiac import Sign, sign_for, sign_name
 from samia.marketplace.models import Call, Horoscope, MediaAsset, Order, Payment, Service
 from samia.marketplace.states import HELD
 from samia.marketplace.states import OrderStatus as S
@@ -154,20 +154,6 @@ DROP_REASONS = {
     Call.Party.SYSTEM: "network_lost",
 }
 
-SIGN_NAMES_AR = {
-    Sign.ARIES: "الحمل",
-    Sign.TAURUS: "الثور",
-    Sign.GEMINI: "الجوزاء",
-    Sign.CANCER: "السرطان",
-    Sign.LEO: "الأسد",
-    Sign.VIRGO: "العذراء",
-    Sign.LIBRA: "الميزان",
-    Sign.SCORPIO: "العقرب",
-    Sign.SAGITTARIUS: "القوس",
-    Sign.CAPRICORN: "الجدي",
-    Sign.AQUARIUS: "الدلو",
-    Sign.PISCES: "الحوت",
-}
 HOROSCOPE_LINES = [
     ("A conversation you have been avoiding brings relief.", "حديث كنت تؤجله يجلب لك الارتياح."),
     (
@@ -405,7 +391,7 @@ class World:
                         sign=sign,
                         date=date,
                         text_en=f"{sign.label}: {lines[0][0]} {lines[1][0]}",
-                        text_ar=f"{SIGN_NAMES_AR[sign]}: {lines[0][1]} {lines[1][1]}",
+                        text_ar=f"{sign_name(sign, Language.ARABIC)}: {lines[0][1]} {lines[1][1]}",
                         approval_status=Horoscope.Approval.PENDING if pending else Horoscope.Approval.APPROVED,
                         approved_by=None if pending else rng.choice(approvers),
                         approved_at=None if pending else written + seconds(rng.randint(30 * 60, 6 * HOUR)),

@@ -1,0 +1,60 @@
+"""The API kit every `apis.py` builds on: one base view, input parsing, one cursor paginator.
+
+A view declares `access = {METHOD: ...}` (what the RLS guard checks), parses its input with
+`self.parse`, calls one service or selector with `identity=self.identity`, and renders the
+result. Services raise Django or domain errors; `samia.errors` turns them into the one shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+
+from rest_framework.pagination import CursorPagination
+from rest_framework.views import APIView
+
+from samia.rls.registry import Identity
+
+
+class Cursor(CursorPagination):
+    """Cursor pages of 50 (`?page_size=` up to `max_page_size`) in a fixed, unique `ordering`."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+
+    def __init__(self, ordering: str | tuple[str, ...] = "-id", max_page_size: int = 100):
+        self.ordering = ordering
+        self.max_page_size = max_page_size
+
+
+class ApiView(APIView):
+    """A DRF view bound to the request's identity."""
+
+    @cached_property
+    def identity(self) -> Identity:
+        """The caller as the RLS declarations see them (anonymous when not signed in)."""
+        return Identity.of(self.request.user)
+
+    def parse(self, serializer_class, data) -> dict:
+        """Validate `data` (a body or query parameters) with `serializer_class`; raise 400 with details."""
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def paginated(
+        self,
+        queryset,
+        serializer_class,
+        *,
+        ordering: str | tuple[str, ...] = "-id",
+        max_page_size: int = 100,
+        context: Callable[[list], dict] | None = None,
+    ):
+        """Answer one cursor page of `queryset`: `{next, previous, results}`.
+
+        `context(page)` may add serializer context computed from the page's rows.
+        """
+        paginator = Cursor(ordering, max_page_size)
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        extra = context(page) if context else {}
+        return paginator.get_paginated_response(serializer_class(page, many=True, context=extra).data)
