@@ -3,16 +3,14 @@
 import datetime as dt
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers as drf
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from analytics import policies, selectors
 from analytics import serializers as s
 from analytics.rollups import business_today
+from samia.api import ApiView
 from samia.rls.access import reads
-from samia.rls.registry import Identity
 from samia.schema import error_responses
 
 FAMILIES = {
@@ -26,17 +24,11 @@ FAMILIES = {
 }
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _family_view(family: str):
     table, selector, who = FAMILIES[family]
     query_serializer = s.range_query(family)
 
-    class MetricsView(APIView):
+    class MetricsView(ApiView):
         access = {"GET": reads(table)}
 
         @extend_schema(
@@ -46,9 +38,9 @@ def _family_view(family: str):
             operation_id=f"metrics_{family}",
         )
         def get(self, request):
-            query = _valid(query_serializer, request.query_params)
+            query = self.parse(query_serializer, request.query_params)
             results = selector(
-                identity=Identity.of(request.user), first=query["first"], last=query["last"], group_by=query["group_by"]
+                identity=self.identity, first=query["first"], last=query["last"], group_by=query["group_by"]
             )
             return Response(
                 {"from": query["first"], "to": query["last"], "group_by": query["group_by"], "results": results}
@@ -62,37 +54,22 @@ FAMILY_VIEWS = {family: _family_view(family) for family in FAMILIES}
 EngagementQuery = s.range_query("engagement")
 
 
-class EngagementMetricsView(APIView):
+class EngagementMetricsView(ApiView):
     access = {"GET": reads(policies.ENGAGEMENT_TABLE)}
 
     @extend_schema(
         parameters=[EngagementQuery],
-        responses={
-            200: inline_serializer(
-                "EngagementMetrics",
-                {
-                    "from": drf.DateField(),
-                    "to": drf.DateField(),
-                    "series": drf.ListField(child=drf.DictField(), help_text="day, dau, sessions"),
-                    "active_users": drf.IntegerField(help_text="Distinct actors over the whole range."),
-                    "on_last_day": drf.DictField(help_text="dau, wau, mau, stickiness on `to`"),
-                    "retention": drf.ListField(child=drf.DictField(), help_text="cohort_week, size, returned, rates"),
-                },
-            ),
-            **error_responses(400, 401, 403),
-        },
+        responses={200: s.engagement_response(), **error_responses(400, 401, 403)},
         summary="DAU/WAU/MAU, stickiness and weekly retention cohorts (admins)",
         operation_id="metrics_engagement",
     )
     def get(self, request):
-        query = _valid(EngagementQuery, request.query_params)
-        body = selectors.engagement_metrics(
-            identity=Identity.of(request.user), first=query["first"], last=query["last"]
-        )
+        query = self.parse(EngagementQuery, request.query_params)
+        body = selectors.engagement_metrics(identity=self.identity, first=query["first"], last=query["last"])
         return Response({"from": query["first"], "to": query["last"], **body})
 
 
-class OverviewView(APIView):
+class OverviewView(ApiView):
     access = {"GET": reads(policies.ENGAGEMENT_TABLE)}
 
     @extend_schema(
@@ -102,6 +79,6 @@ class OverviewView(APIView):
         operation_id="metrics_overview",
     )
     def get(self, request):
-        query = _valid(s.OverviewQuerySerializer, request.query_params)
+        query = self.parse(s.OverviewQuerySerializer, request.query_params)
         day = query.get("date") or business_today() - dt.timedelta(days=1)
-        return Response(selectors.overview(identity=Identity.of(request.user), day=day))
+        return Response(selectors.overview(identity=self.identity, day=day))

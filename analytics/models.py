@@ -3,6 +3,24 @@
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+# The count columns of the daily tables: the rollup fills them, the selectors sum them.
+ORDER_COUNTS = (  # DailyFulfillment: one per order.<name> event
+    "created",
+    "assigned",
+    "started",
+    "submitted",
+    "approved",
+    "rejected",
+    "delivered",
+    "cancelled",
+    "refunded",
+)
+MODERATION_COUNTS = ("approved", "rejected", "delivered", "refunded", "calls_answered", "calls_dropped", "calls_ended")
+PAYMENT_COUNTS = ("attempts", "succeeded", "failed", "fallbacks", "refunded")
+CALL_COUNTS = ("scheduled", "answered", "dropped", "ended")  # one per call.<name> event
+CONTENT_COUNTS = ("listens", "listened_through")
+NOTIFICATION_COUNTS = ("sent", "delivered", "opened", "clicked")  # one per notification.<name> event
+
 
 class DailyFulfillment(models.Model):
     """Order counts per (day, service, reader), and the TTF durations of orders that reached a milestone that day."""
@@ -140,7 +158,7 @@ class ActorActivityBlock(models.Model):
     """The days an actor was active, one bit per day, in blocks of 64 days (block n covers the days
     64n..64n+63 counted from 3 January 2000): the only record of who was active when. DAU/WAU/MAU,
     distinct actors over a range and the retention cells read one or two rows per actor here; the rollup
-    (analytics.rollups.ACTIVE_SQL) sets and clears the bits from the app.session events."""
+    (analytics.rollups.sql.ACTIVE_SQL) sets and clears the bits from the app.session events."""
 
     block = models.IntegerField()
     # Byte order ("C"): these keys are sorted, hashed and compared millions of times by the rollup, and a

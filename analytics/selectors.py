@@ -13,6 +13,12 @@ from django.db.models import BigIntegerField, Case, F, QuerySet, Sum, Value, Whe
 
 from analytics import policies
 from analytics.models import (
+    CALL_COUNTS,
+    CONTENT_COUNTS,
+    MODERATION_COUNTS,
+    NOTIFICATION_COUNTS,
+    ORDER_COUNTS,
+    PAYMENT_COUNTS,
     ActorActivityBlock,
     DailyActiveUsers,
     DailyCalls,
@@ -24,7 +30,7 @@ from analytics.models import (
     DailyPayments,
     RetentionCohort,
 )
-from analytics.rollups import ORDER_COUNTS, RETENTION_WEEKS, TTF_BUCKET_GROWTH, TTF_LINEAR_BUCKETS, block_masks
+from analytics.rollups import RETENTION_WEEKS, TTF_BUCKET_GROWTH, TTF_LINEAR_BUCKETS, block_masks
 from samia.rls.registry import ADMINS, Identity
 
 # group_by names accepted by each family -> the aggregate column.
@@ -168,14 +174,10 @@ def _histogram_percentiles(first: dt.date, last: dt.date, group_by: list[str]) -
     return found
 
 
-# The fulfillment table's count columns are the rollup's order counts.
-FULFILLMENT_COUNTS = ORDER_COUNTS
-
-
 def fulfillment_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
     """Order counts, TTF-Response/TTF-Delivery p50/p90, approval and refund rates, per group."""
     rows = _in_range(policies.FULFILLMENT.scope(DailyFulfillment.objects.all(), identity), first, last)
-    result = _grouped(rows, group_by, "fulfillment", FULFILLMENT_COUNTS)
+    result = _grouped(rows, group_by, "fulfillment", ORDER_COUNTS)
     if _histogram_serves(identity, first, last, group_by):
         durations = _histogram_percentiles(first, last, group_by)
     else:
@@ -194,9 +196,6 @@ def fulfillment_metrics(*, identity: Identity, first: dt.date, last: dt.date, gr
     return result
 
 
-MODERATION_COUNTS = ("approved", "rejected", "delivered", "refunded", "calls_answered", "calls_dropped", "calls_ended")
-
-
 def moderation_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
     """Reading decisions, refunds and call drops: the moderation family that monitors may read."""
     rows = _in_range(policies.MODERATION.scope(DailyModeration.objects.all(), identity), first, last)
@@ -210,9 +209,6 @@ def moderation_metrics(*, identity: Identity, first: dt.date, last: dt.date, gro
     return result
 
 
-PAYMENT_COUNTS = ("attempts", "succeeded", "failed", "fallbacks", "refunded")
-
-
 def payment_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
     """Payment success rate and fallback rate by provider and country."""
     rows = _in_range(policies.PAYMENTS.scope(DailyPayments.objects.all(), identity), first, last)
@@ -223,9 +219,6 @@ def payment_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_
             fallback_rate=rate(item["fallbacks"], item["failed"]),
         )
     return result
-
-
-CALL_COUNTS = ("scheduled", "answered", "dropped", "ended")
 
 
 def call_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
@@ -243,13 +236,10 @@ def call_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by:
 def content_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
     """Horoscope listens and listen-through rate."""
     rows = _in_range(policies.CONTENT.scope(DailyContent.objects.all(), identity), first, last)
-    result = _grouped(rows, group_by, "content", ("listens", "listened_through"))
+    result = _grouped(rows, group_by, "content", CONTENT_COUNTS)
     for item in result:
         item["listen_through_rate"] = rate(item["listened_through"], item["listens"])
     return result
-
-
-NOTIFICATION_COUNTS = ("sent", "delivered", "opened", "clicked")
 
 
 def notification_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:

@@ -1,5 +1,6 @@
 import datetime as dt
 
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from analytics.rollups import business_today
@@ -52,8 +53,6 @@ class OverviewQuerySerializer(serializers.Serializer):
 
 
 def metrics_response(family: str):
-    from drf_spectacular.utils import inline_serializer
-
     return inline_serializer(
         f"{family.capitalize()}Metrics",
         {
@@ -63,6 +62,22 @@ def metrics_response(family: str):
             "results": serializers.ListField(
                 child=serializers.DictField(),
                 help_text="One row per group: the dimensions, the summed counts and the rates (None: no denominator).",
+            ),
+        },
+    )
+
+
+def engagement_response():
+    return inline_serializer(
+        "EngagementMetrics",
+        {
+            "from": serializers.DateField(),
+            "to": serializers.DateField(),
+            "series": serializers.ListField(child=serializers.DictField(), help_text="day, dau, sessions"),
+            "active_users": serializers.IntegerField(help_text="Distinct actors over the whole range."),
+            "on_last_day": serializers.DictField(help_text="dau, wau, mau, stickiness on `to`"),
+            "retention": serializers.ListField(
+                child=serializers.DictField(), help_text="cohort_week, size, returned, rates"
             ),
         },
     )

@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 
 from analytics import selectors
-from analytics.rollups import ACTIVITY_EPOCH, ACTOR, _signed, aggregates_purge, rollup_days
+from analytics.rollups import ACTIVITY_EPOCH, ACTOR, aggregates_purge, rollup_days
+from analytics.rollups.activity import _signed
 from samia.rls.registry import Identity
 from tests.analytics.conftest import at, event
 from tests.conftest import rows_as

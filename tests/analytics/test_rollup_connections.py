@@ -13,8 +13,7 @@ import pytest
 from django.db import DataError, connection, transaction
 from django.test import override_settings
 
-from analytics import rollups
-from analytics.rollups import day_bit, rollup_days
+from analytics.rollups import day_bit, rollup_days, run
 from tests.analytics.conftest import at, event, order_event
 from tests.conftest import in_own_connection
 
@@ -54,9 +53,9 @@ def _load():
 def _clean():
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS events_raw_2003_03")
-        for table in [t for t, _, _ in rollups.FAMILIES if t not in rollups.DIFFERENTIAL] + [
-            *rollups.PRECOMPUTED,
-            rollups.ROLLED_UP_DAYS,
+        for table in [t for t, _, _ in run.FAMILIES if t not in run.DIFFERENTIAL] + [
+            *run.PRECOMPUTED,
+            run.ROLLED_UP_DAYS,
         ]:
             cursor.execute(f"DELETE FROM {table} WHERE day >= %s AND day < %s", MONTH)
         cursor.execute("DELETE FROM metrics_retention_cohort WHERE cohort_week >= %s AND cohort_week < %s", MONTH)
@@ -118,13 +117,13 @@ def _roll(**settings) -> list[Exception]:
 
 def _where_activity_runs(monkeypatch) -> list[str]:
     threads = []
-    activity = rollups._activity
+    activity = run._activity
 
     def recording(cursor, first, last):
         threads.append(threading.current_thread().name)
         activity(cursor, first, last)
 
-    monkeypatch.setattr(rollups, "_activity", recording)
+    monkeypatch.setattr(run, "_activity", recording)
     return threads
 
 
@@ -153,7 +152,7 @@ def test_two_connections_give_the_results_of_one(march, monkeypatch):
 
 def test_when_the_callers_half_fails_the_activity_half_is_rolled_back(march, monkeypatch):
     failing = (("metrics_daily_content", "SELECT 1 / 0", []),)
-    monkeypatch.setattr(rollups, "EVENT_FAMILIES", rollups.EVENT_FAMILIES + failing)
+    monkeypatch.setattr(run, "EVENT_FAMILIES", run.EVENT_FAMILIES + failing)
     threads = _where_activity_runs(monkeypatch)
 
     failures = _roll()
@@ -167,7 +166,7 @@ def test_when_the_activity_half_fails_the_callers_half_is_rolled_back(march, mon
     def failing(cursor, first, last):
         raise RuntimeError("the activity half failed")
 
-    monkeypatch.setattr(rollups, "_windows", failing)
+    monkeypatch.setattr(run, "_windows", failing)
 
     failures = _roll()
 
