@@ -1,0 +1,1 @@
+"""Builders of the deterministic demo world that `manage.py seed_demo` writes."""

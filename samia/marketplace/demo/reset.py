@@ -1,0 +1,59 @@
+"""Measure and delete the demo world (the demo users and every row that hangs off them)."""
+
+from __future__ import annotations
+
+from django.contrib.admin.models import LogEntry
+from django.core.management.base import CommandError
+from django.db import IntegrityError, connection, transaction
+
+from samia.accounts.models import User
+from samia.marketplace.demo.world import DEMO_DOMAIN
+from samia.marketplace.models import Call, Horoscope, MediaAsset, Order, Payment
+
+
+def demo_world_size() -> tuple[int, int]:
+    """Return how many demo users and demo orders exist."""
+    users = User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").count()
+    orders = Order.objects.filter(client__email__endswith=f"@{DEMO_DOMAIN}").count()
+    return users, orders
+
+
+def demo_world_delete() -> tuple[int, int]:
+    """Delete the demo users and everything that hangs off them, in SQL: 200k orders are too many to collect."""
+    size = demo_world_size()
+    tables = {
+        "user": User._meta.db_table,
+        "order": Order._meta.db_table,
+        "payment": Payment._meta.db_table,
+        "call": Call._meta.db_table,
+        "media": MediaAsset._meta.db_table,
+        "horoscope": Horoscope._meta.db_table,
+        "log": LogEntry._meta.db_table,
+    }
+    users = "SELECT id FROM {user} WHERE email LIKE %(pattern)s"
+    orders = f"SELECT id FROM {{order}} WHERE client_id IN ({users})"
+    media = f"SELECT id FROM {{media}} WHERE owner_id IN ({users}) OR order_id IN ({orders})"
+    statements = [
+        # The analytics events derived from the demo rows go with them.
+        f"DELETE FROM events_raw WHERE subject_type = 'marketplace.payment' "
+        f"AND subject_id IN (SELECT id FROM {{payment}} WHERE order_id IN ({orders}))",
+        f"DELETE FROM events_raw WHERE subject_type = 'marketplace.call' "
+        f"AND subject_id IN (SELECT id FROM {{call}} WHERE order_id IN ({orders}))",
+        f"DELETE FROM events_raw WHERE subject_type = 'marketplace.order' AND subject_id IN ({orders})",
+        f"UPDATE {{horoscope}} SET audio_id = NULL WHERE audio_id IN ({media})",
+        f"DELETE FROM {{horoscope}} WHERE approved_by_id IN ({users})",
+        f"DELETE FROM {{media}} WHERE id IN ({media})",
+        f"DELETE FROM {{payment}} WHERE order_id IN ({orders})",
+        f"DELETE FROM {{call}} WHERE order_id IN ({orders}) OR client_id IN ({users}) OR reader_id IN ({users})",
+        f"DELETE FROM {{order}} WHERE id IN ({orders})",
+        f"DELETE FROM {{log}} WHERE user_id IN ({users})",
+        "DELETE FROM {user} WHERE email LIKE %(pattern)s",
+    ]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement.format(**tables), {"pattern": f"%@{DEMO_DOMAIN}"})
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # fail here, not at some later commit
+    except IntegrityError as error:
+        raise CommandError(f"Rows outside the demo world still refer to it; nothing was deleted. ({error})") from None
+    return size
