@@ -47,3 +47,8 @@ def order_event(action: str, order_id: int, when: dt.datetime, *, service="tarot
     if reader_id is not None:
         properties["reader_id"] = reader_id
     event(f"order.{action}", when, subject=("marketplace.order", order_id), **properties)
+
+
+@pytest.fixture
+def readers(personas):
+    return personas["reader"].pk, personas["other_reader"].pk
