@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
+from django.core.exceptions import ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.views import APIView
 
@@ -25,6 +27,28 @@ class Cursor(CursorPagination):
     def __init__(self, ordering: str | tuple[str, ...] = "-id", max_page_size: int = 100):
         self.ordering = ordering
         self.max_page_size = max_page_size
+        self.model = None
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        """Decode `?cursor=`; refuse a position the ordering column cannot hold (a forged or damaged cursor).
+
+        DRF checks the cursor's syntax only, so a forged position would otherwise reach Postgres.
+        """
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        field = self.model._meta.get_field(self.ordering[0].lstrip("-"))
+        try:
+            if "\x00" in cursor.position:
+                raise ValidationError("NUL")
+            field.run_validators(field.to_python(cursor.position))
+        except ValidationError:
+            raise NotFound(self.invalid_cursor_message) from None
+        return cursor
 
 
 class ApiView(APIView):
