@@ -145,7 +145,10 @@ def app_role_problems() -> list[str]:
 
 
 def latest_migrated_sql(app_label: str) -> str | None:
-    """Return RLS_SQL of the newest migration in `app_label` that carries one."""
+    """Return RLS_SQL of the newest migration in `app_label` that carries one, without surrounding newlines.
+
+    Generated migrations hold it triple-quoted between newlines; the earliest ones as one repr() line.
+    """
     loader = MigrationLoader(None, ignore_no_migrations=True)
     leaves = loader.graph.leaf_nodes(app_label)
     if not leaves:
@@ -156,7 +159,7 @@ def latest_migrated_sql(app_label: str) -> str | None:
             continue
         module = sys.modules.get(loader.disk_migrations[node].__module__)
         if module is not None and hasattr(module, "RLS_SQL"):
-            found = module.RLS_SQL
+            found = module.RLS_SQL.strip()
     return found
 
 
