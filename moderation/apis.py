@@ -3,15 +3,13 @@
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers as drf
 from rest_framework import status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from moderation import lineage, selectors, services
 from moderation import serializers as s
 from moderation.policies import ACTIONS_TABLE, APPEALS_TABLE, CASES_TABLE, LINEAGE_TABLE
+from samia.api import ApiView
 from samia.rls.access import InsertsRow, StateChange, reads, writes
-from samia.rls.registry import Identity
 from samia.schema import error_responses
 
 ModerateOrderResult = inline_serializer(
@@ -25,13 +23,7 @@ ModerateOrderResult = inline_serializer(
 )
 
 
-def _valid(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class BlockUserView(APIView):
+class BlockUserView(ApiView):
     access = {"POST": InsertsRow(ACTIONS_TABLE, "action", "block")}
 
     @extend_schema(
@@ -40,9 +32,9 @@ class BlockUserView(APIView):
         summary="Block a user now, for a duration or indefinitely (monitor, admin, superadmin)",
     )
     def post(self, request):
-        data = _valid(s.BlockSerializer, request.data)
+        data = self.parse(s.BlockSerializer, request.data)
         action = services.user_block(
-            identity=Identity.of(request.user),
+            identity=self.identity,
             user_id=data["user_id"],
             reason_code=data["reason"],
             duration=data["duration"],
@@ -51,7 +43,7 @@ class BlockUserView(APIView):
         return Response(s.ActionSerializer(action).data, status=status.HTTP_201_CREATED)
 
 
-class UnblockUserView(APIView):
+class UnblockUserView(ApiView):
     access = {"POST": InsertsRow(ACTIONS_TABLE, "action", "unblock")}
 
     @extend_schema(
@@ -60,9 +52,9 @@ class UnblockUserView(APIView):
         summary="Lift a user's block (admin, superadmin)",
     )
     def post(self, request):
-        data = _valid(s.UnblockSerializer, request.data)
+        data = self.parse(s.UnblockSerializer, request.data)
         action = services.user_unblock(
-            identity=Identity.of(request.user),
+            identity=self.identity,
             user_id=data["user_id"],
             reason_code=data["reason"],
             evidence=data["evidence"],
@@ -70,7 +62,7 @@ class UnblockUserView(APIView):
         return Response(s.ActionSerializer(action).data, status=status.HTTP_201_CREATED)
 
 
-class ModerateOrderView(APIView):
+class ModerateOrderView(ApiView):
     access = {"POST": writes(ACTIONS_TABLE, "insert")}
 
     @extend_schema(
@@ -79,9 +71,9 @@ class ModerateOrderView(APIView):
         summary="Hold, unlist or release an order, remove its media, or escalate its case (staff)",
     )
     def post(self, request, order_id: int):
-        data = _valid(s.ModerateOrderSerializer, request.data)
+        data = self.parse(s.ModerateOrderSerializer, request.data)
         case, actions = services.order_moderate(
-            identity=Identity.of(request.user),
+            identity=self.identity,
             order_id=order_id,
             action=data["action"],
             reason_code=data["reason"],
@@ -99,14 +91,7 @@ class ModerateOrderView(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class OldestDueFirst(CursorPagination):
-    ordering = ("sla_due_at", "id")
-    page_size = 50
-    max_page_size = 100
-    page_size_query_param = "page_size"
-
-
-class CaseQueueView(APIView):
+class CaseQueueView(ApiView):
     access = {"GET": reads(CASES_TABLE)}
 
     @extend_schema(
@@ -115,9 +100,9 @@ class CaseQueueView(APIView):
         summary="The moderation queue: unresolved cases, oldest due first (staff)",
     )
     def get(self, request):
-        query = _valid(s.CaseQuerySerializer, request.query_params)
+        query = self.parse(s.CaseQuerySerializer, request.query_params)
         cases = selectors.case_queue(
-            identity=Identity.of(request.user),
+            identity=self.identity,
             status=query.get("status"),
             reason=query.get("reason"),
             source=query.get("source"),
@@ -125,12 +110,10 @@ class CaseQueueView(APIView):
             assignee_id=query.get("assignee"),
             subject_id=query.get("subject"),
         )
-        paginator = OldestDueFirst()
-        page = paginator.paginate_queryset(cases, request, view=self)
-        return paginator.get_paginated_response(s.CaseSerializer(page, many=True).data)
+        return self.paginated(cases, s.CaseSerializer, ordering=("sla_due_at", "id"))
 
 
-class AppealOpenView(APIView):
+class AppealOpenView(ApiView):
     access = {"POST": writes(APPEALS_TABLE, "insert")}
 
     @extend_schema(
@@ -139,14 +122,12 @@ class AppealOpenView(APIView):
         summary="Appeal a moderation action (its subject, or staff on their behalf)",
     )
     def post(self, request, action_id: int):
-        data = _valid(s.AppealOpenSerializer, request.data)
-        appeal = services.appeal_open(
-            identity=Identity.of(request.user), action_id=action_id, statement=data["statement"]
-        )
+        data = self.parse(s.AppealOpenSerializer, request.data)
+        appeal = services.appeal_open(identity=self.identity, action_id=action_id, statement=data["statement"])
         return Response(s.AppealSerializer(appeal).data, status=status.HTTP_201_CREATED)
 
 
-class AppealResolveView(APIView):
+class AppealResolveView(ApiView):
     access = {"POST": StateChange(APPEALS_TABLE, "status", ("open",), "decided")}
 
     @extend_schema(
@@ -155,9 +136,9 @@ class AppealResolveView(APIView):
         summary="Decide an appeal: uphold, overturn (lifts the restriction) or modify (staff)",
     )
     def post(self, request, appeal_id: int):
-        data = _valid(s.AppealResolveSerializer, request.data)
+        data = self.parse(s.AppealResolveSerializer, request.data)
         appeal = services.appeal_resolve(
-            identity=Identity.of(request.user),
+            identity=self.identity,
             appeal_id=appeal_id,
             decision=data["decision"],
             rationale=data["rationale"],
@@ -165,7 +146,7 @@ class AppealResolveView(APIView):
         return Response(s.AppealSerializer(appeal).data)
 
 
-class LineageRecomputeView(APIView):
+class LineageRecomputeView(ApiView):
     access = {"POST": writes(LINEAGE_TABLE, "insert")}
 
     @extend_schema(
@@ -174,6 +155,6 @@ class LineageRecomputeView(APIView):
         summary="Rebuild a case's order <-> media <-> calls evidence graph from the rows that exist (staff)",
     )
     def post(self, request):
-        data = _valid(s.LineageRecomputeSerializer, request.data)
-        edges = lineage.lineage_recompute(identity=Identity.of(request.user), case_id=data["case_id"])
+        data = self.parse(s.LineageRecomputeSerializer, request.data)
+        edges = lineage.lineage_recompute(identity=self.identity, case_id=data["case_id"])
         return Response(s.LineageSerializer({"case_id": data["case_id"], "edges": edges}).data)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import transaction
-from rest_framework.exceptions import NotFound
 
 from moderation import policies
 from moderation.models import Case, LineageEdge
@@ -32,10 +31,7 @@ def _orders_of(identity: Identity, case: Case) -> list[int]:
 @transaction.atomic
 def lineage_recompute(*, identity: Identity, case_id: int) -> list[dict]:
     """Rebuild a case's order -> media/call/payment edges from real rows; the same rows give the same edges."""
-    case = policies.CASES.scope(Case.objects.all(), identity).select_for_update(of=("self",)).filter(pk=case_id)
-    case = case.first()
-    if case is None:
-        raise NotFound("No such case.")
+    case = policies.CASES.get(Case.objects.select_for_update(of=("self",)), identity, case_id, missing="No such case.")
     order_ids = _orders_of(identity, case)
     # Removed media stay: their rows keep sha256 and size as evidence (staff see them).
     media = {

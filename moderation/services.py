@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from moderation import policies
 from moderation.models import SEVERITY_ORDER, SLA, Appeal, Case, ModerationAction, ReasonCode
@@ -39,13 +39,6 @@ def _reason(code: str) -> ReasonCode:
     if reason is None:
         raise ValidationError({"reason": ["Unknown or inactive reason code."]})
     return reason
-
-
-def _visible_user(identity: Identity, user_id: int) -> User:
-    user = USERS.scope(User.objects.all(), identity).filter(pk=user_id).first()
-    if user is None:
-        raise NotFound("No such user.")
-    return user
 
 
 def _check_rank(identity: Identity, user: User, verb: str) -> None:
@@ -104,7 +97,7 @@ def user_block(
     *, identity: Identity, user_id: int, reason_code: str, duration: dt.timedelta | None, evidence: list[str]
 ) -> ModerationAction:
     """Block a user now, for `duration` or indefinitely; their tokens stop working at once."""
-    user = _visible_user(identity, user_id)
+    user = USERS.get(User.objects.all(), identity, user_id, missing="No such user.")
     _check_rank(identity, user, "block")
     reason = _reason(reason_code)
     now = timezone.now()
@@ -150,7 +143,7 @@ def _clear_block(user: User) -> None:
 @transaction.atomic
 def user_unblock(*, identity: Identity, user_id: int, reason_code: str, evidence: list[str]) -> ModerationAction:
     """Lift a user's block (admins); 409 when the user is not blocked."""
-    user = _visible_user(identity, user_id)
+    user = USERS.get(User.objects.all(), identity, user_id, missing="No such user.")
     _check_rank(identity, user, "unblock")
     reason = _reason(reason_code)
     if not user.is_blocked:
@@ -203,9 +196,7 @@ def order_moderate(
     *, identity: Identity, order_id: int, action: str, reason_code: str, evidence: list[str], subject: str = "client"
 ) -> tuple[Case, list[ModerationAction]]:
     """Hold, unlist, release an order (through its state machine), remove its media, or escalate its case."""
-    order = marketplace_policies.ORDERS.scope(Order.objects.all(), identity).filter(pk=order_id).first()
-    if order is None:
-        raise NotFound("No such order.")
+    order = marketplace_policies.ORDERS.get(Order.objects.all(), identity, order_id, missing="No such order.")
     reason = _reason(reason_code)
     subject_id = order.client_id if subject == "client" else order.reader_id
     if subject_id is None:
@@ -307,9 +298,7 @@ def case_assign(*, identity: Identity, case_ids: list[int], assignee_id: int) ->
 @transaction.atomic
 def case_resolve(*, identity: Identity, case_id: int, note: str) -> Case:
     """Resolve a case with a note; 409 when it is already resolved."""
-    case = policies.CASES.scope(Case.objects.all(), identity).select_for_update(of=("self",)).filter(pk=case_id).first()
-    if case is None:
-        raise NotFound("No such case.")
+    case = policies.CASES.get(Case.objects.select_for_update(of=("self",)), identity, case_id, missing="No such case.")
     if case.status == Case.Status.RESOLVED:
         raise Conflict("This case is already resolved.", status=case.status)
     if not note.strip():
@@ -329,9 +318,7 @@ def case_resolve(*, identity: Identity, case_id: int, note: str) -> Case:
 @transaction.atomic
 def appeal_open(*, identity: Identity, action_id: int, statement: str = "") -> Appeal:
     """Open an appeal on an action: its subject in their own name, or staff on their behalf."""
-    action = _actions(identity).filter(pk=action_id).first()
-    if action is None:
-        raise NotFound("No such action.")
+    action = policies.ACTIONS.get(ModerationAction.objects.all(), identity, action_id, missing="No such action.")
     if action.action not in APPEALABLE:
         raise Conflict("This action cannot be appealed.", action=action.action)
     if not action.is_in_force:
@@ -354,10 +341,9 @@ def appeal_open(*, identity: Identity, action_id: int, statement: str = "") -> A
 @transaction.atomic
 def appeal_resolve(*, identity: Identity, appeal_id: int, decision: str, rationale: str) -> Appeal:
     """Decide an appeal; an overturn lifts the restriction. 409 when it is already decided."""
-    appeals = policies.APPEALS.scope(Appeal.objects.all(), identity)
-    appeal = appeals.select_for_update(of=("self",)).filter(pk=appeal_id).first()
-    if appeal is None:
-        raise NotFound("No such appeal.")
+    appeal = policies.APPEALS.get(
+        Appeal.objects.select_for_update(of=("self",)), identity, appeal_id, missing="No such appeal."
+    )
     if appeal.status == Appeal.Status.DECIDED:
         raise Conflict("This appeal has already been decided.", status=appeal.status, decision=appeal.decision)
     lifted = False
@@ -386,7 +372,7 @@ def _overturn(*, identity: Identity, action: ModerationAction, appeal: Appeal) -
         return False
     details = {"action_id": action.pk, "appeal_id": appeal.pk}
     if action.action == Code.BLOCK:
-        user = _visible_user(identity, action.subject_id)
+        user = USERS.get(User.objects.all(), identity, action.subject_id, missing="No such user.")
         _check_rank(identity, user, "unblock")
         others = (
             _actions(identity).filter(subject=user, action=Code.BLOCK, lifted_at__isnull=True).exclude(pk=action.pk)
