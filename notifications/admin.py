@@ -3,10 +3,10 @@ and read-only histories of consents, sends, devices, bounces and webhooks."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.utils.html import format_html, format_html_join
-from rest_framework.exceptions import APIException
 
-from notifications import planning, services
+from notifications import planning, selectors, services
 from notifications.models import (
     Audience,
     Bounce,
@@ -19,15 +19,25 @@ from notifications.models import (
 )
 from samia import audit
 from samia.accounts.models import Language
+from samia.exceptions import DomainError
 from samia.rls.admin import DeclaredModelAdmin, ReadOnlyAdmin
 from samia.rls.registry import Identity
+
+# What a service raises when it refuses: shown to the operator as a message, never a 500.
+REFUSALS = (ValidationError, ObjectDoesNotExist, PermissionDenied, DomainError)
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error)
 
 
 def _run(modeladmin, request, action, success: str) -> None:
     try:
         action()
-    except APIException as error:
-        modeladmin.message_user(request, str(error.detail), messages.ERROR)
+    except REFUSALS as error:
+        modeladmin.message_user(request, _message(error), messages.ERROR)
     else:
         modeladmin.message_user(request, success)
 
@@ -86,15 +96,10 @@ def resume(modeladmin, request, queryset):
         )
 
 
-def _form_errors(error: APIException) -> forms.ValidationError:
-    detail = error.detail if isinstance(error.detail, dict) else {"__all__": error.detail}
+def _form_errors(error: ValidationError) -> forms.ValidationError:
+    detail = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
     return forms.ValidationError(
-        {
-            field if field != "detail" else "__all__": [
-                str(m) for m in (messages_ if isinstance(messages_, list) else [messages_])
-            ]
-            for field, messages_ in detail.items()
-        }
+        {field if field != "detail" else "__all__": messages_ for field, messages_ in detail.items()}
     )
 
 
@@ -123,7 +128,7 @@ class CampaignForm(forms.ModelForm):
         if self.instance.status == Campaign.Status.DRAFT and all(data.get(k) is not None for k in needed):
             try:
                 data["templates"] = planning.campaign_check(**{k: data[k] for k in needed})
-            except APIException as error:
+            except ValidationError as error:
                 raise _form_errors(error) from None
         return data
 
@@ -161,7 +166,7 @@ class CampaignAdmin(DeclaredModelAdmin):
             return "-"
         rows = []
         for language in Language.values:
-            shown = planning.campaign_preview(campaign, language)
+            shown = selectors.campaign_preview(campaign=campaign, language=language)
             text = shown.get("body") or f"template {shown.get('content_sid')} {shown.get('variables')}"
             rows.append((language, shown.get("language"), shown.get("title", ""), text))
         return format_html(
@@ -173,7 +178,7 @@ class CampaignAdmin(DeclaredModelAdmin):
     def stats(self, campaign):
         if campaign.pk is None:
             return "-"
-        numbers = planning.campaign_stats(campaign)
+        numbers = selectors.campaign_stats(campaign=campaign)
         return format_html_join(", ", "{}: {}", numbers.items())
 
 

@@ -10,16 +10,14 @@ from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from twilio.request_validator import RequestValidator
 
-from notifications import inbox, links, planning, services
+from notifications import inbox, links, planning, selectors, services
 from notifications import serializers as s
-from notifications.models import Campaign, Consent, DeviceToken, Send, Suppression
+from notifications.models import Consent
 from notifications.policies import (
     CAMPAIGNS_TABLE,
     CONSENTS_TABLE,
@@ -29,17 +27,11 @@ from notifications.policies import (
     SENDS_TABLE,
     SUPPRESSIONS_TABLE,
 )
+from samia.api import ApiView
 from samia.rls.access import StateChange, reads, writes
-from samia.rls.registry import Identity
 from samia.schema import error_responses
 
 logger = logging.getLogger(__name__)
-
-
-def _valid(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _inbox_kick() -> None:
@@ -54,7 +46,7 @@ def _inbox_kick() -> None:
 # The user's own
 
 
-class MyNotificationsView(APIView):
+class MyNotificationsView(ApiView):
     access = {"GET": reads(SENDS_TABLE)}
 
     @extend_schema(
@@ -63,12 +55,12 @@ class MyNotificationsView(APIView):
         summary="My notifications: my latest sends, newest first",
     )
     def get(self, request):
-        query = _valid(s.MySendsQuerySerializer, request.query_params)
-        sends = Send.objects.filter(user_id=request.user.pk).order_by("-created_at", "-id")[: query["limit"]]
+        query = self.parse(s.MySendsQuerySerializer, request.query_params)
+        sends = selectors.send_history(identity=self.identity, limit=query["limit"])
         return Response(s.MySendSerializer(sends, many=True).data)
 
 
-class MyConsentsView(APIView):
+class MyConsentsView(ApiView):
     access = {"GET": reads(CONSENTS_TABLE)}
 
     @extend_schema(
@@ -76,26 +68,26 @@ class MyConsentsView(APIView):
         summary="My current consent for each channel and purpose",
     )
     def get(self, request):
-        return Response(s.ConsentStateSerializer(services.consents_for(request.user.pk), many=True).data)
+        return Response(s.ConsentStateSerializer(selectors.consent_list(user_id=request.user.pk), many=True).data)
 
 
-class _ConsentChangeView(APIView):
+class _ConsentChangeView(ApiView):
     access = {"POST": writes(CONSENTS_TABLE, "insert")}
     granted: bool
 
     def post(self, request):
-        data = _valid(s.ConsentChangeSerializer, request.data)
+        data = self.parse(s.ConsentChangeSerializer, request.data)
         services.consent_record(
             user_id=request.user.pk,
             channel=data["channel"],
             purpose=data["purpose"],
             granted=self.granted,
             source=Consent.Source.API,
-            actor=Identity.of(request.user),
+            actor=self.identity,
         )
         current = [
             c
-            for c in services.consents_for(request.user.pk)
+            for c in selectors.consent_list(user_id=request.user.pk)
             if c["channel"] == data["channel"] and c["purpose"] == data["purpose"]
         ]
         return Response(s.ConsentStateSerializer(current[0]).data, status=status.HTTP_201_CREATED)
@@ -125,7 +117,7 @@ class OptOutView(_ConsentChangeView):
         return super().post(request)
 
 
-class MyDevicesView(APIView):
+class MyDevicesView(ApiView):
     access = {"GET": reads(DEVICES_TABLE), "POST": writes(DEVICES_TABLE, "insert")}
 
     @extend_schema(
@@ -133,7 +125,7 @@ class MyDevicesView(APIView):
         summary="My registered push devices",
     )
     def get(self, request):
-        devices = DeviceToken.objects.filter(user_id=request.user.pk).order_by("-registered_at")
+        devices = selectors.device_list(identity=self.identity)
         return Response(s.DeviceSerializer(devices, many=True).data)
 
     @extend_schema(
@@ -142,19 +134,17 @@ class MyDevicesView(APIView):
         summary="Register (or refresh) a push token for this device",
     )
     def post(self, request):
-        data = _valid(s.DeviceRegisterSerializer, request.data)
+        data = self.parse(s.DeviceRegisterSerializer, request.data)
         device = services.device_register(user=request.user, platform=data["platform"], token=data["token"])
         return Response(s.DeviceSerializer(device).data, status=status.HTTP_201_CREATED)
 
 
-class MyDeviceView(APIView):
+class MyDeviceView(ApiView):
     access = {"DELETE": writes(DEVICES_TABLE, "update")}
 
     @extend_schema(responses={204: None, **error_responses(401, 404)}, summary="Stop pushing to one of my devices")
     def delete(self, request, device_id: int):
-        device = DeviceToken.objects.filter(pk=device_id, user_id=request.user.pk).first()
-        if device is None:
-            raise NotFound("No such device.")
+        device = selectors.device_get(identity=self.identity, device_id=device_id, operation="update")
         services.device_deactivate(device, "user_removed")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -163,14 +153,10 @@ class MyDeviceView(APIView):
 # Admin
 
 
-class NewestFirst(CursorPagination):
-    ordering = ("-created_at", "-id")
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
+NEWEST_FIRST = {"ordering": ("-created_at", "-id"), "max_page_size": 200}
 
 
-class CampaignsView(APIView):
+class CampaignsView(ApiView):
     access = {"GET": reads(CAMPAIGNS_TABLE), "POST": writes(CAMPAIGNS_TABLE, "insert")}
 
     @extend_schema(
@@ -178,9 +164,7 @@ class CampaignsView(APIView):
         summary="Campaigns, newest first (admin)",
     )
     def get(self, request):
-        paginator = NewestFirst()
-        page = paginator.paginate_queryset(Campaign.objects.select_related("audience"), request, view=self)
-        return paginator.get_paginated_response(s.CampaignSerializer(page, many=True).data)
+        return self.paginated(selectors.campaign_list(identity=self.identity), s.CampaignSerializer, **NEWEST_FIRST)
 
     @extend_schema(
         request=s.CampaignCreateSerializer,
@@ -188,27 +172,22 @@ class CampaignsView(APIView):
         summary="Create a campaign: audience, channel, a template per language, local send time (admin)",
     )
     def post(self, request):
-        data = _valid(s.CampaignCreateSerializer, request.data)
-        campaign = planning.campaign_create(identity=Identity.of(request.user), data=data)
+        data = self.parse(s.CampaignCreateSerializer, request.data)
+        campaign = planning.campaign_create(identity=self.identity, data=data)
         return Response(s.CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
 
-def _campaign(campaign_id: int) -> Campaign:
-    campaign = Campaign.objects.select_related("audience").filter(pk=campaign_id).first()
-    if campaign is None:
-        raise NotFound("No such campaign.")
-    return campaign
-
-
-class CampaignView(APIView):
+class CampaignView(ApiView):
     access = {"GET": reads(CAMPAIGNS_TABLE)}
 
     @extend_schema(responses={200: s.CampaignSerializer, **error_responses(401, 403, 404)}, summary="One campaign")
     def get(self, request, campaign_id: int):
-        return Response(s.CampaignSerializer(_campaign(campaign_id)).data)
+        return Response(
+            s.CampaignSerializer(selectors.campaign_get(identity=self.identity, campaign_id=campaign_id)).data
+        )
 
 
-class CampaignScheduleView(APIView):
+class CampaignScheduleView(ApiView):
     access = {"POST": writes(SENDS_TABLE, "insert")}
 
     @extend_schema(
@@ -217,11 +196,11 @@ class CampaignScheduleView(APIView):
         summary="Activate a campaign and plan one send per recipient in their timezone (idempotent, admin)",
     )
     def post(self, request, campaign_id: int):
-        campaign, created = planning.campaign_schedule(identity=Identity.of(request.user), campaign_id=campaign_id)
+        campaign, created = planning.campaign_schedule(identity=self.identity, campaign_id=campaign_id)
         return Response({"campaign": s.CampaignSerializer(campaign).data, "created": created})
 
 
-class CampaignPauseView(APIView):
+class CampaignPauseView(ApiView):
     access = {"POST": StateChange(CAMPAIGNS_TABLE, "status", ("scheduled",), "paused")}
     pause = True
 
@@ -231,9 +210,7 @@ class CampaignPauseView(APIView):
         summary="Pause a scheduled campaign: nothing more goes out until it is resumed (admin)",
     )
     def post(self, request, campaign_id: int):
-        campaign = planning.campaign_pause(
-            identity=Identity.of(request.user), campaign_id=campaign_id, pause=self.pause
-        )
+        campaign = planning.campaign_pause(identity=self.identity, campaign_id=campaign_id, pause=self.pause)
         return Response(s.CampaignSerializer(campaign).data)
 
 
@@ -250,7 +227,7 @@ class CampaignResumeView(CampaignPauseView):
         return super().post(request, campaign_id)
 
 
-class CampaignStatsView(APIView):
+class CampaignStatsView(ApiView):
     access = {"GET": reads(CAMPAIGNS_TABLE)}
 
     @extend_schema(
@@ -258,10 +235,11 @@ class CampaignStatsView(APIView):
         summary="Campaign funnel: planned, sent, delivered, opened, clicked, bounced, suppressed, opted out, failed",
     )
     def get(self, request, campaign_id: int):
-        return Response(planning.campaign_stats(_campaign(campaign_id)))
+        campaign = selectors.campaign_get(identity=self.identity, campaign_id=campaign_id)
+        return Response(selectors.campaign_stats(campaign=campaign))
 
 
-class CampaignPreviewView(APIView):
+class CampaignPreviewView(ApiView):
     access = {"GET": reads(CAMPAIGNS_TABLE)}
 
     @extend_schema(
@@ -273,11 +251,12 @@ class CampaignPreviewView(APIView):
         summary="Preview a campaign's message in one language (admin)",
     )
     def get(self, request, campaign_id: int):
-        query = _valid(s.PreviewQuerySerializer, request.query_params)
-        return Response(planning.campaign_preview(_campaign(campaign_id), query["language"], count=True))
+        query = self.parse(s.PreviewQuerySerializer, request.query_params)
+        campaign = selectors.campaign_get(identity=self.identity, campaign_id=campaign_id)
+        return Response(selectors.campaign_preview(campaign=campaign, language=query["language"], count=True))
 
 
-class SuppressionsView(APIView):
+class SuppressionsView(ApiView):
     access = {"GET": reads(SUPPRESSIONS_TABLE), "POST": writes(SUPPRESSIONS_TABLE, "insert")}
 
     @extend_schema(
@@ -286,17 +265,14 @@ class SuppressionsView(APIView):
         summary="Suppressions, newest first (admin: all; a user: their own)",
     )
     def get(self, request):
-        query = _valid(s.SuppressionQuerySerializer, request.query_params)
-        rows = Suppression.objects.all()
-        if query.get("channel"):
-            rows = rows.filter(channel=query["channel"])
-        if query.get("active") is not None:
-            rows = rows.filter(lifted_at__isnull=query["active"])
-        if query.get("user_id"):
-            rows = rows.filter(user_id=query["user_id"])
-        paginator = NewestFirst()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(s.SuppressionSerializer(page, many=True).data)
+        query = self.parse(s.SuppressionQuerySerializer, request.query_params)
+        rows = selectors.suppression_list(
+            identity=self.identity,
+            channel=query.get("channel"),
+            active=query.get("active"),
+            user_id=query.get("user_id"),
+        )
+        return self.paginated(rows, s.SuppressionSerializer, **NEWEST_FIRST)
 
     @extend_schema(
         request=s.SuppressionCreateSerializer,
@@ -304,16 +280,13 @@ class SuppressionsView(APIView):
         summary="Suppress a user or an address on a channel (admin)",
     )
     def post(self, request):
-        data = _valid(s.SuppressionCreateSerializer, request.data)
+        data = self.parse(s.SuppressionCreateSerializer, request.data)
         if data.get("user_id"):
-            from samia.accounts.models import User
-
-            if not User.objects.filter(pk=data["user_id"]).exists():
-                raise NotFound("No such user.")
+            selectors.recipient_get(user_id=data["user_id"])
         suppression = services.suppression_add(
             channel=data["channel"],
             reason=data["reason"],
-            actor=Identity.of(request.user),
+            actor=self.identity,
             user_id=data.get("user_id"),
             address=data.get("address", ""),
             note=data["note"],
@@ -321,7 +294,7 @@ class SuppressionsView(APIView):
         return Response(s.SuppressionSerializer(suppression).data, status=status.HTTP_201_CREATED)
 
 
-class SuppressionLiftView(APIView):
+class SuppressionLiftView(ApiView):
     access = {"POST": writes(SUPPRESSIONS_TABLE, "update")}
 
     @extend_schema(
@@ -330,14 +303,14 @@ class SuppressionLiftView(APIView):
         summary="Lift a suppression (admin)",
     )
     def post(self, request, suppression_id: int):
-        data = _valid(s.SuppressionLiftSerializer, request.data)
+        data = self.parse(s.SuppressionLiftSerializer, request.data)
         suppression = services.suppression_lift(
-            suppression_id=suppression_id, actor=Identity.of(request.user), reason=data["reason"]
+            suppression_id=suppression_id, actor=self.identity, reason=data["reason"]
         )
         return Response(s.SuppressionSerializer(suppression).data)
 
 
-class NotifyView(APIView):
+class NotifyView(ApiView):
     access = {"POST": writes(NOTIFICATIONS_TABLE, "insert")}
 
     @extend_schema(
@@ -346,7 +319,7 @@ class NotifyView(APIView):
         summary="Send one transactional message to one user (admin)",
     )
     def post(self, request):
-        data = _valid(s.NotifySerializer, request.data)
+        data = self.parse(s.NotifySerializer, request.data)
         notification = services.notify(
             user_id=data["user_id"],
             kind=data["kind"],
@@ -354,9 +327,9 @@ class NotifyView(APIView):
             body=data["body"],
             channels=tuple(dict.fromkeys(data["channels"])),
             critical=data["critical"],
-            actor=Identity.of(request.user),
+            actor=self.identity,
         )
-        sends = list(notification.sends.values("id", "channel", "state", "due_at"))
+        sends = selectors.notification_send_list(notification=notification)
         body = {"id": notification.pk, "kind": notification.kind, "critical": notification.critical, "sends": sends}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -373,7 +346,7 @@ class Refused(PermissionDenied):
         self.extra = {"reason": reason}
 
 
-class _TwilioWebhook(APIView):
+class _TwilioWebhook(ApiView):
     authentication_classes = []
     parser_classes = [FormParser]
 
@@ -453,7 +426,7 @@ def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-class TrackingView(APIView):
+class TrackingView(ApiView):
     authentication_classes = []
     access = {"GET": writes(INBOX_TABLE, "insert")}
     kind = "open"

@@ -15,7 +15,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from notifications.models import Bounce, Channel, Consent, ConversationWindow, Purpose, Send, Suppression, WebhookEvent
-from notifications.services import address_hash, consent_default, consent_record, suppression_add
+from notifications.selectors import consent_default
+from notifications.services import address_hash, consent_record, suppression_add
 from notifications.states import allowed
 from samia.accounts.models import User
 from samia.events.services import emit

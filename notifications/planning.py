@@ -12,17 +12,18 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, ValidationError
 
-from notifications.models import DEFAULT_AUDIENCE_ROLES, Audience, Campaign, Channel, Purpose, Send
+from notifications import selectors
+from notifications.models import Audience, Campaign, Channel, Purpose, Send
 from notifications.quiet import in_quiet_hours, parse_time, quiet_begins_after
+from notifications.targeting import LATEST_CONSENT, audience_params, audience_where, reachable_sql
 from samia import audit
-from samia.accounts.models import Language, User
+from samia.accounts.models import Language
 from samia.exceptions import Conflict
 from samia.marketplace.cohorts import local_time_instant
-from samia.marketplace.models import Horoscope
 from samia.rls.registry import Identity
 
 # Columns every planned send gets the same way, whatever planned it.
@@ -31,85 +32,6 @@ _SEND_COLUMNS = (
     "language, due_at, expires_at, state, state_changed_at, attempts, provider, sandbox, message_id, "
     "last_error, escalated, held, created_at"
 )
-
-# Latest consent per user for one (channel, purpose).
-_LATEST_CONSENT = """
-    SELECT DISTINCT ON (c.user_id) c.user_id, c.status
-    FROM notifications_consent c
-    WHERE c.channel = %(channel)s AND c.purpose = %(purpose)s
-    ORDER BY c.user_id, c.recorded_at DESC, c.id DESC
-"""
-
-SEGMENTS = {
-    Audience.Segment.EVERYONE: "",
-    Audience.Segment.LISTENED_7D: (
-        "AND u.id IN (SELECT e.actor_id FROM events_raw e WHERE e.name = 'horoscope.listened' "
-        "AND e.occurred_at >= %(now)s - interval '7 days' AND e.actor_id IS NOT NULL)"
-    ),
-    Audience.Segment.ACTIVE_30D: (
-        "AND u.id IN (SELECT e.actor_id FROM events_raw e WHERE e.name = 'app.session' "
-        "AND e.occurred_at >= %(now)s - interval '30 days' AND e.actor_id IS NOT NULL)"
-    ),
-    Audience.Segment.DORMANT_30D: (
-        "AND u.id NOT IN (SELECT e.actor_id FROM events_raw e WHERE e.name = 'app.session' "
-        "AND e.occurred_at >= %(now)s - interval '30 days' AND e.actor_id IS NOT NULL)"
-    ),
-    Audience.Segment.ORDERED_90D: (
-        "AND u.id IN (SELECT o.client_id FROM marketplace_order o WHERE o.created_at >= %(now)s - interval '90 days')"
-    ),
-}
-
-
-def reachable_sql(channel: str, purpose: str) -> str:
-    """The recipient can be reached on `channel`, agreed to `purpose` and is not suppressed."""
-    if purpose == Purpose.TRANSACTIONAL:
-        consent = "AND coalesce(lc.status, 'granted') = 'granted'"
-    else:
-        consent = "AND lc.status = 'granted'"
-    if channel == Channel.PUSH:
-        address = "AND EXISTS (SELECT 1 FROM notifications_devicetoken d WHERE d.user_id = u.id AND d.active)"
-    else:
-        address = "AND u.phone <> ''"
-    return f"""
-        AND u.is_active AND u.blocked_at IS NULL
-        {consent}
-        {address}
-        AND NOT EXISTS (SELECT 1 FROM notifications_suppression x
-                        WHERE x.channel = %(channel)s AND x.lifted_at IS NULL AND x.user_id = u.id)
-    """
-
-
-def audience_where(audience: Audience) -> str:
-    clauses = ["AND u.role = ANY(%(roles)s)"]
-    if audience.countries:
-        clauses.append("AND u.country = ANY(%(countries)s)")
-    if audience.languages:
-        clauses.append("AND u.language = ANY(%(languages)s)")
-    clauses.append(SEGMENTS[audience.segment])
-    return "\n".join(clauses)
-
-
-def _audience_params(audience: Audience, channel: str, purpose: str) -> dict:
-    return {
-        "roles": list(audience.roles or DEFAULT_AUDIENCE_ROLES),
-        "countries": list(audience.countries),
-        "languages": list(audience.languages),
-        "channel": channel,
-        "purpose": purpose,
-        "now": timezone.now(),
-    }
-
-
-def audience_count(audience: Audience, *, channel: str, purpose: str) -> int:
-    sql = f"""
-        SELECT count(*) FROM accounts_user u
-        LEFT JOIN ({_LATEST_CONSENT}) lc ON lc.user_id = u.id
-        WHERE true {audience_where(audience)} {reachable_sql(channel, purpose)}
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, _audience_params(audience, channel, purpose))
-        return cursor.fetchone()[0]
-
 
 # ---------------------------------------------------------------------------------------------
 # Campaigns
@@ -153,6 +75,7 @@ def campaign_check(*, channel: str, purpose: str, send_on: dt.date, local_time: 
 
 
 def campaign_create(*, identity: Identity, data: dict) -> Campaign:
+    """Create a draft campaign and its audience from validated API input."""
     channel, purpose = data["channel"], data.get("purpose", Purpose.MARKETING)
     local_time = data["local_time"]
     templates = campaign_check(
@@ -220,16 +143,14 @@ def _zone_times(campaign: Campaign, zones: list[str]) -> tuple[list, list, list]
 
 def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Campaign, int]:
     """Activate a campaign and plan one send per recipient; returns (campaign, sends created)."""
-    campaign = Campaign.objects.select_for_update().select_related("audience").filter(pk=campaign_id).first()
-    if campaign is None:
-        raise NotFound("No such campaign.")
+    campaign = selectors.campaign_get(identity=identity, campaign_id=campaign_id, operation="update", lock=True)
     if campaign.status == Campaign.Status.COMPLETED:
         raise Conflict("This campaign is completed.", status=campaign.status)
     if campaign.status == Campaign.Status.PAUSED:
         raise Conflict("This campaign is paused: resume it instead.", status=campaign.status)
-    zones = list(User.objects.order_by().values_list("timezone", flat=True).distinct())
+    zones = selectors.zone_list()
     names, dues, expiries = _zone_times(campaign, zones)
-    params = _audience_params(campaign.audience, campaign.channel, campaign.purpose)
+    params = audience_params(campaign.audience, campaign.channel, campaign.purpose)
     params.update(
         campaign=campaign.pk,
         kind=f"campaign.{campaign.purpose}",
@@ -247,7 +168,7 @@ def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Ca
         FROM accounts_user u
         JOIN unnest(%(zones)s::text[], %(dues)s::timestamptz[], %(expiries)s::timestamptz[])
              AS z(zone, due_at, expires_at) ON z.zone = u.timezone
-        LEFT JOIN ({_LATEST_CONSENT}) lc ON lc.user_id = u.id
+        LEFT JOIN ({LATEST_CONSENT}) lc ON lc.user_id = u.id
         WHERE true {audience_where(campaign.audience)} {reachable_sql(campaign.channel, campaign.purpose)}
         ON CONFLICT (dedupe_key) DO NOTHING
     """
@@ -269,9 +190,8 @@ def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Ca
 
 
 def campaign_pause(*, identity: Identity, campaign_id: int, pause: bool) -> Campaign:
-    campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
-    if campaign is None:
-        raise NotFound("No such campaign.")
+    """Pause a scheduled campaign (or, with `pause=False`, resume a paused one); hold its waiting sends."""
+    campaign = selectors.campaign_get(identity=identity, campaign_id=campaign_id, operation="update", lock=True)
     source, target = (Campaign.Status.SCHEDULED, Campaign.Status.PAUSED)
     if not pause:
         source, target = target, source
@@ -289,55 +209,6 @@ def campaign_pause(*, identity: Identity, campaign_id: int, pause: bool) -> Camp
     return campaign
 
 
-def campaign_preview(campaign: Campaign, language: str, *, count: bool = False) -> dict:
-    """The message a recipient of `language` gets; with `count`, how many recipients it reaches now."""
-    template = campaign.templates.get(language) or campaign.templates[Language.ENGLISH]
-    preview = {"language": language if language in campaign.templates else Language.ENGLISH, **template}
-    if count:
-        preview["recipients"] = audience_count(campaign.audience, channel=campaign.channel, purpose=campaign.purpose)
-    return preview
-
-
-STATS = {
-    "planned": "true",
-    "pending": "state IN ('planned', 'queued')",
-    "deferred": "state IN ('planned', 'queued') AND last_error = 'provider_unavailable'",
-    "sent": "state IN ('sent', 'delivered', 'opened', 'clicked', 'bounced')",
-    "delivered": "state IN ('delivered', 'opened', 'clicked')",
-    "opened": "state IN ('opened', 'clicked')",
-    "clicked": "state = 'clicked'",
-    "bounced": "state = 'bounced'",
-    "suppressed": "state = 'suppressed'",
-    "opted_out": "state = 'opted_out'",
-    "skipped_quiet_hours": "state = 'skipped_quiet_hours'",
-    "expired": "state = 'expired'",
-    "cancelled": "state = 'cancelled'",
-    "failed": "state = 'failed'",
-    "unknown": "state = 'unknown'",
-    "sandbox": "sandbox",
-}
-
-
-def campaign_stats(campaign: Campaign) -> dict:
-    counts = ", ".join(f"count(*) FILTER (WHERE {condition})" for condition in STATS.values())
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {counts} FROM notifications_send WHERE campaign_id = %s", [campaign.pk])
-        stats = dict(zip(STATS, cursor.fetchone(), strict=True))
-        # Recipients who opted out of this channel and purpose after the campaign reached them.
-        cursor.execute(
-            """
-            SELECT count(DISTINCT s.user_id) FROM notifications_send s
-            JOIN notifications_consent c ON c.user_id = s.user_id AND c.channel = s.channel
-                 AND c.purpose = s.purpose AND c.status = 'revoked' AND c.recorded_at >= s.sent_at
-            WHERE s.campaign_id = %s AND s.sent_at IS NOT NULL
-            """,
-            [campaign.pk],
-        )
-        stats["unsubscribed_after"] = cursor.fetchone()[0]
-    stats["opted_out_total"] = stats["opted_out"] + stats["unsubscribed_after"]
-    return stats
-
-
 # ---------------------------------------------------------------------------------------------
 # The daily zodiac push
 
@@ -353,7 +224,7 @@ def zodiac_plan(*, now: dt.datetime | None = None) -> int:
     local_time = parse_time(settings.NOTIFICATIONS_ZODIAC_LOCAL_TIME)
     window = dt.timedelta(hours=settings.NOTIFICATIONS_ZODIAC_WINDOW_HOURS)
     zones, days, dues, expiries = [], [], [], []
-    for zone in User.objects.order_by().values_list("timezone", flat=True).distinct():
+    for zone in selectors.zone_list():
         if not _known_zone(zone):
             continue
         day = now.astimezone(ZoneInfo(zone)).date()
@@ -367,11 +238,7 @@ def zodiac_plan(*, now: dt.datetime | None = None) -> int:
             expiries.append(expires)
     if not zones:
         return 0
-    approved = list(
-        Horoscope.objects.filter(
-            date__in=set(days), scope=Horoscope.Scope.DAILY, approval_status=Horoscope.Approval.APPROVED
-        ).values_list("id", "sign", "date")
-    )
+    approved = selectors.horoscope_approved_list(days=set(days))
     if not approved:
         return 0
     params = {
@@ -395,7 +262,7 @@ def zodiac_plan(*, now: dt.datetime | None = None) -> int:
              AS z(zone, day, due_at, expires_at) ON z.zone = u.timezone
         JOIN unnest(%(horoscopes)s::bigint[], %(signs)s::text[], %(dates)s::date[]) AS h(id, sign, day)
              ON h.sign = u.zodiac_sign AND h.day = z.day
-        LEFT JOIN ({_LATEST_CONSENT}) lc ON lc.user_id = u.id
+        LEFT JOIN ({LATEST_CONSENT}) lc ON lc.user_id = u.id
         WHERE u.role = 'client' {reachable_sql(Channel.PUSH, Purpose.ZODIAC)}
         ON CONFLICT (dedupe_key) DO NOTHING
     """

@@ -11,10 +11,11 @@ import hashlib
 import hmac
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, ValidationError
 
+from notifications import selectors
 from notifications.models import (
     OPT_IN_PURPOSES,
     Channel,
@@ -58,46 +59,6 @@ def address_hash(address: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Consent
-
-
-def consent_default(purpose: str) -> bool:
-    """Without any record: transactional messages go out (contract), the others need an opt-in."""
-    return purpose not in OPT_IN_PURPOSES
-
-
-def consent_current(user_id: int, channel: str, purpose: str) -> bool:
-    latest = (
-        Consent.objects.filter(user_id=user_id, channel=channel, purpose=purpose)
-        .order_by("-recorded_at", "-id")
-        .values_list("status", flat=True)
-        .first()
-    )
-    return consent_default(purpose) if latest is None else latest == Consent.Status.GRANTED
-
-
-def consents_for(user_id: int) -> list[dict]:
-    """The current choice for every (channel, purpose), with when and how it was made."""
-    rows = {}
-    for row in (
-        Consent.objects.filter(user_id=user_id)
-        .order_by("channel", "purpose", "-recorded_at", "-id")
-        .values("channel", "purpose", "status", "source", "recorded_at")
-    ):
-        rows.setdefault((row["channel"], row["purpose"]), row)
-    result = []
-    for channel in Channel.values:
-        for purpose in Purpose.values:
-            row = rows.get((channel, purpose))
-            result.append(
-                {
-                    "channel": channel,
-                    "purpose": purpose,
-                    "granted": consent_default(purpose) if row is None else row["status"] == Consent.Status.GRANTED,
-                    "source": row["source"] if row else "default",
-                    "recorded_at": row["recorded_at"] if row else None,
-                }
-            )
-    return result
 
 
 def consent_record(
@@ -187,9 +148,10 @@ def suppression_add(
 
 
 def suppression_lift(*, suppression_id: int, actor: Identity | str, reason: str = "") -> Suppression:
-    suppression = Suppression.objects.select_for_update().filter(pk=suppression_id).first()
-    if suppression is None:
-        raise NotFound("No such suppression.")
+    """Lift an active suppression: the recipient may be reached again on its channel."""
+    suppression = selectors.suppression_get(
+        identity=actor, suppression_id=suppression_id, operation="update", lock=True
+    )
     if suppression.lifted_at is not None:
         raise Conflict("This suppression is already lifted.", status="lifted")
     suppression.lifted_at = timezone.now()
@@ -256,9 +218,7 @@ def notify(
     """Plan one message to one user on each of `channels`; the dispatcher sends it when due."""
     if critical and purpose != Purpose.TRANSACTIONAL:
         raise ValidationError({"critical": ["Only transactional messages may be critical."]})
-    user = User.objects.filter(pk=user_id).only("id", "language").first()
-    if user is None:
-        raise NotFound("No such user.")
+    user = selectors.recipient_get(user_id=user_id)
     notification = Notification(
         user_id=user_id,
         kind=kind,

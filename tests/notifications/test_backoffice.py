@@ -2,7 +2,7 @@
 
 import pytest
 
-from notifications import planning
+from notifications import selectors
 from notifications.models import Campaign, Send, Suppression
 from tests.conftest import api_as
 from tests.notifications.helpers import recipient
@@ -35,7 +35,7 @@ def test_an_admin_previews_schedules_pauses_and_counts_a_campaign(personas):
         assert answer.status_code == 302
     assert Send.objects.filter(campaign_id=campaign_id).count() == 1  # scheduling twice planned once
     assert Campaign.objects.get(pk=campaign_id).status == "paused"
-    assert planning.campaign_stats(Campaign.objects.get(pk=campaign_id))["planned"] == 1
+    assert selectors.campaign_stats(campaign=Campaign.objects.get(pk=campaign_id))["planned"] == 1
     page = client.get(f"/backoffice/notifications/campaign/{campaign_id}/change/").content.decode()
     assert "planned: 1" in page
 

@@ -15,7 +15,8 @@ from notifications import dispatch as dispatcher
 from notifications import inbox, links, services
 from notifications.models import Bounce, Consent, ConversationWindow, Send, Suppression, WebhookEvent
 from notifications.policies import INBOX_TABLE
-from notifications.services import address_hash, consent_current
+from notifications.selectors import consent_current
+from notifications.services import address_hash
 from samia.rls.registry import ANONYMOUS_IDENTITY, Identity
 from tests.conftest import api_as, rows_as
 from tests.notifications.conftest import TWILIO_TOKEN
