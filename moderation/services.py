@@ -142,7 +142,7 @@ def _clear_block(user: User) -> None:
 
 @transaction.atomic
 def user_unblock(*, identity: Identity, user_id: int, reason_code: str, evidence: list[str]) -> ModerationAction:
-    """Lift a user's block (admins); 409 when the user is not blocked."""
+    """Lift a user's block (admins); raise Conflict when the user is not blocked."""
     user = USERS.get(User.objects.all(), identity, user_id, missing="No such user.")
     _check_rank(identity, user, "unblock")
     reason = _reason(reason_code)
@@ -297,7 +297,7 @@ def case_assign(*, identity: Identity, case_ids: list[int], assignee_id: int) ->
 
 @transaction.atomic
 def case_resolve(*, identity: Identity, case_id: int, note: str) -> Case:
-    """Resolve a case with a note; 409 when it is already resolved."""
+    """Resolve a case with a note; raise Conflict when it is already resolved."""
     case = policies.CASES.get(Case.objects.select_for_update(of=("self",)), identity, case_id, missing="No such case.")
     if case.status == Case.Status.RESOLVED:
         raise Conflict("This case is already resolved.", status=case.status)
@@ -340,7 +340,7 @@ def appeal_open(*, identity: Identity, action_id: int, statement: str = "") -> A
 
 @transaction.atomic
 def appeal_resolve(*, identity: Identity, appeal_id: int, decision: str, rationale: str) -> Appeal:
-    """Decide an appeal; an overturn lifts the restriction. 409 when it is already decided."""
+    """Decide an appeal; an overturn lifts the restriction. Raise Conflict when it is already decided."""
     appeal = policies.APPEALS.get(
         Appeal.objects.select_for_update(of=("self",)), identity, appeal_id, missing="No such appeal."
     )
