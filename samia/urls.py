@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from samia import health
+from samia.health import apis as health
 from samia.rls.access import Open
 
 admin.site.site_header = "SAMIA-TAROT back office"

@@ -3,7 +3,7 @@ from django.test import Client, override_settings
 from django.urls import path
 from rest_framework.views import APIView
 
-from samia import health
+from samia.health import checks
 from samia.rls.access import Open
 from tests.conftest import api_as
 
@@ -74,7 +74,7 @@ def test_it_is_not_ready_when_redis_is_down(monkeypatch):
     import redis
 
     dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    monkeypatch.setattr(health, "get_redis", lambda: dead)
+    monkeypatch.setattr(checks, "get_redis", lambda: dead)
 
     response = Client().get("/readyz")
 

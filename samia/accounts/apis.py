@@ -1,16 +1,15 @@
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from samia.accounts import serializers as s
+from samia.accounts import services
 from samia.accounts.backends import LoginThrottled, client_ip, credentials_check
 from samia.accounts.identity import user_for_token
 from samia.accounts.models import User
+from samia.api import ApiView
 from samia.rls.access import Open, reads, writes
 from samia.schema import error_responses
 
@@ -22,7 +21,7 @@ def token_pair_for(user: User) -> dict:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-class TokenObtainView(APIView):
+class TokenObtainView(ApiView):
     access = {"POST": Open("login: the credentials are the identity")}
 
     @extend_schema(
@@ -32,12 +31,9 @@ class TokenObtainView(APIView):
         auth=[],
     )
     def post(self, request):
-        data = s.TokenRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = self.parse(s.TokenRequestSerializer, request.data)
         try:
-            user = credentials_check(
-                email=data.validated_data["email"], password=data.validated_data["password"], ip=client_ip(request)
-            )
+            user = credentials_check(email=data["email"], password=data["password"], ip=client_ip(request))
         except LoginThrottled as throttled:
             raise Throttled(wait=throttled.retry_after, detail="Too many failed logins; try again later.") from None
         if user is None:
@@ -46,7 +42,7 @@ class TokenObtainView(APIView):
         return Response(token_pair_for(user))
 
 
-class TokenRefreshView(APIView):
+class TokenRefreshView(ApiView):
     access = {"POST": Open("token refresh: the refresh token is the identity")}
 
     @extend_schema(
@@ -56,10 +52,9 @@ class TokenRefreshView(APIView):
         auth=[],
     )
     def post(self, request):
-        data = s.RefreshRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = self.parse(s.RefreshRequestSerializer, request.data)
         try:
-            refresh = RefreshToken(data.validated_data["refresh"])
+            refresh = RefreshToken(data["refresh"])
         except TokenError:
             raise AuthenticationFailed("The refresh token is invalid or expired.") from None
         user = user_for_token(refresh)
@@ -68,7 +63,7 @@ class TokenRefreshView(APIView):
         return Response({"access": str(refresh.access_token)})
 
 
-class MeView(APIView):
+class MeView(ApiView):
     access = {"GET": reads("accounts_user"), "PATCH": writes("accounts_user", "update")}
 
     @extend_schema(responses={200: s.ProfileSerializer, **error_responses(401)}, summary="Your profile")
@@ -80,17 +75,7 @@ class MeView(APIView):
         responses={200: s.ProfileSerializer, **error_responses(400, 401)},
         summary="Change your profile (role and email are not writable)",
     )
-    @transaction.atomic
     def patch(self, request):
-        if not isinstance(request.data, dict):
-            raise ValidationError({"non_field_errors": ["Send a JSON object."]})
-        fixed = set(request.data) - set(s.ProfileSerializer.Meta.fields) | (
-            set(request.data) & set(s.ProfileSerializer.Meta.read_only_fields)
-        )
-        if fixed:
-            raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(fixed)})
-        user = User.objects.get(pk=request.user.pk)
-        data = s.ProfileSerializer(user, data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        data.save()
-        return Response(data.data, status=status.HTTP_200_OK)
+        changes = self.parse(s.ProfileChangeSerializer, request.data)
+        user = services.profile_update(identity=self.identity, changes=changes)
+        return Response(s.ProfileSerializer(user).data)

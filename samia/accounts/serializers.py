@@ -37,3 +37,18 @@ class ProfileSerializer(serializers.ModelSerializer):
             except DjangoValidationError as error:
                 raise serializers.ValidationError({name: error.messages}) from None
         return attrs
+
+
+class ProfileChangeSerializer(ProfileSerializer):
+    """PATCH /me: a JSON object naming any of the writable profile fields, and only those."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
+        fixed = set(data) - set(self.Meta.fields) | (set(data) & set(self.Meta.read_only_fields))
+        if fixed:
+            raise serializers.ValidationError({name: ["This field cannot be changed here."] for name in sorted(fixed)})
+        return super().run_validation(data)

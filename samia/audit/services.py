@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 from samia.audit import exports, minisign
 from samia.audit.models import AuditAnchor, AuditCheckpoint, AuditEntry, AuditExport
 from samia.audit.verify import ZERO_HASH, row_hash
+from samia.exceptions import Unavailable
 from samia.logging import current_request_id
 from samia.rls.registry import Identity
 
@@ -128,10 +129,25 @@ def _head() -> tuple[int, str, int]:
     return (found[0], found[1], found[2]) if found else (0, ZERO_HASH, 0)
 
 
+class SigningKeyMissing(Unavailable):
+    """The API's answer when no signing key is configured; the cause stays in the server's configuration."""
+
+    code = "signing_unavailable"
+    default_message = "No audit signing key is configured."
+
+
+def signing_key() -> minisign.SigningKey:
+    """Return the configured audit signing key, or raise SigningKeyMissing."""
+    try:
+        return minisign.configured_key()
+    except minisign.SigningUnavailable:
+        raise SigningKeyMissing() from None
+
+
 @transaction.atomic
 def checkpoint_sign(*, actor) -> AuditCheckpoint:
     """Sign the current chain head {seq, row_hash, count, signed_at, key_id} and record that it was signed."""
-    key = minisign.configured_key()
+    key = signing_key()
     chain_pending()  # sign the head of every committed entry; the lock is then held until this commit
     seq, head_hash, count = _head()
     signed_at = timezone.now()

@@ -4,40 +4,18 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import status
-from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from samia.api import ApiView
 from samia.marketplace import selectors, services
 from samia.marketplace import serializers as s
 from samia.marketplace.policies import ORDER_TABLE
 from samia.marketplace.states import TRANSITIONS
 from samia.rls.access import StateChange, reads, writes
-from samia.rls.registry import Identity
 from samia.schema import error_responses
 
 
-class NewestFirst(CursorPagination):
-    ordering = "-id"
-    page_size = 50
-    max_page_size = 100
-    page_size_query_param = "page_size"
-
-
-def _query(serializer_class, request):
-    query = serializer_class(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    return query.validated_data
-
-
-def _page(request, view, queryset, serializer_class):
-    paginator = NewestFirst()
-    page = paginator.paginate_queryset(serializer_class.rows(queryset), request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
-
-
-class OrderListView(APIView):
+class OrderListView(ApiView):
     access = {"GET": reads(ORDER_TABLE), "POST": writes(ORDER_TABLE, "insert")}
 
     @extend_schema(
@@ -46,9 +24,9 @@ class OrderListView(APIView):
         summary="Orders you may see, newest first",
     )
     def get(self, request):
-        query = _query(s.OrderListQuerySerializer, request)
-        orders = selectors.order_list(identity=Identity.of(request.user), status=query.get("status"))
-        return _page(request, self, orders, s.OrderSerializer)
+        query = self.parse(s.OrderListQuerySerializer, request.query_params)
+        orders = selectors.order_list(identity=self.identity, status=query.get("status"))
+        return self.paginated(s.OrderSerializer.rows(orders), s.OrderSerializer)
 
     @extend_schema(
         request=s.OrderCreateSerializer,
@@ -56,26 +34,19 @@ class OrderListView(APIView):
         summary="Order a reading (clients)",
     )
     def post(self, request):
-        data = s.OrderCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = self.parse(s.OrderCreateSerializer, request.data)
         order = services.order_create(
-            identity=Identity.of(request.user),
-            service_code=data.validated_data["service"],
-            question=data.validated_data["question"],
-            is_gold=data.validated_data["is_gold"],
+            identity=self.identity, service_code=data["service"], question=data["question"], is_gold=data["is_gold"]
         )
         return Response(s.OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
 
-class OrderDetailView(APIView):
+class OrderDetailView(ApiView):
     access = {"GET": reads(ORDER_TABLE)}
 
     @extend_schema(responses={200: s.OrderSerializer, **error_responses(401, 404)}, summary="One order")
     def get(self, request, order_id: int):
-        orders = selectors.order_list(identity=Identity.of(request.user)).select_related("service")
-        order = orders.filter(pk=order_id).first()
-        if order is None:
-            raise NotFound("No such order.")
+        order = selectors.order_get(identity=self.identity, order_id=order_id)
         return Response(s.OrderSerializer(order).data)
 
 
@@ -86,7 +57,7 @@ def _transition_view(action: str):
     transition = TRANSITIONS[action]
     input_serializer = _TRANSITION_INPUT.get(action, s.EmptySerializer)
 
-    class OrderTransitionView(APIView):
+    class OrderTransitionView(ApiView):
         access = {"POST": StateChange(ORDER_TABLE, "status", tuple(transition.sources), transition.target)}
 
         @extend_schema(
@@ -97,14 +68,13 @@ def _transition_view(action: str):
             operation_id=f"orders_{action}",
         )
         def post(self, request, order_id: int):
-            data = input_serializer(data=request.data)
-            data.is_valid(raise_exception=True)
+            data = self.parse(input_serializer, request.data)
             order = services.order_transition(
-                identity=Identity.of(request.user),
+                identity=self.identity,
                 order_id=order_id,
                 action=action,
-                reader_id=data.validated_data.get("reader_id"),
-                reason=data.validated_data.get("reason", ""),
+                reader_id=data.get("reader_id"),
+                reason=data.get("reason", ""),
             )
             return Response(s.OrderSerializer(order).data)
 
@@ -115,7 +85,7 @@ def _transition_view(action: str):
 ORDER_TRANSITION_VIEWS = {action: _transition_view(action) for action in TRANSITIONS}
 
 
-class CallListView(APIView):
+class CallListView(ApiView):
     access = {"GET": reads("marketplace_call")}
 
     @extend_schema(
@@ -124,12 +94,12 @@ class CallListView(APIView):
         summary="Calls you may see, newest first",
     )
     def get(self, request):
-        query = _query(s.CallListQuerySerializer, request)
-        calls = selectors.call_list(identity=Identity.of(request.user), status=query.get("status"))
-        return _page(request, self, calls, s.CallSerializer)
+        query = self.parse(s.CallListQuerySerializer, request.query_params)
+        calls = selectors.call_list(identity=self.identity, status=query.get("status"))
+        return self.paginated(s.CallSerializer.rows(calls), s.CallSerializer)
 
 
-class PaymentListView(APIView):
+class PaymentListView(ApiView):
     access = {"GET": reads("marketplace_payment")}
 
     @extend_schema(
@@ -138,9 +108,9 @@ class PaymentListView(APIView):
         summary="Payments you may see, newest first",
     )
     def get(self, request):
-        query = _query(s.PaymentListQuerySerializer, request)
-        payments = selectors.payment_list(identity=Identity.of(request.user), status=query.get("status"))
-        return _page(request, self, payments, s.PaymentSerializer)
+        query = self.parse(s.PaymentListQuerySerializer, request.query_params)
+        payments = selectors.payment_list(identity=self.identity, status=query.get("status"))
+        return self.paginated(s.PaymentSerializer.rows(payments), s.PaymentSerializer)
 
 
 def _today_for(user) -> dt.date:
@@ -148,7 +118,7 @@ def _today_for(user) -> dt.date:
     return timezone.now().astimezone(zone).date()
 
 
-class HoroscopeDailyView(APIView):
+class HoroscopeDailyView(ApiView):
     access = {"GET": reads("marketplace_horoscope")}
 
     @extend_schema(
@@ -161,9 +131,9 @@ class HoroscopeDailyView(APIView):
         auth=[{}, {"jwtAuth": []}],
     )
     def get(self, request):
-        query = _query(s.HoroscopeQuerySerializer, request)
+        query = self.parse(s.HoroscopeQuerySerializer, request.query_params)
         horoscopes = selectors.horoscope_daily_list(
-            identity=Identity.of(request.user),
+            identity=self.identity,
             date=query.get("date") or _today_for(request.user),
             sign=query.get("sign"),
         )

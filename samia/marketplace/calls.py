@@ -8,25 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, ValidationError
 
 from samia import audit
 from samia.events.services import emit
 from samia.exceptions import Conflict
-from samia.marketplace.models import Call, Order
+from samia.marketplace import selectors
+from samia.marketplace.models import Call
 from samia.rls.registry import Identity
 
 S = Call.Status
 LIVE = (S.SCHEDULED, S.RINGING, S.ANSWERED)
 
 
-def _locked(call_id: int) -> Call:
-    call = Call.objects.select_for_update().filter(pk=call_id).first()
-    if call is None:
-        raise NotFound("No such call.")
-    return call
+def _locked(identity: Identity, call_id: int) -> Call:
+    return selectors.call_get(identity=identity, call_id=call_id, operation="update", lock=True)
 
 
 def _check(call: Call, sources: tuple[str, ...], action: str) -> None:
@@ -53,9 +51,7 @@ def _seconds(call: Call, now: dt.datetime) -> int:
 @transaction.atomic
 def call_schedule(*, identity: Identity, order_id: int, scheduled_at: dt.datetime) -> Call:
     """Schedule a call between an order's client and its assigned reader."""
-    order = Order.objects.filter(pk=order_id).first()
-    if order is None:
-        raise NotFound("No such order.")
+    order = selectors.order_get(identity=identity, order_id=order_id)
     if order.reader_id is None:
         raise Conflict("The order has no reader yet.", status=order.status)
     call = Call.objects.create(
@@ -67,7 +63,7 @@ def call_schedule(*, identity: Identity, order_id: int, scheduled_at: dt.datetim
 @transaction.atomic
 def call_answer(*, identity: Identity, call_id: int) -> Call:
     """Mark a scheduled or ringing call as answered."""
-    call = _locked(call_id)
+    call = _locked(identity, call_id)
     _check(call, (S.SCHEDULED, S.RINGING), "answer")
     previous, call.status, call.answered_at = call.status, S.ANSWERED, timezone.now()
     call.save(update_fields=["status", "answered_at"])
@@ -79,7 +75,7 @@ def call_drop(*, identity: Identity, call_id: int, dropped_by: str, reason: str 
     """Record that a live call was dropped, and by whom (client, reader or system)."""
     if dropped_by not in Call.Party.values:
         raise ValidationError({"dropped_by": [f"One of {', '.join(Call.Party.values)}."]})
-    call = _locked(call_id)
+    call = _locked(identity, call_id)
     _check(call, LIVE, "drop")
     now = timezone.now()
     previous, call.status, call.ended_at = call.status, S.DROPPED, now
@@ -99,7 +95,7 @@ def call_drop(*, identity: Identity, call_id: int, dropped_by: str, reason: str 
 @transaction.atomic
 def call_end(*, identity: Identity, call_id: int, reason: str = "completed") -> Call:
     """End an answered call normally."""
-    call = _locked(call_id)
+    call = _locked(identity, call_id)
     _check(call, (S.ANSWERED,), "end")
     now = timezone.now()
     previous, call.status, call.ended_at, call.end_reason = call.status, S.ENDED, now, reason[:40]

@@ -9,12 +9,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from rest_framework.exceptions import NotFound
 
 from samia import audit
 from samia.events.services import emit
 from samia.exceptions import Conflict
-from samia.marketplace.models import Order, Payment
+from samia.marketplace import selectors
+from samia.marketplace.models import Payment
 from samia.rls.registry import Identity
 
 S = Payment.Status
@@ -32,11 +32,8 @@ def _properties(payment: Payment, **extra) -> dict:
     }
 
 
-def _locked(payment_id: int) -> Payment:
-    payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
-    if payment is None:
-        raise NotFound("No such payment.")
-    return payment
+def _locked(identity: Identity, payment_id: int) -> Payment:
+    return selectors.payment_get(identity=identity, payment_id=payment_id, operation="update", lock=True)
 
 
 def _moved(payment: Payment, *, identity: Identity, sources: tuple[str, ...], target: str, action: str) -> Payment:
@@ -68,9 +65,7 @@ def payment_attempt_record(
     provider_reference: str = "",
 ) -> Payment:
     """Record the first payment attempt of an order (pending until the provider answers)."""
-    order = Order.objects.filter(pk=order_id).first()
-    if order is None:
-        raise NotFound("No such order.")
+    order = selectors.order_get(identity=identity, order_id=order_id)
     if Payment.objects.filter(order_id=order_id).exists():
         raise Conflict("This order already has a payment attempt; use a fallback.", order_id=order_id)
     payment = Payment.objects.create(
@@ -90,7 +85,9 @@ def payment_attempt_record(
 @transaction.atomic
 def payment_succeed(*, identity: Identity, payment_id: int) -> Payment:
     """Mark a pending attempt as paid."""
-    payment = _moved(_locked(payment_id), identity=identity, sources=(S.PENDING,), target=S.SUCCEEDED, action="succeed")
+    payment = _moved(
+        _locked(identity, payment_id), identity=identity, sources=(S.PENDING,), target=S.SUCCEEDED, action="succeed"
+    )
     emit("payment.succeeded", 1, actor=identity, subject=payment, properties=_properties(payment))
     return payment
 
@@ -98,7 +95,9 @@ def payment_succeed(*, identity: Identity, payment_id: int) -> Payment:
 @transaction.atomic
 def payment_fail(*, identity: Identity, payment_id: int, error_code: str = "") -> Payment:
     """Mark a pending attempt as failed (`error_code` is the provider taxonomy's code)."""
-    payment = _moved(_locked(payment_id), identity=identity, sources=(S.PENDING,), target=S.FAILED, action="fail")
+    payment = _moved(
+        _locked(identity, payment_id), identity=identity, sources=(S.PENDING,), target=S.FAILED, action="fail"
+    )
     extra = {"error_code": error_code} if error_code else {}
     emit("payment.failed", 1, actor=identity, subject=payment, properties=_properties(payment, **extra))
     return payment
@@ -107,7 +106,7 @@ def payment_fail(*, identity: Identity, payment_id: int, error_code: str = "") -
 @transaction.atomic
 def payment_fallback(*, identity: Identity, payment_id: int, provider: str, provider_reference: str = "") -> Payment:
     """Retry a failed attempt on another provider: attempt n+1, pending, with fallback_of set."""
-    failed = _locked(payment_id)
+    failed = _locked(identity, payment_id)
     if failed.status != S.FAILED:
         raise Conflict("Only a failed payment falls back.", status=failed.status, allowed_from=[S.FAILED])
     if Payment.objects.filter(fallback_of=failed).exists():
@@ -139,8 +138,10 @@ def payment_fallback(*, identity: Identity, payment_id: int, provider: str, prov
 @transaction.atomic
 def payment_refund(*, identity: Identity, payment_id: int) -> Payment:
     """Refund a paid attempt; the order is then counted as refunded (order.refunded)."""
-    payment = _moved(_locked(payment_id), identity=identity, sources=(S.SUCCEEDED,), target=S.REFUNDED, action="refund")
-    order = Order.objects.select_related("service").get(pk=payment.order_id)
+    payment = _moved(
+        _locked(identity, payment_id), identity=identity, sources=(S.SUCCEEDED,), target=S.REFUNDED, action="refund"
+    )
+    order = selectors.order_get(identity=identity, order_id=payment.order_id)
     emit("payment.refunded", 1, actor=identity, subject=payment, properties=_properties(payment))
     order_properties = {"service": order.service.code, "gold": order.is_gold, "payment_id": payment.pk}
     if order.reader_id:

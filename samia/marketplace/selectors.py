@@ -16,8 +16,9 @@ def order_list(*, identity: Identity, status: str | None = None) -> QuerySet[Ord
 
 
 def order_get(*, identity: Identity, order_id: int, operation: str = "select") -> Order:
-    """Return one order `identity` may act on, or raise Order.DoesNotExist."""
-    return policies.ORDERS.scope(Order.objects.all(), identity, operation).get(pk=order_id)
+    """Return one order `identity` may act on, or raise Order.DoesNotExist("No such order.")."""
+    orders = Order.objects.select_related("service")
+    return policies.ORDERS.get(orders, identity, order_id, operation=operation, missing="No such order.")
 
 
 def call_list(*, identity: Identity, status: str | None = None) -> QuerySet[Call]:
@@ -28,12 +29,24 @@ def call_list(*, identity: Identity, status: str | None = None) -> QuerySet[Call
     return calls.order_by("-id")
 
 
+def call_get(*, identity: Identity, call_id: int, operation: str = "select", lock: bool = False) -> Call:
+    """Return one call `identity` may act on (locked FOR UPDATE when `lock`), or raise Call.DoesNotExist."""
+    calls = Call.objects.select_for_update() if lock else Call.objects.all()
+    return policies.CALLS.get(calls, identity, call_id, operation=operation, missing="No such call.")
+
+
 def payment_list(*, identity: Identity, status: str | None = None) -> QuerySet[Payment]:
     """Return the payments `identity` may see, newest first."""
     payments = policies.PAYMENTS.scope(Payment.objects.all(), identity)
     if status:
         payments = payments.filter(status=status)
     return payments.order_by("-id")
+
+
+def payment_get(*, identity: Identity, payment_id: int, operation: str = "select", lock: bool = False) -> Payment:
+    """Return one payment `identity` may act on (locked FOR UPDATE when `lock`), or raise Payment.DoesNotExist."""
+    payments = Payment.objects.select_for_update() if lock else Payment.objects.all()
+    return policies.PAYMENTS.get(payments, identity, payment_id, operation=operation, missing="No such payment.")
 
 
 def horoscope_daily_list(*, identity: Identity, date, sign: str | None = None) -> QuerySet[Horoscope]:

@@ -6,11 +6,11 @@ import hashlib
 import logging
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, ValidationError
 
 from samia import audit
 from samia.accounts.models import Role, User
@@ -45,12 +45,10 @@ def order_transition(
 ) -> Order:
     """Move an order along the state machine; 404 if invisible, 409 if its state does not allow it."""
     transition = ALL_TRANSITIONS[action]
-    visible = selectors.order_list(identity=identity)
-    order = visible.filter(pk=order_id).first()
-    if order is None:
-        raise NotFound("No such order.")
+    order = selectors.order_get(identity=identity, order_id=order_id)
     if order.status in transition.sources:
         # FOR UPDATE applies the UPDATE policies too: a row this role may not change comes back empty.
+        visible = selectors.order_list(identity=identity)
         locked = visible.select_for_update(of=("self",)).filter(pk=order_id).first()
         if locked is None:
             raise Conflict(f"Cannot {action} this order now.", status=order.status)

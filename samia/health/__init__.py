@@ -1,0 +1,1 @@
+"""Liveness and readiness probes: the checks in `checks.py`, the routes in `apis.py`."""
