@@ -1,80 +1,45 @@
-"""The dispatcher: claim due sends, check them again, send them, record what happened.
+"""Delivery: check each claimed send again, call its provider, record the outcome.
 
-Runs as the service role in a periodic Celery task (several workers may run it at once).
-
-1. Reap: a send whose claim expired (its worker was killed) is retried when it never reached
-   the provider; when it may have (`in_flight_since` set), SMS and WhatsApp become `unknown` and
-   are not sent again, push is sent again under the same collapse id (the device shows it once).
-2. Claim a batch of due sends with FOR UPDATE SKIP LOCKED, mark them queued with a lease, commit.
-3. For each send, in one short transaction: check consent, suppression and the recipient's
-   account again and mark it in flight; commit; call the provider; then record the result
-   together with the next send's checks (one commit per send). No lock is held during the call.
+For each send, in one short transaction: check consent, suppression and the recipient's account
+again and mark it in flight; commit; call the provider; then record the result together with the
+next send's checks (one commit per send). No lock is held during the call. With more than one
+sender, threads (each with its own connection) keep several provider calls in flight.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import queue
 import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from notifications import links
-from notifications.models import Channel, DeviceToken, Send, Suppression
+from notifications.dispatch.claims import MAX_DEVICES, Work
+from notifications.models import Channel, Send, Suppression
 from notifications.quiet import in_quiet_hours, next_allowed
 from notifications.services import address_hash, device_deactivate, suppression_add
-from samia.accounts.models import Language
-from samia.accounts.zodiac import sign_name
 from samia.providers import registry
 from samia.providers.base import Outcome, ProviderUnavailable, Result
 
-logger = logging.getLogger(__name__)
+# The dispatcher logs under one name, whichever of its modules speaks.
+logger = logging.getLogger("notifications.dispatch")
 S = Send.State
 
-# A push goes to at most this many of a user's devices (the most recently registered).
-MAX_DEVICES = 5
 # Twilio codes that mean the recipient unsubscribed at the carrier or provider level.
 UNSUBSCRIBED_CODES = frozenset({"21610"})
-
-ZODIAC_TITLES = {
-    Language.ENGLISH: "Your {sign} horoscope for today",
-    Language.ARABIC: "برجك اليوم: {sign}",
-}
-
-
-@dataclass
-class Work:
-    """One claimed send and what rendering it needs (loaded per batch)."""
-
-    id: int
-    user_id: int
-    channel: str
-    purpose: str
-    critical: bool
-    kind: str
-    subject_id: int | None
-    language: str
-    expires_at: dt.datetime
-    attempts: int
-    campaign_id: int | None
-    notification_id: int | None
-    phone: str
-    zone: str
-    lease_until: dt.datetime
-    message: dict = field(default_factory=dict)
-    devices: list[DeviceToken] = field(default_factory=list)
 
 
 @dataclass
 class Report:
+    """What one dispatch run did, counted per outcome."""
+
     claimed: int = 0
     sent: int = 0
     retried: int = 0
@@ -86,162 +51,6 @@ class Report:
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
-
-
-# ---------------------------------------------------------------------------------------------
-# Reap, claim, load
-
-
-def leases_reap() -> int:
-    """Settle the sends whose dispatcher died: retry what never left, mark the rest unknown."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE notifications_send SET
-                state = CASE WHEN in_flight_since IS NOT NULL AND channel <> 'push' THEN 'unknown' ELSE 'queued' END,
-                last_error = CASE WHEN in_flight_since IS NOT NULL THEN 'worker_lost' ELSE last_error END,
-                lease_until = NULL,
-                in_flight_since = NULL,
-                state_changed_at = clock_timestamp()
-            WHERE state = 'queued' AND lease_until < %s
-            """,
-            [timezone.now()],
-        )
-        return cursor.rowcount
-
-
-def claim(batch_size: int) -> list[int]:
-    lease = dt.timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH due AS (
-                SELECT s.id FROM notifications_send s
-                WHERE s.state IN ('planned', 'queued') AND NOT s.held AND s.due_at <= %s AND s.lease_until IS NULL
-                  AND (s.campaign_id IS NULL OR EXISTS (
-                        SELECT 1 FROM notifications_campaign c WHERE c.id = s.campaign_id AND c.status = 'scheduled'))
-                ORDER BY s.due_at
-                LIMIT %s
-                FOR UPDATE OF s SKIP LOCKED
-            )
-            UPDATE notifications_send s SET
-                state = 'queued',
-                state_changed_at = CASE WHEN s.state = 'queued' THEN s.state_changed_at ELSE clock_timestamp() END,
-                attempts = s.attempts + 1,
-                lease_until = clock_timestamp() + %s
-            FROM due WHERE s.id = due.id
-            RETURNING s.id
-            """,
-            # The instant is a parameter, not clock_timestamp(): a volatile bound cannot stop the
-            # index scan, which would then read every future send to find none due.
-            [timezone.now(), batch_size, lease],
-        )
-        return sorted(row[0] for row in cursor.fetchall())
-
-
-_LOAD_SQL = """
-    SELECT s.id, s.user_id, s.channel, s.purpose, s.critical, s.kind, s.subject_id, s.language,
-           s.expires_at, s.attempts, s.campaign_id, s.notification_id, u.phone, u.timezone, s.lease_until
-    FROM notifications_send s JOIN accounts_user u ON u.id = s.user_id
-    WHERE s.id = ANY(%s) ORDER BY s.due_at, s.id
-"""
-
-
-def load(ids: list[int]) -> list[Work]:
-    with connection.cursor() as cursor:
-        cursor.execute(_LOAD_SQL, [ids])
-        works = [Work(*row) for row in cursor.fetchall()]
-    campaigns = _by_id(
-        "SELECT id, templates, link_url FROM notifications_campaign WHERE id = ANY(%s)",
-        {w.campaign_id for w in works if w.campaign_id},
-    )
-    notifications = _by_id(
-        "SELECT id, title, body, data FROM notifications_notification WHERE id = ANY(%s)",
-        {w.notification_id for w in works if w.notification_id},
-    )
-    horoscopes = _by_id(
-        "SELECT id, sign, approval_status, text_en, text_ar FROM marketplace_horoscope WHERE id = ANY(%s)",
-        {w.subject_id for w in works if w.kind == "zodiac.daily" and w.subject_id},
-    )
-    devices = _devices({w.user_id for w in works if w.channel == Channel.PUSH})
-    for work in works:
-        work.message = render(work, campaigns, notifications, horoscopes)
-        work.devices = devices.get(work.user_id, [])
-    return works
-
-
-def _devices(user_ids: set[int]) -> dict[int, list[DeviceToken]]:
-    """The active devices of these users, newest registration first, at most MAX_DEVICES each."""
-    found: dict[int, list[DeviceToken]] = {}
-    if not user_ids:
-        return found
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, user_id, platform, token, registered_at FROM notifications_devicetoken "
-            "WHERE user_id = ANY(%s) AND active ORDER BY user_id, registered_at DESC, id DESC",
-            [list(user_ids)],
-        )
-        for device_id, user_id, platform, token, registered_at in cursor.fetchall():
-            mine = found.setdefault(user_id, [])
-            if len(mine) < MAX_DEVICES:
-                mine.append(
-                    DeviceToken(
-                        id=device_id, user_id=user_id, platform=platform, token=token, registered_at=registered_at
-                    )
-                )
-    return found
-
-
-def _json(value):
-    """jsonb arrives as text through Django's connection (it decodes JSON in the field, not the driver)."""
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _by_id(sql: str, ids: set) -> dict:
-    if not ids:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [list(ids)])
-        return {row[0]: row[1:] for row in cursor.fetchall()}
-
-
-def render(work: Work, campaigns: dict, notifications: dict, horoscopes: dict) -> dict:
-    """The message in the recipient's language; {} when its content is gone or withdrawn."""
-    data = {"send_id": str(work.id)}
-    if work.campaign_id:
-        templates, link_url = campaigns[work.campaign_id]
-        templates = _json(templates)
-        template = templates.get(work.language) or templates[Language.ENGLISH]
-        message = dict(template)
-        if link_url:
-            data["click_url"] = links.url(work.id, "click", target=link_url)
-            if work.channel == Channel.SMS and "body" in message:
-                # A text carries its tracked link; push carries it in data for the app to open.
-                message["body"] = f"{message['body']}\n{data['click_url']}"
-    elif work.notification_id:
-        title, body, extra = notifications[work.notification_id]
-        message = {"title": title, "body": body}
-        data.update({k: str(v) for k, v in (_json(extra) or {}).items()})
-        data["click_url"] = links.url(work.id, "click")
-    elif work.kind == "zodiac.daily":
-        row = horoscopes.get(work.subject_id)
-        if row is None or row[1] != "approved":
-            return {}
-        sign, _, text_en, text_ar = row
-        language = Language.ARABIC if work.language == Language.ARABIC and text_ar else Language.ENGLISH
-        text = (text_ar if language == Language.ARABIC else text_en) or ""
-        title = ZODIAC_TITLES[language].format(sign=sign_name(sign, language))
-        message = {"title": title, "body": text[:178] + ("…" if len(text) > 178 else "")}
-        data["click_url"] = links.url(work.id, "click")
-    else:
-        return {}
-    data["open_url"] = links.url(work.id, "open")
-    message["data"] = data
-    return message
-
-
-# ---------------------------------------------------------------------------------------------
-# Checks, sending, recording
 
 
 _CHECK_SQL = """
@@ -602,50 +411,3 @@ class _Senders:
         for part in self.reports:
             for name, value in part.as_dict().items():
                 setattr(report, name, getattr(report, name) + value)
-
-
-def dispatch(*, budget_seconds: float | None = None, batch_size: int | None = None) -> dict:
-    """Send what is due until nothing is or the time budget is spent; returns the counts.
-
-    With NOTIFICATIONS_SEND_CONCURRENCY > 1, each claimed batch is delivered by that many
-    threads (own connections); claims, leases and the per-send commit work the same way.
-    """
-    budget = settings.NOTIFICATIONS_DISPATCH_BUDGET_SECONDS if budget_seconds is None else budget_seconds
-    batch_size = batch_size or settings.NOTIFICATIONS_BATCH_SIZE
-    deadline = time.monotonic() + budget
-    report = Report(reaped=leases_reap())
-    concurrency = settings.NOTIFICATIONS_SEND_CONCURRENCY
-    senders = _Senders(concurrency, deadline) if concurrency > 1 else None
-    courier = Courier(report)
-    try:
-        while time.monotonic() < deadline:
-            ids = claim(batch_size)
-            if not ids:
-                break
-            report.claimed += len(ids)
-            works = load(ids)
-            if senders:
-                senders.deliver(works)
-            else:
-                _deliver_batch(works, courier, deadline)
-    finally:
-        courier.flush()
-        if senders:
-            senders.close(report)
-    campaigns_complete()
-    if report.claimed or report.reaped:
-        logger.info("notifications dispatched", extra=report.as_dict())
-    return report.as_dict()
-
-
-def campaigns_complete() -> int:
-    """Mark scheduled campaigns with nothing left to send as completed."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE notifications_campaign c SET status = 'completed'
-            WHERE c.status = 'scheduled' AND NOT EXISTS (
-                SELECT 1 FROM notifications_send s WHERE s.campaign_id = c.id AND s.state IN ('planned', 'queued'))
-            """
-        )
-        return cursor.rowcount
