@@ -33,6 +33,7 @@ def canonical(payload: dict) -> str:
 
 
 def utc_text(moment: dt.datetime) -> str:
+    """Render `moment` in UTC with microseconds and a Z, as the payloads store it."""
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

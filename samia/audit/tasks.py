@@ -17,6 +17,7 @@ def export_dir() -> Path:
 
 
 def previous_month(today=None) -> str:
+    """Return the month before `today`'s (UTC) as YYYY-MM."""
     today = today or timezone.now().date()
     first = today.replace(day=1)
     return f"{first.year - (first.month == 1)}-{(first.month - 2) % 12 + 1:02d}"

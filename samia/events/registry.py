@@ -110,6 +110,7 @@ def register(name: str, version: int, /, *, required: tuple[str, ...] = (), **pr
 
 
 def schema_for(name: str, version: int) -> EventSchema:
+    """Return the schema of event `name` v`version`, or raise ValueError for an unknown one."""
     try:
         return SCHEMAS[(name, version)]
     except KeyError:
