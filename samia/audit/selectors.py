@@ -20,7 +20,7 @@ CHUNK = 10_000
 # EXPRESSION, or drop a column and add it back with another expression, or replace the time
 # function) and then edit the column. chain_verify() therefore compares the definition, as Postgres
 # deparses it, with this one (a query on the catalog per run) and, when it differs, compares every
-# row's columns with its payload (in SQL, ~8 µs a row) and reports the alteration as damage.
+# row's columns with its payload (in SQL) and reports the alteration as damage.
 GENERATED = {
     "action": "((payload)::jsonb ->> 'action'::text)",
     "actor_id": "(((payload)::jsonb ->> 'actor_id'::text))::bigint",
