@@ -14,6 +14,20 @@ from samia.rls.binding import bound
 from samia.rls.registry import Identity
 from tests import factories
 
+# A campaign as POST /admin/campaigns takes it.
+CAMPAIGN = {
+    "name": "Full moon offer",
+    "channel": "sms",
+    "audience": {"roles": ["client"]},
+    "templates": {"en": {"title": "", "body": "A full moon reading, 20% off"}, "ar": {"body": "قراءة البدر بخصم"}},
+    "send_on": "2026-11-01",  # the day New York leaves daylight saving time
+    "local_time": "10:00",
+}
+
+
+def utc(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
 
 def identity(user) -> Identity:
     return Identity(user.pk, user.role)

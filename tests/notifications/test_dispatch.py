@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 
 from notifications import dispatch as dispatcher
-from notifications import inbox
+from notifications import inbox, services
 from notifications.models import DeviceToken, Send, Suppression
 from samia.events.registry import schema_for
+from tests.conftest import api_as
 from tests.notifications.helpers import due_now, events, notify, opted_in, recipient, zone_at_local_hour
 
 pytestmark = pytest.mark.django_db
@@ -251,3 +252,63 @@ def test_a_send_claimed_too_often_without_a_result_fails_instead_of_looping(fcm,
     send = _state(send)
     assert send.state == "failed" and send.last_error == "too_many_attempts"
     assert fcm.requests == []
+
+
+def test_whatsapp_outside_the_24_hour_window_sends_the_approved_template(twilio, settings):
+    settings.NOTIFICATIONS_WHATSAPP_TEMPLATES = {"order.delivered": "HX" + "a" * 32}
+    user = recipient(channels=("whatsapp",), purpose="transactional", phone="+447700900401")
+    (outside,) = notify(user, channels=("whatsapp",))
+    dispatcher.dispatch(budget_seconds=5)
+    from notifications.models import ConversationWindow
+
+    ConversationWindow.objects.create(
+        address_hash=services.address_hash("+447700900401"), last_inbound_at=timezone.now()
+    )
+    (inside,) = notify(user, channels=("whatsapp",))
+    dispatcher.dispatch(budget_seconds=5)
+
+    first, second = twilio.messages_posted()
+    assert first["To"] == "whatsapp:+447700900401" and first["ContentSid"] == "HX" + "a" * 32 and "Body" not in first
+    assert second["Body"].endswith("Your reading is ready") and "ContentSid" not in second
+    outside.refresh_from_db()
+    inside.refresh_from_db()
+    assert outside.state == inside.state == "sent"
+
+
+def test_whatsapp_outside_the_window_without_a_template_fails_rather_than_send_free_form(twilio, settings):
+    settings.NOTIFICATIONS_WHATSAPP_TEMPLATES = {}
+    user = recipient(channels=("whatsapp",), purpose="transactional", phone="+447700900402")
+    (send,) = notify(user, channels=("whatsapp",))
+
+    dispatcher.dispatch(budget_seconds=5)
+
+    send.refresh_from_db()
+    assert send.state == "failed" and send.last_error == "template_required"
+    assert twilio.messages_posted() == []
+
+
+def test_the_sandbox_records_and_labels_instead_of_sending(settings):
+    settings.PROVIDERS = {name: "samia.providers.sandbox.SandboxProvider" for name in ("sms", "fcm")}
+    user = recipient()
+    (send,) = notify(user)
+
+    dispatcher.dispatch(budget_seconds=5)
+
+    send.refresh_from_db()
+    assert send.state == "sent" and send.sandbox and send.message_id.startswith("sandbox-")
+    assert api_as(user).get("/me/notifications").json()[0]["sandbox"] is True
+
+
+def test_a_platform_without_credentials_does_not_hold_back_the_users_other_devices(fcm, settings):
+    settings.APNS_KEY_PEM = ""  # APNs unconfigured, FCM configured
+    user = recipient(channels=("push",), purpose="transactional", device="tok-android")
+    from notifications.models import DeviceToken
+
+    DeviceToken.objects.create(user=user, platform="apns", token="abcdef01")
+    (send,) = notify(user, channels=("push",))
+
+    dispatcher.dispatch(budget_seconds=5)
+
+    send.refresh_from_db()
+    assert send.state == "sent" and send.provider == "fcm"
+    assert [r["message"]["token"] for r in fcm.requests] == ["tok-android"]
