@@ -10,7 +10,7 @@ size, echoes the request's apns-id, and answers 200 or an error status with the
     topic-         400 DeviceTokenNotForTopic           big-    413 PayloadTooLarge
     busy-          503 ServiceUnavailable               slow-   never answers (the stream stays open)
 
-The TLS CA and server certificate are generated at start into a temporary directory, never stored.
+The TLS CA and server certificate (apns_keys.py) are generated at start into a temporary directory, never stored.
 
 Standalone (a benchmark starts it in another process):
     python -m tests.fakes.apns --port 8443 --ca-out /tmp/apns-ca.pem [--public-key key.pem]
@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
-import ipaddress
 import json
 import re
 import shutil
@@ -39,15 +37,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from h2.config import H2Configuration
 from h2.connection import H2Connection
 from h2.events import ConnectionTerminated, DataReceived, RequestReceived, StreamEnded, StreamReset
 from h2.exceptions import H2Error
 from h2.settings import SettingCodes
+
+from tests.fakes.apns_keys import make_key, write_tls_files
+
+__all__ = ["FakeAPNs", "Reply", "make_key", "running"]
 
 DEVICE_PATH = re.compile(r"^/3/device/(?P<token>[^/?]+)$")
 MAX_PAYLOAD_BYTES = 4096  # Apple's limit for an alert
@@ -82,78 +82,6 @@ def _default_reply(token: str) -> Reply:
     if token.startswith("slow-"):
         return Reply(never=True)
     return Reply()
-
-
-def make_key() -> tuple[str, ec.EllipticCurvePublicKey]:
-    """Return a new APNs-style signing key: the .p8 PEM text (PKCS#8, P-256) and its public key."""
-    private_key = ec.generate_private_key(ec.SECP256R1())
-    pem = private_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return pem, private_key.public_key()
-
-
-def _write_tls_files(directory: Path) -> tuple[Path, Path, Path]:
-    """Write a throwaway CA and a server certificate for 127.0.0.1/localhost; return (ca, cert, key) paths."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake APNs test CA")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    server_cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name)
-        .public_key(server_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_file, cert_file, key_file = directory / "ca.pem", directory / "server.pem", directory / "server-key.pem"
-    ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    cert_file.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        server_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return ca_file, cert_file, key_file
 
 
 class FakeAPNs:
@@ -235,7 +163,7 @@ class FakeAPNs:
 
     def start(self, directory: Path, port: int = 0) -> None:
         """Generate the TLS files in `directory` and serve on 127.0.0.1:`port` (0: a free port) in a thread."""
-        ca_file, cert_file, key_file = _write_tls_files(directory)
+        ca_file, cert_file, key_file = write_tls_files(directory)
         self.ca_file = str(ca_file)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert_file, key_file)
