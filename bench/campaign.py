@@ -25,7 +25,6 @@ run empties the campaign, send and bounce tables there.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import shlex
@@ -34,7 +33,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/samia_bench_campaign")
@@ -46,181 +44,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "samia.settings")
 os.environ["NOTIFICATIONS_QUIET_START"] = os.environ["NOTIFICATIONS_QUIET_END"] = "00:00"
 sys.path.insert(0, str(ROOT))
 
-ZONES = (
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "America/Mexico_City",
-    "America/Sao_Paulo",
-    "Europe/London",
-    "Europe/Berlin",
-    "Africa/Cairo",
-    "Asia/Riyadh",
-    "Asia/Dubai",
-    "Asia/Kolkata",
-    "Asia/Kathmandu",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-    "Pacific/Auckland",
-)
-ADMIN_EMAIL = "bench-campaign-admin@example.test"
+from bench import campaign_world as world  # noqa: E402  (after the environment above)
+
 PROVIDER = {"sms": "sms", "push": "fcm"}
 TWILIO_SID, TWILIO_TOKEN, SERVICE_SID = "AC" + "0" * 32, "bench-twilio-token", "MG" + "1" * 32
 SCHEDULE_GOAL, DISPATCH_GOAL = 20.0, 500.0
 BUDGET_SECONDS = 900
-
-
-def _prepare() -> None:
-    url = urlsplit(DATABASE_URL)
-    name = url.path.lstrip("/")
-    server = DATABASE_URL.rsplit("/", 1)[0]
-    exists = subprocess.run(
-        ["psql", f"{server}/postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    if not exists:
-        subprocess.run(["createdb", "--maintenance-db", f"{server}/postgres", name], check=True)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, check=True, env=os.environ)
-
-
-def _seed(cursor, users: int) -> None:
-    """Users, consents and device tokens, set-based; rows that exist are kept."""
-    steps = {
-        "users": (
-            """
-            INSERT INTO accounts_user (password, email, role, first_name, last_name, phone, country, timezone,
-                                       language, date_of_birth, zodiac_sign, is_active, blocked_at,
-                                       blocked_until, created_at)
-            SELECT '!', 'bench-user-' || g || '@example.test', 'client', '', '',
-                   -- ends in 5: never one of the fake Twilio's magic suffixes (0000, 1111, ..., 9999)
-                   '+9665' || lpad(g::text, 7, '0') || '5', 'SA',
-                   (%(zones)s::text[])[1 + mod(g, cardinality(%(zones)s::text[]))],
-                   CASE WHEN mod(g, 3) = 0 THEN 'ar' ELSE 'en' END, NULL, '', true, NULL, NULL, now()
-            FROM generate_series(1, %(users)s) g
-            ON CONFLICT ((lower(email))) DO NOTHING
-            """
-        ),
-        "consents": (
-            """
-            INSERT INTO notifications_consent (user_id, channel, purpose, status, lawful_basis, source,
-                                               text_version, recorded_by_id, recorded_at)
-            SELECT u.id, channel, 'marketing', 'granted', 'consent', 'import', 'bench', NULL, now()
-            FROM accounts_user u CROSS JOIN unnest(ARRAY['sms', 'push']) channel
-            WHERE u.email LIKE 'bench-user-%%' AND NOT EXISTS (
-                SELECT 1 FROM notifications_consent c
-                WHERE c.user_id = u.id AND c.channel = channel AND c.purpose = 'marketing')
-            """
-        ),
-        "device tokens": (
-            """
-            INSERT INTO notifications_devicetoken (user_id, platform, token, active, registered_at,
-                                                   deactivated_at, deactivated_reason)
-            SELECT u.id, 'fcm', 'bench-fcm-' || u.id, true, now(), NULL, ''
-            FROM accounts_user u WHERE u.email LIKE 'bench-user-%%'
-            ON CONFLICT (platform, token) DO UPDATE SET active = true, deactivated_at = NULL, deactivated_reason = ''
-            """
-        ),
-    }
-    for label, sql in steps.items():
-        began = time.perf_counter()
-        cursor.execute(sql, {"zones": list(ZONES), "users": users})
-        print(f"  {label:<14} {cursor.rowcount:>9,} rows in {time.perf_counter() - began:5.1f} s")
-    cursor.execute("VACUUM ANALYZE accounts_user")
-    cursor.execute("VACUUM ANALYZE notifications_consent")
-    cursor.execute("VACUUM ANALYZE notifications_devicetoken")
-
-
-def _admin():
-    from samia.accounts.models import User
-
-    admin = User.objects.filter(email=ADMIN_EMAIL).first()
-    if admin is None:
-        admin = User.objects.create_user(email=ADMIN_EMAIL, password=None, role="admin")
-    return admin
-
-
-def _campaign(admin_identity, channel: str, name: str):
-    from notifications import planning
-    from samia.rls.binding import bound
-
-    data = {
-        "name": name,
-        "channel": channel,
-        "purpose": "marketing",
-        "audience": {},
-        "templates": {
-            "en": {"title": "SAMIA", "body": "Your weekly reading is waiting."},
-            "ar": {"title": "SAMIA", "body": "قراءتك الأسبوعية بانتظارك."},
-        },
-        "link_url": "https://samia.example/weekly",
-        "send_on": dt.date.today() + dt.timedelta(days=2),
-        "local_time": dt.time(10, 0),
-        "window_hours": 12,
-    }
-    with bound(admin_identity):
-        return planning.campaign_create(identity=admin_identity, data=data)
-
-
-def _schedule(identity, campaign_id: int, *, as_admin: bool) -> tuple[float, int]:
-    from django.db import transaction
-
-    from notifications import planning
-    from samia.rls.binding import bound
-
-    began = time.perf_counter()
-    with bound(identity) if as_admin else transaction.atomic():
-        _, created = planning.campaign_schedule(identity=identity, campaign_id=campaign_id)
-    return time.perf_counter() - began, created
-
-
-class _Capture:
-    """Keep the planning INSERT's SQL and parameters, for EXPLAIN ANALYZE later."""
-
-    statement = None
-
-    def __call__(self, execute, sql, params, many, context):
-        if sql.lstrip().startswith("INSERT INTO notifications_send"):
-            self.statement = (sql, dict(params))
-        return execute(sql, params, many, context)
-
-
-def _explain(capture: _Capture, admin_identity, channel: str) -> None:
-    """EXPLAIN ANALYZE the schedule INSERT for a fresh campaign, bound as the admin, rolled back."""
-    from django.db import connection, transaction
-
-    from samia.rls.binding import bound
-
-    sql, params = capture.statement
-    campaign = _campaign(admin_identity, channel, f"bench explain {channel}")
-    params["campaign"] = campaign.pk
-    with bound(admin_identity), connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-        plan = [row[0] for row in cursor.fetchall()]
-        transaction.set_rollback(True)
-    print(f"\nEXPLAIN ANALYZE of the {channel} schedule INSERT (bound as admin, rolled back):")
-    print("\n".join(f"  {line}" for line in plan))
-
-
-def _make_due(cursor, campaign_id: int, count: int, *, daytime_only: bool) -> int:
-    cursor.execute(
-        """
-        WITH chosen AS (
-            SELECT s.id FROM notifications_send s JOIN accounts_user u ON u.id = s.user_id
-            WHERE s.campaign_id = %(campaign)s AND s.state = 'planned'
-              AND (NOT %(daytime)s OR (now() AT TIME ZONE u.timezone)::time BETWEEN '08:05' AND '20:00')
-            ORDER BY s.id LIMIT %(count)s
-        )
-        UPDATE notifications_send s SET due_at = now() - interval '1 second', expires_at = now() + interval '2 hours'
-        FROM chosen WHERE s.id = chosen.id
-        """,
-        {"campaign": campaign_id, "count": count, "daytime": daytime_only},
-    )
-    made = cursor.rowcount
-    cursor.execute("VACUUM ANALYZE notifications_send")
-    return made
 
 
 def _fake(channel: str, directory: Path) -> tuple[subprocess.Popen, dict]:
@@ -347,14 +176,6 @@ def _worker() -> None:
     )
 
 
-def _states(cursor, campaign_id: int) -> dict:
-    cursor.execute(
-        "SELECT state, count(*) FROM notifications_send WHERE campaign_id = %s AND state <> 'planned' GROUP BY state",
-        [campaign_id],
-    )
-    return dict(cursor.fetchall())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=200_000)
@@ -371,7 +192,7 @@ def main() -> None:
 
     command = shlex.join([".venv/bin/python", "bench/campaign.py", *sys.argv[1:]])
     channels = ("sms", "push") if options.channel == "both" else (options.channel,)
-    _prepare()
+    world.prepare(DATABASE_URL)
     import django
 
     django.setup()
@@ -385,22 +206,22 @@ def main() -> None:
             "TRUNCATE notifications_bounce, notifications_send, notifications_campaign, notifications_audience"
         )
         if not options.skip_seed:
-            print(f"seeding {options.users:,} users over {len(ZONES)} zones ...")
-            _seed(cursor, options.users)
+            print(f"seeding {options.users:,} users over {len(world.ZONES)} zones ...")
+            world.seed(cursor, options.users)
         cursor.execute("SELECT count(*) FROM accounts_user WHERE email LIKE 'bench-user-%%'")
         seeded = cursor.fetchone()[0]
     print(f"bench users: {seeded:,}")
-    admin = _admin()
+    admin = world.admin()
     admin_identity = Identity(admin.pk, "admin")
-    capture = _Capture()
+    capture = world.Capture()
     schedule, dispatched = {}, {}
     for channel in channels:
-        campaign = _campaign(admin_identity, channel, f"bench {channel}")
+        campaign = world.campaign_create(admin_identity, channel, f"bench {channel}")
         with connection.execute_wrapper(capture):
-            first = _schedule(admin_identity, campaign.pk, as_admin=True)
-        again = _schedule(admin_identity, campaign.pk, as_admin=True)
-        service_campaign = _campaign(admin_identity, channel, f"bench {channel} (service role)")
-        service = _schedule("system:bench", service_campaign.pk, as_admin=False)
+            first = world.schedule(admin_identity, campaign.pk, as_admin=True)
+        again = world.schedule(admin_identity, campaign.pk, as_admin=True)
+        service_campaign = world.campaign_create(admin_identity, channel, f"bench {channel} (service role)")
+        service = world.schedule("system:bench", service_campaign.pk, as_admin=False)
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM notifications_send WHERE campaign_id = %s", [service_campaign.pk])
         schedule[channel] = {"admin": first, "again": again, "service": service}
@@ -409,14 +230,14 @@ def main() -> None:
             f"service role; again: {again[1]} rows in {again[0]:.2f} s"
         )
         if options.explain or first[0] > SCHEDULE_GOAL:
-            _explain(capture, admin_identity, channel)
+            world.explain(capture, admin_identity, channel)
         with connection.cursor() as cursor:
-            due = _make_due(cursor, campaign.pk, options.due, daytime_only=channel == "sms")
+            due = world.make_due(cursor, campaign.pk, options.due, daytime_only=channel == "sms")
         print(f"{channel}: {due:,} sends due now, dispatching with {options.workers} workers ...")
         with tempfile.TemporaryDirectory(prefix="bench-campaign-") as directory:
             figures = _dispatch(channel, options.workers, Path(directory), options.profile)
             with connection.cursor() as cursor:
-                figures["states"] = _states(cursor, campaign.pk)
+                figures["states"] = world.states(cursor, campaign.pk)
             figures["due"] = due
             sent = figures["states"].get("sent", 0)
             figures["rate"] = sent / figures["wall"]
@@ -424,7 +245,7 @@ def main() -> None:
                 profile = Path(directory) / f"{channel}.prof.txt"
                 if not profile.exists():  # profile one more run on the next due sends
                     with connection.cursor() as cursor:
-                        _make_due(cursor, campaign.pk, min(options.due, 4000), daytime_only=channel == "sms")
+                        world.make_due(cursor, campaign.pk, min(options.due, 4000), daytime_only=channel == "sms")
                     _dispatch(channel, options.workers, Path(directory), True)
                 print(f"\ncProfile of one {channel} worker (by own time):")
                 print("\n".join(f"  {line}" for line in profile.read_text().splitlines()))
@@ -432,7 +253,7 @@ def main() -> None:
         print(f"{channel}: states {figures['states']}")
 
     print(f"\n$ {command}")
-    print(f"{seeded:,} users, {len(ZONES)} zones, {options.workers} dispatch workers\n")
+    print(f"{seeded:,} users, {len(world.ZONES)} zones, {options.workers} dispatch workers\n")
     print(f"{'figure':<46} {'value':>12}  goal")
     for channel, (first, again, service) in ((c, tuple(f.values())) for c, f in schedule.items()):
         print(f"{channel} schedule, bound as admin (s)".ljust(46), f"{first[0]:>12.2f}  <= {SCHEDULE_GOAL:.0f} s")
