@@ -47,6 +47,7 @@ WINDOW_COLUMNS = {1: "dau", 7: "wau", 30: "mau"}
 
 
 def rate(numerator: int, denominator: int) -> float | None:
+    """Return numerator / denominator, or None when there is no denominator."""
     return numerator / denominator if denominator else None
 
 
@@ -175,7 +176,7 @@ def _histogram_percentiles(first: dt.date, last: dt.date, group_by: list[str]) -
 
 
 def fulfillment_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
-    """Order counts, TTF-Response/TTF-Delivery p50/p90, approval and refund rates, per group."""
+    """Return order counts, TTF-Response/TTF-Delivery p50/p90, approval and refund rates, per group."""
     rows = _in_range(policies.FULFILLMENT.scope(DailyFulfillment.objects.all(), identity), first, last)
     result = _grouped(rows, group_by, "fulfillment", ORDER_COUNTS)
     if _histogram_serves(identity, first, last, group_by):
@@ -197,7 +198,7 @@ def fulfillment_metrics(*, identity: Identity, first: dt.date, last: dt.date, gr
 
 
 def moderation_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
-    """Reading decisions, refunds and call drops: the moderation family that monitors may read."""
+    """Return reading decisions, refunds and call drops: the moderation family that monitors may read."""
     rows = _in_range(policies.MODERATION.scope(DailyModeration.objects.all(), identity), first, last)
     result = _grouped(rows, group_by, "moderation", MODERATION_COUNTS)
     for item in result:
@@ -210,7 +211,7 @@ def moderation_metrics(*, identity: Identity, first: dt.date, last: dt.date, gro
 
 
 def payment_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
-    """Payment success rate and fallback rate by provider and country."""
+    """Return the payment success and fallback rates by provider and country."""
     rows = _in_range(policies.PAYMENTS.scope(DailyPayments.objects.all(), identity), first, last)
     result = _grouped(rows, group_by, "payments", PAYMENT_COUNTS)
     for item in result:
@@ -222,7 +223,7 @@ def payment_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_
 
 
 def call_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
-    """Call answer % and drop %."""
+    """Return call answer % and drop %."""
     rows = _in_range(policies.CALLS.scope(DailyCalls.objects.all(), identity), first, last)
     result = _grouped(rows, group_by, "calls", CALL_COUNTS)
     for item in result:
@@ -234,7 +235,7 @@ def call_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by:
 
 
 def content_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
-    """Horoscope listens and listen-through rate."""
+    """Return horoscope listens and the listen-through rate."""
     rows = _in_range(policies.CONTENT.scope(DailyContent.objects.all(), identity), first, last)
     result = _grouped(rows, group_by, "content", CONTENT_COUNTS)
     for item in result:
@@ -243,7 +244,7 @@ def content_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_
 
 
 def notification_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
-    """Notification delivery, open rate and CTR (clicked / delivered) by channel and campaign."""
+    """Return notification delivery, open rate and CTR (clicked / delivered) by channel and campaign."""
     rows = _in_range(policies.NOTIFICATIONS.scope(DailyNotifications.objects.all(), identity), first, last)
     result = _grouped(rows, group_by, "notifications", NOTIFICATION_COUNTS)
     for item in result:
@@ -280,7 +281,7 @@ def _windows(identity: Identity, day: dt.date) -> dict | None:
 
 
 def active_users(*, identity: Identity, day: dt.date) -> dict:
-    """DAU, WAU (7 days ending `day`), MAU (30 days ending `day`): distinct actors; stickiness = DAU / MAU.
+    """Return DAU, WAU (7 days ending `day`), MAU (30 days ending `day`) and stickiness = DAU / MAU.
 
     Read from metrics_daily_active_users (the nightly rollup); a day it has not covered is counted here."""
     stored = _windows(identity, day)
@@ -295,7 +296,7 @@ def active_users(*, identity: Identity, day: dt.date) -> dict:
 
 
 def retention_cohorts(*, identity: Identity, first: dt.date, last: dt.date) -> list[dict]:
-    """Week-N return of each signup-week cohort (signup = first active day) whose week starts in first..last.
+    """Return week-N return of each signup-week cohort (signup = first active day) starting in first..last.
 
     Sums the precomputed cells (metrics_retention_cohort) whose day is at most `last`: a cohort actor is
     counted in week N through `last` when its first active day of that week is on or before `last`."""
@@ -320,7 +321,7 @@ def retention_cohorts(*, identity: Identity, first: dt.date, last: dt.date) -> l
 
 
 def engagement_metrics(*, identity: Identity, first: dt.date, last: dt.date) -> dict:
-    """Daily DAU and sessions, distinct actors over the range, DAU/WAU/MAU/stickiness on `last`, retention."""
+    """Return daily DAU and sessions, distinct actors, DAU/WAU/MAU/stickiness on `last`, retention."""
     days = _in_range(policies.ENGAGEMENT.scope(DailyEngagement.objects.all(), identity), first, last).order_by("day")
     return {
         "series": list(days.values("day", "dau", "sessions")),
@@ -331,7 +332,7 @@ def engagement_metrics(*, identity: Identity, first: dt.date, last: dt.date) -> 
 
 
 def overview(*, identity: Identity, day: dt.date) -> dict:
-    """One business day at a glance, for admins."""
+    """Return one business day of every family at a glance, for admins."""
 
     def one(function):
         return function(identity=identity, first=day, last=day, group_by=[])[0]

@@ -42,14 +42,17 @@ ROLLUP_LOCK = "analytics.rollup"
 
 
 def business_timezone() -> str:
+    """Return the IANA zone where business days are cut."""
     return settings.ANALYTICS_TIMEZONE
 
 
 def listen_through_percent() -> int:
+    """Return the percent from which a listen counts as listened through."""
     return settings.ANALYTICS_LISTEN_THROUGH_PERCENT
 
 
 def business_today(now: dt.datetime | None = None) -> dt.date:
+    """Return the business day of `now` (default: the current instant)."""
     return (now or timezone.now()).astimezone(ZoneInfo(business_timezone())).date()
 
 
@@ -186,7 +189,7 @@ def rollup_days(*, first: dt.date, last: dt.date, changed_only: bool = False) ->
     days asked for, those recomputed, and those whose TTF moved outside them.
 
     Called outside a transaction (the nightly job, the backfill command), the activity half runs on a
-    second connection alongside the rest (ANALYTICS_ROLLUP_CONNECTIONS, default 2); inside a caller's
+    second connection alongside the rest (ANALYTICS_ROLLUP_CONNECTIONS); inside a caller's
     transaction everything runs on the caller's connection, which alone sees what that transaction wrote."""
     if last < first:
         raise ValueError("last must not be before first")
@@ -263,15 +266,15 @@ def backfill(*, first: dt.date, last: dt.date, chunk_days: int = 7, on_chunk=Non
 
 
 def rollup_recent(*, today: dt.date | None = None) -> dict:
-    """Recompute today so far and the days of the late-arrival window before it (ANALYTICS_LATE_DAYS,
-    default 3) whose events changed since they were last rolled up."""
+    """Recompute today so far and the days of the late-arrival window before it (ANALYTICS_LATE_DAYS)
+    whose events changed since they were last rolled up."""
     today = today or business_today()
     late_days = settings.ANALYTICS_LATE_DAYS
     return rollup_days(first=today - dt.timedelta(days=late_days), last=today, changed_only=True)
 
 
 def aggregates_purge(*, today: dt.date | None = None) -> int:
-    """Delete aggregate rows older than ANALYTICS_AGGREGATE_RETENTION_DAYS (default 1100)."""
+    """Delete aggregate rows older than ANALYTICS_AGGREGATE_RETENTION_DAYS."""
     today = today or business_today()
     cutoff = today - dt.timedelta(days=settings.ANALYTICS_AGGREGATE_RETENTION_DAYS)
     deleted = 0
