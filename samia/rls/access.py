@@ -8,33 +8,34 @@ from samia.rls.registry import PERSONAS, TableDeclaration, declaration_for
 
 
 @dataclass(frozen=True)
-class TableAccess:
-    """The route performs `operation` on `table`; whoever the declaration admits may call it."""
+class _OnTable:
+    """Access to one declared table; the declaration decides who is admitted."""
 
     table: str
-    operation: str
 
     @property
     def declaration(self) -> TableDeclaration:
         return declaration_for(self.table)
+
+
+@dataclass(frozen=True)
+class TableAccess(_OnTable):
+    """The route performs `operation` on `table`; whoever the declaration admits may call it."""
+
+    operation: str
 
     def roles(self) -> frozenset[str]:
         return self.declaration.roles_for(self.operation)
 
 
 @dataclass(frozen=True)
-class StateChange:
+class StateChange(_OnTable):
     """The route moves a row's `column` from one of `sources` to `target` (an UPDATE)."""
 
-    table: str
     column: str
     sources: tuple[str, ...]
     target: str
     operation: str = "update"
-
-    @property
-    def declaration(self) -> TableDeclaration:
-        return declaration_for(self.table)
 
     def roles(self) -> frozenset[str]:
         admitted = set()
@@ -49,17 +50,12 @@ class StateChange:
 
 
 @dataclass(frozen=True)
-class InsertsRow:
+class InsertsRow(_OnTable):
     """The route inserts a row of `table` whose `column` is `value`; whoever the insert rules admit may call it."""
 
-    table: str
     column: str
     value: str
     operation: str = "insert"
-
-    @property
-    def declaration(self) -> TableDeclaration:
-        return declaration_for(self.table)
 
     def roles(self) -> frozenset[str]:
         return frozenset(
