@@ -3,7 +3,7 @@ suppressions; Twilio webhooks and tracking links (verified, then appended to the
 
 from __future__ import annotations
 
-import logging
+from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.db import transaction
@@ -30,8 +30,6 @@ from notifications.policies import (
 from samia.api import ApiView
 from samia.rls.access import StateChange, reads, writes
 from samia.schema import error_responses
-
-logger = logging.getLogger(__name__)
 
 
 def _inbox_kick() -> None:
@@ -416,14 +414,10 @@ class TwilioInboundView(_TwilioWebhook):
         _inbox_kick()
         reply = ""
         if word == "help":
-            reply = f"<Message>{_xml_escape(settings.NOTIFICATIONS_HELP_TEXT)}</Message>"
+            reply = f"<Message>{escape(settings.NOTIFICATIONS_HELP_TEXT)}</Message>"
         return HttpResponse(
             f'<?xml version="1.0" encoding="UTF-8"?><Response>{reply}</Response>', content_type="text/xml"
         )
-
-
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class TrackingView(ApiView):
