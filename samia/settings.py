@@ -299,6 +299,9 @@ APPEALS_RETENTION_DAYS = env.int("APPEALS_RETENTION_DAYS", default=730)
 EVENTS_RAW_RETENTION_DAYS = env.int("EVENTS_RAW_RETENTION_DAYS", default=180)
 # Key of the keyed hash that stands in for callers without an account; defaults to SECRET_KEY.
 EVENTS_HASH_KEY = env.str("EVENTS_HASH_KEY", default=SECRET_KEY)
+# Engagement reports (POST /me/sessions, POST /horoscopes/{id}/listen) a caller may make per minute
+# (per user; per address for callers without an account).
+EVENTS_REQUESTS_PER_MINUTE = env.int("EVENTS_REQUESTS_PER_MINUTE", default=60)
 
 # Analytics (M23): days are cut in this business time zone; the nightly rollup recomputes the
 # last ANALYTICS_LATE_DAYS days for late events; aggregates are kept longer than raw events.

@@ -26,6 +26,7 @@ urlpatterns = [
     path("backoffice/", admin.site.urls),
     path("", include("samia.accounts.urls")),
     path("", include("samia.marketplace.urls")),
+    path("", include("samia.events.urls")),
     path("", include("samia.audit.urls")),
     path("", include("moderation.urls")),
     path("", include("notifications.urls")),

@@ -1,4 +1,4 @@
-"""Append events and keep the monthly partitions of events_raw."""
+"""Append events, keep the monthly partitions of events_raw, and record app sessions and horoscope listens."""
 
 from __future__ import annotations
 
@@ -6,16 +6,25 @@ import datetime as dt
 import hashlib
 import hmac
 import re
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
 from samia.events.models import EventRaw
 from samia.events.registry import schema_for
+from samia.redis import get_redis
 from samia.rls.registry import Identity
 
 _PARTITION = re.compile(r"^events_raw_(\d{4})_(\d{2})$")
+# What a client may send as X-Device-Id: an install or browser id, never stored (its keyed hash is).
+DEVICE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+# At most one app session counts per actor in this many seconds.
+SESSION_GAP_SECONDS = 30 * 60
+# A listen's day is kept long enough to outlive any business day it can fall on.
+LISTEN_DAY_SECONDS = 2 * 24 * 3600
 
 
 def actor_key(value: str) -> str:
@@ -109,3 +118,94 @@ def next_month_partition_missing(now: dt.datetime | None = None) -> str | None:
         cursor.execute("SELECT to_regclass(%s)", [f"public.{name}"])
         exists = cursor.fetchone()[0] is not None
     return None if exists else name
+
+
+#
+# Engagement: app sessions and horoscope listens, deduplicated in Redis before they reach events_raw
+#
+
+
+def _redis_key(*parts) -> str:
+    return ":".join((settings.CACHES["default"]["KEY_PREFIX"], "events", *map(str, parts)))
+
+
+def engagement_actor(*, identity: Identity, device_id: str = "") -> str:
+    """Name the caller as the rollups do: `u:<user id>`, or `k:<keyed hash of the device id>` without an account."""
+    if identity.user_id is not None:
+        return f"u:{identity.user_id}"
+    if not DEVICE_ID.match(device_id or ""):
+        message = "Callers without an account send X-Device-Id: 8 to 128 letters, digits or ._:- characters."
+        raise ValidationError({"X-Device-Id": [message]})
+    return f"k:{actor_key(device_id)}"
+
+
+def request_retry_after(*, scope: str, caller: str) -> int:
+    """Count one engagement request of `caller`; return the seconds to wait when past the limit, else 0."""
+    key = _redis_key("rate", scope, caller)
+    pipe = get_redis().pipeline()
+    pipe.incr(key)
+    pipe.expire(key, 60, nx=True)
+    pipe.ttl(key)
+    count, _, ttl = pipe.execute()
+    return 0 if count <= settings.EVENTS_REQUESTS_PER_MINUTE else max(ttl, 1)
+
+
+def session_start(*, user, device_id: str = "", platform: str, app_version: str = "") -> bool:
+    """Record that the caller opened the app; return False (nothing written) within 30 minutes of the last one."""
+    identity = Identity.of(user)
+    key = _redis_key("session", engagement_actor(identity=identity, device_id=device_id))
+    # The claim and its expiry are one atomic SET: two concurrent starts cannot both count.
+    if not get_redis().set(key, 1, nx=True, ex=SESSION_GAP_SECONDS):
+        return False
+    properties = {"platform": platform, "app_version": app_version}
+    if identity.user_id is not None:
+        properties |= {"country": user.country, "language": user.language}
+    try:
+        emit(
+            "app.session",
+            2,
+            actor=identity,
+            anonymous_key=device_id if identity.user_id is None else "",
+            properties=properties,
+        )
+    except Exception:
+        get_redis().delete(key)
+        raise
+    return True
+
+
+# Raise the stored percent only above what it holds; 1 when it rose (the caller then emits), else 0.
+_RAISE_PERCENT = """
+local best = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) <= best then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+
+
+def horoscope_listen(*, user, device_id: str = "", horoscope, percent: int, seconds: int | None = None) -> bool:
+    """Record how far the caller listened to `horoscope` today; return False (nothing written) unless the percent rose."""
+    # Each rise is one event: readers take the highest percent per (actor, horoscope, business day).
+    identity = Identity.of(user)
+    actor = engagement_actor(identity=identity, device_id=device_id)
+    day = timezone.now().astimezone(ZoneInfo(settings.ANALYTICS_TIMEZONE)).date()
+    key = _redis_key("listen", actor, horoscope.pk, f"{day:%Y%m%d}")
+    client = get_redis()
+    if not client.register_script(_RAISE_PERCENT)(keys=[key], args=[percent, LISTEN_DAY_SECONDS]):
+        return False
+    properties = {"sign": horoscope.sign, "percent": percent, "horoscope_id": horoscope.pk}
+    if seconds is not None:
+        properties["seconds"] = seconds
+    try:
+        emit(
+            "horoscope.listened",
+            2,
+            actor=identity,
+            anonymous_key=device_id if identity.user_id is None else "",
+            subject=horoscope,
+            properties=properties,
+        )
+    except Exception:
+        client.delete(key)  # a later report of the same percent may then count
+        raise
+    return True

@@ -29,6 +29,9 @@ for event in ORDER_EVENTS.values():
 
 register("horoscope.listened", 1, required=("sign", "percent"), sign=Code, percent=int, horoscope_id=int)
 register("app.session", 1, platform=Code, country=Code, language=Code)
+# v2, emitted by POST /horoscopes/{id}/listen and POST /me/sessions: the seconds listened, the app's version.
+register("horoscope.listened", 2, required=("sign", "percent"), sign=Code, percent=int, horoscope_id=int, seconds=int)
+register("app.session", 2, platform=Code, country=Code, language=Code, app_version=Code)
 
 # A refund reverses a delivered (or paid) order; it is not a state of the order machine.
 register("order.refunded", 1, required=("service", "gold"), service=Code, gold=bool, reader_id=int, payment_id=int)

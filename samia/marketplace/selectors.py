@@ -57,3 +57,8 @@ def horoscope_daily_list(*, identity: Identity, date, sign: str | None = None) -
     if sign:
         horoscopes = horoscopes.filter(sign=sign)
     return horoscopes.order_by("sign")
+
+
+def horoscope_get(*, identity: Identity, horoscope_id: int) -> Horoscope:
+    """Return one horoscope `identity` may read, or raise Horoscope.DoesNotExist("No such horoscope.")."""
+    return policies.HOROSCOPES.get(Horoscope.objects.all(), identity, horoscope_id, missing="No such horoscope.")
