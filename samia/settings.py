@@ -204,6 +204,18 @@ AUDIT_SIGNING_KEY_ID = env.str("AUDIT_SIGNING_KEY_ID", default="")
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
 # Where the monthly job writes signed exports (<dir>/YYYY-MM/).
 AUDIT_EXPORT_DIR = env.str("AUDIT_EXPORT_DIR", default=str(BASE_DIR / "var" / "audit-exports"))
+# The job signs the chain head when it moved and this many minutes passed since the last checkpoint:
+# the most a database superuser can rewrite undetected (samia/audit/AUDIT_README.md, "The witness").
+AUDIT_CHECKPOINT_MINUTES = env.int("AUDIT_CHECKPOINT_MINUTES", default=5)
+# The write-once store every checkpoint is also written to: file:///dir (created exclusively, read-only
+# files) or s3://bucket/prefix (a bucket with S3 Object Lock; credentials and endpoint as django-storages
+# reads them: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_S3_REGION_NAME, AWS_S3_ENDPOINT_URL).
+AUDIT_WITNESS = env.str("AUDIT_WITNESS", default=(BASE_DIR / "var" / "audit-witness").as_uri())
+# S3 witness: each checkpoint is put with ObjectLockMode=COMPLIANCE until this many days from now.
+AUDIT_WITNESS_RETENTION_DAYS = env.int("AUDIT_WITNESS_RETENTION_DAYS", default=3650)
+# The published public key (a minisign .pub file) that audit_verify trusts where the signing key is not
+# configured, e.g. on an auditor's machine; --public-key FILE overrides both.
+AUDIT_PUBLIC_KEY = env.str("AUDIT_PUBLIC_KEY", default="")
 
 # Provider name -> adapter class (samia/providers). A provider missing here is unavailable:
 # its sends stay deferred, never faked. Each adapter also reports itself unavailable while its

@@ -1,7 +1,9 @@
 """The export format (JSONL + manifest.json + minisign signature + public key) and its offline check.
 
 This module never touches the database: an auditor verifies an export with it, or with the stock
-`minisign -Vm manifest.json -p samia-audit.pub` and sha256sum.
+`minisign -Vm manifest.json -p published.pub` and sha256sum, against the published key (GET
+/admin/audit/public-key). The export's own samia-audit.pub is a convenience copy, never trusted: whoever
+rewrites an export can re-sign it and ship their own key beside it.
 """
 
 from __future__ import annotations
@@ -81,17 +83,18 @@ def _rows(path: Path):
             yield row
 
 
-def verify_export(directory: Path, *, public_key: Path | None = None) -> ExportReport:
-    """Check an export offline: the manifest's signature, each file's sha256, then the chain of its rows."""
+def verify_export(directory: Path, *, public_key: Path | str) -> ExportReport:
+    """Check an export offline against the key the operator trusts (a .pub file or its text; never the copy
+    in the export): the manifest's key id and signature, each file's sha256, then the chain of its rows."""
+    trusted = public_key.read_text() if isinstance(public_key, Path) else public_key
     manifest_bytes = (directory / MANIFEST).read_bytes()
     manifest = json.loads(manifest_bytes)
     problems = []
+    ours = minisign.public_key_id(trusted)
+    if manifest.get("key_id") != ours:
+        problems.append(f"key id {manifest.get('key_id')} is not ours ({ours})")
     try:
-        minisign.verify(
-            manifest_bytes,
-            (directory / SIGNATURE).read_text(),
-            (public_key or directory / PUBLIC_KEY).read_text(),
-        )
+        minisign.verify(manifest_bytes, (directory / SIGNATURE).read_text(), trusted)
     except (ValueError, OSError) as error:
         problems.append(f"manifest signature: {error}")
     for entry in manifest["files"]:

@@ -74,12 +74,29 @@ def sign(data: bytes, key: SigningKey, *, trusted_comment: str) -> str:
     )
 
 
-def verify(data: bytes, signature_text: str, public_text: str) -> str:
-    """Check a minisign signature of `data`; return the trusted comment, or raise ValueError."""
+def _id_hex(key_id: bytes) -> str:
+    return f"{int.from_bytes(key_id, 'little'):016X}"
+
+
+def _public_blob(public_text: str) -> bytes:
     public_lines = [line for line in public_text.splitlines() if line and not line.startswith("untrusted comment:")]
-    blob = base64.b64decode(public_lines[0])
+    try:
+        blob = base64.b64decode(public_lines[0], validate=True)
+    except (IndexError, ValueError):
+        blob = b""
     if blob[:2] != PUBLIC_KEY_ALGORITHM or len(blob) != 42:
         raise ValueError("not a minisign Ed25519 public key")
+    return blob
+
+
+def public_key_id(public_text: str) -> str:
+    """The key id of a minisign .pub file, as minisign prints it; ValueError if it is not one."""
+    return _id_hex(_public_blob(public_text)[2:10])
+
+
+def verify(data: bytes, signature_text: str, public_text: str) -> str:
+    """Check a minisign signature of `data`; return the trusted comment, or raise ValueError."""
+    blob = _public_blob(public_text)
     key_id, public = blob[2:10], Ed25519PublicKey.from_public_bytes(blob[10:])
     lines = signature_text.splitlines()
     if len(lines) < 4 or not lines[2].startswith("trusted comment: "):
@@ -103,3 +120,32 @@ def configured_key() -> SigningKey:
     from django.conf import settings
 
     return SigningKey.from_config(seed_b64=settings.AUDIT_SIGNING_KEY, key_id_hex=settings.AUDIT_SIGNING_KEY_ID)
+
+
+def trusted_public_key(path=None) -> tuple[str, str]:
+    """Return the public key to verify against and where it came from: `path` (--public-key), else the
+    published key (AUDIT_PUBLIC_KEY), else the configured signing key's public half. Never a key that
+    came with what is being verified; SigningUnavailable when there is none.
+
+    A `path` whose key id is not the published or configured one is refused: it is not ours.
+    """
+    from django.conf import settings
+
+    ours = None
+    if settings.AUDIT_PUBLIC_KEY:
+        with open(settings.AUDIT_PUBLIC_KEY, encoding="utf-8") as handle:
+            ours = (handle.read(), f"the published key {settings.AUDIT_PUBLIC_KEY}")
+    elif settings.AUDIT_SIGNING_KEY and settings.AUDIT_SIGNING_KEY_ID:
+        ours = (public_key_text(configured_key()), "the configured key AUDIT_SIGNING_KEY")
+    if path is None:
+        if ours is None:
+            raise SigningUnavailable(
+                "no trusted public key: pass --public-key with the published key (GET /admin/audit/public-key), "
+                "or configure AUDIT_PUBLIC_KEY or AUDIT_SIGNING_KEY"
+            )
+        return ours
+    with open(path, encoding="utf-8") as handle:
+        given = handle.read()
+    if ours is not None and public_key_id(given) != public_key_id(ours[0]):
+        raise ValueError(f"key id {public_key_id(given)} is not ours ({public_key_id(ours[0])})")
+    return given, f"the key in {path}"

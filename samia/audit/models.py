@@ -67,8 +67,15 @@ class AuditEntry(models.Model):
 
 
 class AuditCheckpoint(models.Model):
-    """A signed statement of the chain head: seq, row_hash and count at a moment."""
+    """A signed statement of the chain head: seq, row_hash and count at a moment.
 
+    Checkpoints form a chain of their own: `serial` counts them (1, 2, ...) and `previous_sha256` is
+    the sha256 of the previous checkpoint's statement; both are signed. Append-only (migration 0014):
+    the only change ever made is `witnessed_at`, once the checkpoint is in the write-once witness.
+    """
+
+    serial = models.BigIntegerField(unique=True)
+    previous_sha256 = models.CharField(max_length=64, blank=True)
     seq = models.BigIntegerField()
     row_hash = models.CharField(max_length=64)
     count = models.BigIntegerField()
@@ -77,6 +84,7 @@ class AuditCheckpoint(models.Model):
     statement = models.TextField(help_text="The canonical JSON that was signed.")
     signature = models.TextField(help_text="minisign signature file of the statement.")
     signed_by_id = models.BigIntegerField(null=True, blank=True)
+    witnessed_at = models.DateTimeField(null=True, blank=True, help_text="When the witness stored it; NULL: not yet.")
 
     class Meta:
         indexes = [models.Index(fields=["-seq"], name="audit_checkpoint_seq_idx")]

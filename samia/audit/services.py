@@ -147,19 +147,33 @@ def signing_key() -> minisign.SigningKey:
 
 @transaction.atomic
 def checkpoint_sign(*, actor) -> AuditCheckpoint:
-    """Sign the current chain head {seq, row_hash, count, signed_at, key_id} and record that it was signed."""
+    """Sign the current chain head {seq, row_hash, count, serial, signed_at, key_id} and record that it was signed."""
     key = signing_key()
     chain_pending()  # sign the head of every committed entry; the lock is then held until this commit
     seq, head_hash, count = _head()
     signed_at = timezone.now()
+    # Checkpoints chain too (serial, and the sha256 of the statement before), under the same lock.
+    previous = AuditCheckpoint.objects.order_by("-serial").first()
+    serial = previous.serial + 1 if previous else 1
+    previous_sha256 = hashlib.sha256(previous.statement.encode()).hexdigest() if previous else ""
     statement = canonical(
-        {"count": count, "key_id": key.key_id_hex, "row_hash": head_hash, "seq": seq, "signed_at": utc_text(signed_at)}
+        {
+            "count": count,
+            "key_id": key.key_id_hex,
+            "row_hash": head_hash,
+            "seq": seq,
+            "serial": serial,
+            "serial_prev_sha256": previous_sha256,
+            "signed_at": utc_text(signed_at),
+        }
     )
     signature = minisign.sign(
         statement.encode(), key, trusted_comment=f"samia audit checkpoint seq {seq} row_hash {head_hash}"
     )
     actor_id, _ = _actor(actor)
     checkpoint = AuditCheckpoint.objects.create(
+        serial=serial,
+        previous_sha256=previous_sha256,
         seq=seq,
         row_hash=head_hash,
         count=count,
@@ -173,7 +187,7 @@ def checkpoint_sign(*, actor) -> AuditCheckpoint:
         action="audit.checkpoint.sign",
         actor=actor,
         target=("audit.auditcheckpoint", checkpoint.pk),
-        details={"seq": seq, "row_hash": head_hash, "key_id": key.key_id_hex},
+        details={"seq": seq, "row_hash": head_hash, "key_id": key.key_id_hex, "serial": serial},
     )
     return checkpoint
 

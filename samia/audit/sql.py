@@ -1,6 +1,6 @@
 """The SQL functions and triggers that keep the audit trail chained and append-only.
 
-Migrations freeze a rendering of these templates (audit 0002, 0005, 0008, 0009);
+Migrations freeze a rendering of these templates (audit 0002, 0005, 0008, 0009, 0014);
 tests/rls/test_function_templates.py fails when a template changes without a migration that carries it.
 """
 
@@ -183,4 +183,31 @@ BEGIN
           + make_interval(secs => substr(value, 18, 2)::int) + substr(value, 21, 6)::int * interval '1 microsecond')
          AT TIME ZONE 'UTC';
 END $$;
+"""
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints are append-only like entries: no DELETE or TRUNCATE (an empty table may be truncated:
+# test databases are flushed that way), and one UPDATE only, the job's note that a checkpoint
+# reached the witness (witnessed_at, from NULL to a time, nothing else changed). samia_app has no
+# UPDATE, DELETE or TRUNCATE grant at all; this trigger holds the owner. A superuser can switch
+# triggers off, which is why every checkpoint is also written to the write-once witness.
+
+CHECKPOINT_APPEND_ONLY = r"""
+CREATE OR REPLACE FUNCTION samia.audit_checkpoint_append_only() RETURNS trigger
+  LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.witnessed_at IS NULL AND NEW.witnessed_at IS NOT NULL
+     AND to_jsonb(NEW) - 'witnessed_at' = to_jsonb(OLD) - 'witnessed_at' THEN
+    RETURN NEW;
+  END IF;
+  IF TG_OP = 'TRUNCATE' AND NOT EXISTS (SELECT 1 FROM audit_auditcheckpoint) THEN
+    RETURN NULL;
+  END IF;
+  RAISE EXCEPTION 'audit checkpoints are append-only' USING ERRCODE = '42501';
+END $$;
+
+CREATE TRIGGER audit_checkpoint_append_only BEFORE UPDATE OR DELETE ON audit_auditcheckpoint
+  FOR EACH ROW EXECUTE FUNCTION samia.audit_checkpoint_append_only();
+CREATE TRIGGER audit_checkpoint_no_truncate BEFORE TRUNCATE ON audit_auditcheckpoint
+  FOR EACH STATEMENT EXECUTE FUNCTION samia.audit_checkpoint_append_only();
 """

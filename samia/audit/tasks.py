@@ -1,4 +1,5 @@
-"""Audit periodic tasks: the chain sweep, the monthly signed export and the daily retention purge."""
+"""Audit periodic tasks: the chain sweep, checkpoints and their witness, the monthly signed export and the
+daily retention purge."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from samia.audit import services
+from samia.audit import checkpoints, services
 
 
 def export_dir() -> Path:
@@ -27,6 +28,14 @@ def previous_month(today=None) -> str:
 def chain_pending() -> dict:
     """Chain the committed entries whose commit found the chain lock taken (normally the next commit does)."""
     return {"chained": services.chain_pending()}
+
+
+@shared_task(name="samia.audit.checkpoint_head")
+def checkpoint_head() -> dict:
+    """Sign the chain head when it moved and AUDIT_CHECKPOINT_MINUTES passed; copy unwitnessed checkpoints to
+    the witness (a failed write raises and is retried by the next run)."""
+    checkpoint = checkpoints.checkpoint_head()
+    return {"signed": checkpoint.serial if checkpoint else None, "witnessed": checkpoints.witness_pending()}
 
 
 @shared_task(name="samia.audit.export_previous_month")

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from django.core.management import CommandError, call_command
 
-from samia.audit import exports
+from samia.audit import exports, minisign
 from samia.audit.models import AuditAnchor, AuditEntry, AuditExport
 from samia.audit.selectors import chain_verify
 from samia.audit.services import export_month, retention_purge
@@ -98,9 +98,13 @@ def test_audit_verify_checks_an_export_offline_without_the_database(two_months, 
     export_month(month=LAST_MONTH, out_dir=tmp_path)
     env = {"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "DJANGO_SETTINGS_MODULE": "tests.settings"}
     import os
+    import sys
+
+    from django.conf import settings
 
     result = subprocess.run(
-        [".venv/bin/python", "manage.py", "audit_verify", "--export", str(tmp_path)],
+        [sys.executable, "manage.py", "audit_verify", "--export", str(tmp_path)],
+        cwd=settings.BASE_DIR,
         env={**os.environ, **env},
         capture_output=True,
         text=True,
@@ -147,7 +151,9 @@ def _swap(lines, a, b):
     ],
     ids=["payload", "middle-row", "forged-row", "swapped-rows", "tail", "garbage-line"],
 )
-def test_audit_verify_names_the_first_damage_in_an_edited_export(two_months, tmp_path, change, seq, kind, capsys):
+def test_audit_verify_names_the_first_damage_in_an_edited_export(
+    two_months, tmp_path, change, seq, kind, capsys, signing_key
+):
     # given a signed export of seq 5..10
     export_month(month=LAST_MONTH, out_dir=tmp_path)
     call_command("audit_verify", export=tmp_path)
@@ -156,7 +162,7 @@ def test_audit_verify_names_the_first_damage_in_an_edited_export(two_months, tmp
     _edit_lines(tmp_path / "audit-2026-01.jsonl", change)
 
     # then the file hash no longer matches the signed manifest, and the chain names the damage
-    report = exports.verify_export(tmp_path)
+    report = exports.verify_export(tmp_path, public_key=minisign.public_key_text(signing_key))
     assert (report.chain.damage.seq, report.chain.damage.kind) == (seq, kind), report.chain.damage
     assert report.problems == ["audit-2026-01.jsonl: sha256 differs from the manifest"]
     with pytest.raises(CommandError):
@@ -165,7 +171,6 @@ def test_audit_verify_names_the_first_damage_in_an_edited_export(two_months, tmp
 
 
 def test_audit_verify_refuses_a_signature_from_another_key(two_months, tmp_path):
-    from samia.audit import minisign
 
     export_month(month=LAST_MONTH, out_dir=tmp_path)
     seed, key_id = minisign.generate()
@@ -175,7 +180,11 @@ def test_audit_verify_refuses_a_signature_from_another_key(two_months, tmp_path)
     report = exports.verify_export(tmp_path, public_key=tmp_path / "other.pub")
 
     assert report.chain.ok and not report.ok
-    assert report.problems == ["manifest signature: signed with another key"]
+    # The manifest names our key id, which is not the one the caller trusts here.
+    assert report.problems == [
+        f"key id 0123456789ABCDEF is not ours ({key_id})",
+        "manifest signature: signed with another key",
+    ]
 
 
 def test_exporting_a_month_again_writes_the_same_files_and_no_second_record(two_months, tmp_path):

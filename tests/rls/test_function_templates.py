@@ -27,6 +27,7 @@ TEMPLATES = (
     "samia.audit.sql.APPEND_ONLY",
     "samia.audit.sql.ROW_HASHES",
     "samia.audit.sql.UTC_TIME",
+    "samia.audit.sql.CHECKPOINT_APPEND_ONLY",
     "samia.events.sql.ENSURE_PARTITIONS",
     "samia.marketplace.states.transition_guard_sql",
     "samia.marketplace.sql.MEDIA_GUARD",

@@ -21,5 +21,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"exported {month}: seq {export.first_seq}..{export.last_seq} ({export.row_count} rows) to {out}\n"
             f"manifest sha256 {export.manifest_sha256}\n"
-            f"check it: minisign -Vm {out}/manifest.json -p {out}/samia-audit.pub"
+            f"check it against the published key {export.key_id} (GET /admin/audit/public-key), never the copy in "
+            f"the export: minisign -Vm {out}/manifest.json -p published.pub"
         )
