@@ -46,8 +46,8 @@ class FileWitness:
         return self.directory.as_uri()
 
     def put(self, name: str, data: bytes) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
         try:
+            self.directory.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(self.directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
         except FileExistsError:
             raise AlreadyWritten(name) from None
