@@ -1,4 +1,5 @@
-"""The analytics events the domain services would have emitted for the demo rows, derived in SQL.
+"""The analytics events the domain services would have emitted for the demo rows, derived in SQL,
+and the app sessions and horoscope listens the apps would have reported, drawn from a seeded stream.
 
 The demo world is bulk-created, not played through the services; this gives analytics (M23) the
 same history. Set-based SQL, one statement per kind of event, from the demo rows' own timestamps.
@@ -6,10 +7,21 @@ same history. Set-based SQL, one statement per kind of event, from the demo rows
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import math
+import random
+from zoneinfo import ZoneInfo
+
 from django.db import connection, transaction
 from django.utils import timezone
 
-from samia.marketplace.demo.world import DEMO_DOMAIN
+from samia.accounts.models import Role, User
+from samia.accounts.zodiac import Sign
+from samia.events.registry import schema_for
+from samia.events.services import actor_key
+from samia.marketplace.demo.world import DEMO_DOMAIN, World
+from samia.marketplace.models import Horoscope
 
 EVENTS_INSERT = (
     "INSERT INTO events_raw (occurred_at, name, version, actor_id, actor_key, subject_type, subject_id, properties) "
@@ -146,3 +158,110 @@ def events_derive() -> int:
             )
             total += cursor.rowcount
     return total
+
+
+#
+# Engagement: app sessions and horoscope listens
+#
+
+ENGAGEMENT_DAYS = 180  # of sessions before the anchor: the raw-event retention's default
+# (weight, platform, the versions in use, oldest first): most users run the latest release.
+PLATFORMS = [
+    (45, "ios", ("3.3.2", "3.4.0", "3.4.1")),
+    (45, "android", ("3.3.1", "3.4.0", "3.4.1")),
+    (10, "web", ("2026.2",)),
+]
+# (weight, daily chance of opening the app): a few heavy users, many regular and light ones.
+HABITS = [(20, 0.55, 0.85), (45, 0.2, 0.45), (35, 0.04, 0.15)]
+# Local weekday factors, Monday first: the Gulf weekend (Friday, Saturday) is the busiest.
+WEEKDAYS = (0.85, 0.85, 0.9, 1.05, 1.3, 1.2, 0.95)
+# Local hours of opening the app: a morning peak and a larger evening one.
+HOURS = (1, 0, 0, 0, 0, 1, 3, 6, 8, 6, 4, 4, 5, 4, 3, 3, 4, 5, 7, 9, 10, 9, 6, 3)
+EARLY_ADOPTERS = 0.4  # share of users who used the app from the first counted day
+DORMANT_SHARE = 0.12  # users whose last session is more than 30 days old
+ANONYMOUS_DEVICES_PER_SCALE = 5  # devices without an account that listen to the public horoscopes
+AUDIO_SECONDS = 90  # a daily horoscope's recording
+COLUMNS = "occurred_at, name, version, actor_id, actor_key, subject_type, subject_id, properties"
+
+
+def _listen(rng: random.Random, when: dt.datetime, horoscope: tuple[int, str], actor_id, key: str) -> tuple:
+    percent = 100 if rng.random() < 0.5 else rng.randint(90, 99) if rng.random() < 0.3 else rng.randint(5, 89)
+    properties = {"sign": horoscope[1], "percent": percent, "horoscope_id": horoscope[0]}
+    properties["seconds"] = AUDIO_SECONDS * percent // 100
+    clean = schema_for("horoscope.listened", 2).validate(properties)
+    return (when, "horoscope.listened", 2, actor_id, key, "marketplace.horoscope", horoscope[0], json.dumps(clean))
+
+
+def _user_events(rng: random.Random, user: User, world: World, horoscopes: dict) -> list[tuple]:
+    """Return one user's sessions (and the listens in them) from their first day to the anchor."""
+    platform, versions = rng.choices([p[1:] for p in PLATFORMS], [p[0] for p in PLATFORMS])[0]
+    low, high = rng.choices([h[1:] for h in HABITS], [h[0] for h in HABITS])[0]
+    habit = rng.uniform(low, high)
+    sign = user.zodiac_sign or rng.choice(Sign.values)
+    zone = ZoneInfo(user.timezone)
+    # The app's sessions are counted from ENGAGEMENT_DAYS ago; most users took it up some time after, so
+    # new cohorts keep arriving every week (the retention matrix), as do the users who join.
+    launch = world.anchor - dt.timedelta(days=ENGAGEMENT_DAYS)
+    adopted = (
+        launch if rng.random() < EARLY_ADOPTERS else launch + dt.timedelta(days=rng.uniform(0, ENGAGEMENT_DAYS - 7))
+    )
+    first = max(user.created_at, adopted)
+    last = world.anchor
+    if rng.random() < DORMANT_SHARE:
+        last -= dt.timedelta(days=rng.randint(31, 120))
+    if user.blocked_at:
+        last = min(last, user.blocked_at)
+    rows = []
+    day = first.astimezone(zone).date()
+    while day <= last.astimezone(zone).date():
+        age = (day - first.astimezone(zone).date()).days
+        # New users open the app more in their first weeks, then settle into their habit.
+        chance = min(0.95, habit * (1 + 1.5 * math.exp(-age / 10)) * WEEKDAYS[day.weekday()])
+        if rng.random() < chance:
+            hours = sorted(set(rng.choices(range(24), HOURS, k=1 + (rng.random() < 0.35) + (rng.random() < 0.12))))
+            version = versions[min(len(versions) - 1, int(rng.random() * len(versions) * 1.5))]
+            moments = [dt.datetime.combine(day, dt.time(h, rng.randrange(30)), tzinfo=zone) for h in hours]
+            moments = [m for m in moments if first <= m < last]
+            for moment in moments:
+                properties = {"platform": platform, "app_version": version, "country": user.country}
+                properties["language"] = user.language
+                clean = json.dumps(schema_for("app.session", 2).validate(properties))
+                rows.append((moment, "app.session", 2, user.pk, "", "", None, clean))
+            horoscope = horoscopes.get((sign, day))
+            if moments and horoscope and rng.random() < 0.6:
+                rows.append(_listen(rng, moments[0] + dt.timedelta(minutes=rng.randint(1, 5)), horoscope, user.pk, ""))
+        day += dt.timedelta(days=1)
+    return rows
+
+
+@transaction.atomic
+def engagement_events_create(world: World, *, scale: int) -> int:
+    """Write the demo users' app sessions and horoscope listens, and anonymous devices' listens; return how many."""
+    rng = random.Random(f"{world.seed}:engagement")
+    users = User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}", role__in=[Role.CLIENT, Role.READER])
+    approved = Horoscope.objects.filter(
+        approved_by__email__endswith=f"@{DEMO_DOMAIN}", approval_status=Horoscope.Approval.APPROVED
+    )
+    horoscopes = {(h.sign, h.date): (h.pk, h.sign) for h in approved}
+    rows = []
+    for user in users.order_by("email"):
+        rows += _user_events(rng, user, world, horoscopes)
+    riyadh = ZoneInfo("Asia/Riyadh")
+    for number in range(ANONYMOUS_DEVICES_PER_SCALE * scale):
+        key = actor_key(f"demo-device-{world.seed}-{number}")
+        favourite = rng.choice(Sign.values)
+        for (sign, day), horoscope in sorted(horoscopes.items()):
+            if sign != favourite or rng.random() < 0.55:
+                continue
+            moment = dt.datetime.combine(day, dt.time(rng.choices(range(24), HOURS)[0], rng.randrange(60)), riyadh)
+            if moment < world.anchor:
+                rows.append(_listen(rng, moment, horoscope, None, key))
+    now, oldest = timezone.now(), min((row[0] for row in rows), default=world.anchor).astimezone(dt.UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT samia.events_ensure_partitions(2, %s)", [(now.year - oldest.year) * 12 + now.month - oldest.month]
+        )
+        with cursor.cursor.copy(f"COPY events_raw ({COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    return len(rows)

@@ -40,6 +40,10 @@ def demo_world_delete() -> tuple[int, int]:
         f"DELETE FROM events_raw WHERE subject_type = 'marketplace.call' "
         f"AND subject_id IN (SELECT id FROM {{call}} WHERE order_id IN ({orders}))",
         f"DELETE FROM events_raw WHERE subject_type = 'marketplace.order' AND subject_id IN ({orders})",
+        # The demo users' sessions and listens, and the anonymous listens of the demo horoscopes.
+        f"DELETE FROM events_raw WHERE name IN ('app.session', 'horoscope.listened') AND actor_id IN ({users})",
+        "DELETE FROM events_raw WHERE subject_type = 'marketplace.horoscope' "
+        f"AND subject_id IN (SELECT id FROM {{horoscope}} WHERE approved_by_id IN ({users}))",
         f"UPDATE {{horoscope}} SET audio_id = NULL WHERE audio_id IN ({media})",
         f"DELETE FROM {{horoscope}} WHERE approved_by_id IN ({users})",
         f"DELETE FROM {{media}} WHERE id IN ({media})",

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from samia.accounts.models import Role, User
 from samia.marketplace.demo.content import horoscopes_create
-from samia.marketplace.demo.events import events_derive
+from samia.marketplace.demo.events import engagement_events_create, events_derive
 from samia.marketplace.demo.orders import ORDER_STATUSES, orders_create, services_ensure
 from samia.marketplace.demo.people import users_create
 from samia.marketplace.demo.reset import demo_world_delete, demo_world_size
@@ -61,6 +61,9 @@ class Command(BaseCommand):
             events = events_derive()
             self.stdout.write(f"Derived {events} analytics events from the demo orders, payments and calls.")
         horoscopes_create(world)
+        if existing == (0, 0):
+            engagement = engagement_events_create(world, scale=scale)
+            self.stdout.write(f"Wrote {engagement} app sessions and horoscope listens of the demo users and devices.")
         self.summary_write(scale=scale, seed=seed)
 
     def summary_write(self, *, scale: int, seed: int) -> None:
