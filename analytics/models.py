@@ -2,6 +2,7 @@
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models import Q
 
 # The count columns of the daily tables: the rollup fills them, the selectors sum them.
 ORDER_COUNTS = (  # DailyFulfillment: one per order.<name> event
@@ -15,10 +16,24 @@ ORDER_COUNTS = (  # DailyFulfillment: one per order.<name> event
     "cancelled",
     "refunded",
 )
-MODERATION_COUNTS = ("approved", "rejected", "delivered", "refunded", "calls_answered", "calls_dropped", "calls_ended")
+# DailyFulfillment: orders delivered / cancelled on the row's day that have a refund (at any time), from the
+# order timeline; the refund rates divide these by delivered / cancelled, so they stay within 0..1.
+REFUND_COUNTS = ("delivered_refunded", "cancelled_refunded")
+MODERATION_COUNTS = (
+    "approved",
+    "rejected",
+    "delivered",
+    "refunded",
+    "delivered_refunded",
+    "calls_answered",
+    "calls_dropped",
+    "calls_ended",
+)
 PAYMENT_COUNTS = ("attempts", "succeeded", "failed", "fallbacks", "refunded")
 CALL_COUNTS = ("scheduled", "answered", "dropped", "ended")  # one per call.<name> event
 CONTENT_COUNTS = ("listens", "listened_through")
+# DailyContent: the approval of the day's horoscopes (the day is the horoscope's date).
+APPROVAL_COUNTS = ("submitted", "approved", "rejected", "cohort_pushes", "approved_before_push")
 NOTIFICATION_COUNTS = ("sent", "delivered", "opened", "clicked")  # one per notification.<name> event
 
 
@@ -37,6 +52,8 @@ class DailyFulfillment(models.Model):
     delivered = models.IntegerField(default=0)
     cancelled = models.IntegerField(default=0)
     refunded = models.IntegerField(default=0)
+    delivered_refunded = models.IntegerField(default=0, help_text="Orders delivered this day that have a refund.")
+    cancelled_refunded = models.IntegerField(default=0, help_text="Orders cancelled this day that have a refund.")
     # Seconds from order.created to the first order.started / order.delivered, one entry per order,
     # filed on the day of the milestone: exact percentiles over any date range.
     ttf_response_seconds = ArrayField(models.IntegerField(), default=list)
@@ -64,6 +81,7 @@ class DailyModeration(models.Model):
     rejected = models.IntegerField(default=0)
     delivered = models.IntegerField(default=0)
     refunded = models.IntegerField(default=0)
+    delivered_refunded = models.IntegerField(default=0, help_text="Orders delivered this day that have a refund.")
     calls_answered = models.IntegerField(default=0)
     calls_dropped = models.IntegerField(default=0)
     calls_ended = models.IntegerField(default=0)
@@ -190,17 +208,34 @@ class ActorFirstSeen(models.Model):
 
 
 class DailyContent(models.Model):
+    """Listens per (day, sign), and the approval of each day's horoscope of a sign, per language.
+
+    language "" holds the listens (the event carries no language) and the horoscope itself; "en", "ar"
+    hold its text in that language (a horoscope counts once in each language it is written in)."""
+
     day = models.DateField()
     sign = models.CharField(max_length=12)
+    language = models.CharField(max_length=8, blank=True, default="")
     listens = models.IntegerField(default=0)
     listened_through = models.IntegerField(default=0)
+    submitted = models.IntegerField(default=0, help_text="Horoscopes written for this day.")
+    approved = models.IntegerField(default=0)
+    rejected = models.IntegerField(default=0)
+    # Seconds from creation to approval of each approved horoscope: exact percentiles over any range.
+    approval_seconds = ArrayField(models.IntegerField(), default=list)
+    cohort_pushes = models.IntegerField(
+        default=0, help_text="Cohorts (client time zones) with clients of the sign: one zodiac push each."
+    )
+    approved_before_push = models.IntegerField(
+        default=0, help_text="Those whose push time the horoscope was approved before."
+    )
 
     class Meta:
         db_table = "metrics_daily_content"
-        constraints = [models.UniqueConstraint(fields=["day", "sign"], name="content_day_key")]
+        constraints = [models.UniqueConstraint(fields=["day", "sign", "language"], name="content_day_key")]
 
     def __str__(self):
-        return f"content {self.day} {self.sign}"
+        return f"content {self.day} {self.sign} {self.language}"
 
 
 class DailyNotifications(models.Model):
@@ -225,7 +260,8 @@ class DailyNotifications(models.Model):
 
 
 class OrderTimeline(models.Model):
-    """First time each order reached created / started / delivered: the source of the TTF durations."""
+    """First time each order was created / started / delivered / cancelled / refunded: the source of the TTF
+    durations and of the refunds of delivered and of cancelled orders."""
 
     order_id = models.BigIntegerField(primary_key=True)
     service = models.CharField(max_length=16, blank=True)
@@ -233,12 +269,16 @@ class OrderTimeline(models.Model):
     created_at = models.DateTimeField(null=True)
     started_at = models.DateTimeField(null=True)
     delivered_at = models.DateTimeField(null=True)
+    cancelled_at = models.DateTimeField(null=True)
+    refunded_at = models.DateTimeField(null=True)
 
     class Meta:
         db_table = "analytics_order_timeline"
         indexes = [
             models.Index(fields=["started_at"], name="timeline_started_idx"),
             models.Index(fields=["delivered_at"], name="timeline_delivered_idx"),
+            # the few refunded orders, joined to each rollup's delivered and cancelled events
+            models.Index(fields=["order_id"], condition=Q(refunded_at__isnull=False), name="timeline_refunded_idx"),
         ]
 
     def __str__(self):
@@ -288,8 +328,8 @@ class RolledUpDay(models.Model):
     events = models.BigIntegerField(help_text="Events of the day in events_raw when it was rolled up.")
     fingerprint = models.CharField(
         max_length=32,
-        help_text="A hash of the day's event count, two XORs over their ids, the business timezone, the "
-        "listen-through threshold and the rollup SQL.",
+        help_text="A hash of the day's event count, two XORs over their ids, the day's horoscopes, the business "
+        "timezone, the listen-through threshold, the zodiac push cohorts and time, and the rollup SQL.",
     )
     rolled_at = models.DateTimeField()
 

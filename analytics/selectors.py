@@ -13,12 +13,14 @@ from django.db.models import BigIntegerField, Case, F, QuerySet, Sum, Value, Whe
 
 from analytics import policies
 from analytics.models import (
+    APPROVAL_COUNTS,
     CALL_COUNTS,
     CONTENT_COUNTS,
     MODERATION_COUNTS,
     NOTIFICATION_COUNTS,
     ORDER_COUNTS,
     PAYMENT_COUNTS,
+    REFUND_COUNTS,
     ActorActivityBlock,
     DailyActiveUsers,
     DailyCalls,
@@ -39,7 +41,7 @@ DIMENSIONS = {
     "moderation": {"day": "day", "reader": "reader_id"},
     "payments": {"day": "day", "provider": "provider", "country": "country"},
     "calls": {"day": "day", "reader": "reader_id"},
-    "content": {"day": "day", "sign": "sign"},
+    "content": {"day": "day", "sign": "sign", "language": "language"},
     "notifications": {"day": "day", "channel": "channel", "campaign": "campaign_id"},
 }
 # Range lengths whose distinct-actor count the rollup stores on the range's last day.
@@ -178,7 +180,7 @@ def _histogram_percentiles(first: dt.date, last: dt.date, group_by: list[str]) -
 def fulfillment_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
     """Return order counts, TTF-Response/TTF-Delivery p50/p90, approval and refund rates, per group."""
     rows = _in_range(policies.FULFILLMENT.scope(DailyFulfillment.objects.all(), identity), first, last)
-    result = _grouped(rows, group_by, "fulfillment", ORDER_COUNTS)
+    result = _grouped(rows, group_by, "fulfillment", ORDER_COUNTS + REFUND_COUNTS)
     if _histogram_serves(identity, first, last, group_by):
         durations = _histogram_percentiles(first, last, group_by)
     else:
@@ -192,7 +194,8 @@ def fulfillment_metrics(*, identity: Identity, first: dt.date, last: dt.date, gr
             ttf_delivery_p50_seconds=p50d,
             ttf_delivery_p90_seconds=p90d,
             approval_rate=rate(item["approved"], item["approved"] + item["rejected"]),
-            refund_rate=rate(item["refunded"], item["delivered"]),
+            refund_rate=rate(item["delivered_refunded"], item["delivered"]),
+            cancellation_refund_rate=rate(item["cancelled_refunded"], item["cancelled"]),
         )
     return result
 
@@ -204,7 +207,7 @@ def moderation_metrics(*, identity: Identity, first: dt.date, last: dt.date, gro
     for item in result:
         item.update(
             approval_rate=rate(item["approved"], item["approved"] + item["rejected"]),
-            refund_rate=rate(item["refunded"], item["delivered"]),
+            refund_rate=rate(item["delivered_refunded"], item["delivered"]),
             call_drop_rate=rate(item["calls_dropped"], item["calls_dropped"] + item["calls_ended"]),
         )
     return result
@@ -235,11 +238,22 @@ def call_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by:
 
 
 def content_metrics(*, identity: Identity, first: dt.date, last: dt.date, group_by: list[str]) -> list[dict]:
-    """Return horoscope listens and the listen-through rate."""
+    """Return horoscope listens, listen-through, and the approval of the days' horoscopes, per group."""
     rows = _in_range(policies.CONTENT.scope(DailyContent.objects.all(), identity), first, last)
-    result = _grouped(rows, group_by, "content", CONTENT_COUNTS)
+    # language "" rows hold the listens and each horoscope once; the others its text in each language
+    rows = rows.exclude(language="") if "language" in group_by else rows.filter(language="")
+    result = _grouped(rows, group_by, "content", CONTENT_COUNTS + APPROVAL_COUNTS)
+    durations = _percentiles(rows, ("approval_seconds",), group_by, "content")
     for item in result:
-        item["listen_through_rate"] = rate(item["listened_through"], item["listens"])
+        [approval] = durations.get(_key(item, group_by)) or [None]
+        p50, p90 = approval or (None, None)
+        item.update(
+            listen_through_rate=rate(item["listened_through"], item["listens"]),
+            approval_rate=rate(item["approved"], item["approved"] + item["rejected"]),
+            approval_p50_seconds=p50,
+            approval_p90_seconds=p90,
+            approved_before_push_rate=rate(item["approved_before_push"], item["cohort_pushes"]),
+        )
     return result
 
 

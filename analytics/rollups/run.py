@@ -13,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_time
 
 from analytics.rollups.activity import _retention, _week_firsts, _windows, block_masks
 from analytics.rollups.sql import (
@@ -26,10 +27,13 @@ from analytics.rollups.sql import (
     ACTIVITY_FAMILIES,
     ACTOR,
     BLOCK_DAYS,
+    COHORTS_SQL,
+    CONTENT_SQL,
     DIFFERENTIAL,
     EVENT_FAMILIES,
     FAMILIES,
     FINGERPRINT_DAY_SQL,
+    FINGERPRINT_HOROSCOPES_SQL,
     FULFILLMENT_FAMILIES,
     PRECOMPUTED,
     RETENTION_SQL,
@@ -37,6 +41,7 @@ from analytics.rollups.sql import (
     TIMELINE_EVENTS,
     TIMELINE_SQL,
 )
+from samia.marketplace.cohorts import local_time_instant
 
 ROLLUP_LOCK = "analytics.rollup"
 
@@ -78,6 +83,38 @@ def _params(first: dt.date, last: dt.date, names: list[str]) -> dict:
     }
 
 
+def _cohorts(cursor) -> list[tuple[str, str]]:
+    """(sign, zone) of every zodiac push cohort: the time zones where clients of each sign live."""
+    cursor.execute(COHORTS_SQL)
+    return [(sign, zone) for sign, zone in cursor.fetchall() if _known_zone(zone)]
+
+
+def _known_zone(zone: str) -> bool:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _pushes(cursor, first: dt.date, last: dt.date) -> dict:
+    """The zodiac push instant of each sign's cohorts on each day of first..last, as CONTENT_SQL reads them."""
+    local_time = parse_time(settings.NOTIFICATIONS_ZODIAC_LOCAL_TIME)
+    cohorts = _cohorts(cursor)
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    dues = {
+        (day, zone): local_time_instant(day=day, local_time=local_time, zone=zone)
+        for day in days
+        for _, zone in cohorts
+    }
+    pushes = [(sign, day, dues[day, zone]) for day in days for sign, zone in cohorts]
+    return {
+        "push_signs": [p[0] for p in pushes],
+        "push_days": [p[1] for p in pushes],
+        "push_dues": [p[2] for p in pushes],
+    }
+
+
 def _rebuild(cursor, first: dt.date, last: dt.date, families=FAMILIES) -> list[dt.date]:
     """Refill the families' rows of first..last; returns the retention cohorts that actors moved between."""
     moved: list[dt.date] = []
@@ -94,28 +131,39 @@ def _rebuild(cursor, first: dt.date, last: dt.date, families=FAMILIES) -> list[d
             cursor.execute(sql, params)
             moved = sorted(week for (week,) in cursor.fetchall())
             cursor.execute("SET LOCAL enable_mergejoin TO DEFAULT")
+        elif sql is CONTENT_SQL:
+            cursor.execute(sql, {**_params(first, last, names), **_pushes(cursor, first, last)})
         elif sql:
             cursor.execute(sql, _params(first, last, names))
     return moved
 
 
-def _rollup_config() -> str:
-    """What besides its events a day's aggregates depend on: the business timezone, the listen-through
-    threshold and the rollup SQL itself, so that a changed setting or formula makes every day changed."""
+def _rollup_config(cohorts: list[tuple[str, str]]) -> str:
+    """What besides its events and horoscopes a day's aggregates depend on: the business timezone, the
+    listen-through threshold, the zodiac push time and cohorts, and the rollup SQL itself, so that a changed
+    setting, cohort or formula makes every day changed."""
     texts = [TIMELINE_SQL, RETENTION_SQL, _week_firsts(ACTIVITY_EPOCH), ACTOR, *(sql for _, sql, _ in FAMILIES if sql)]
-    texts += [business_timezone(), str(listen_through_percent())]
+    texts += [business_timezone(), str(listen_through_percent()), settings.NOTIFICATIONS_ZODIAC_LOCAL_TIME]
+    texts += [f"{sign}@{zone}" for sign, zone in cohorts]
     return hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:32]
 
 
 def _fingerprints(cursor, first: dt.date, last: dt.date) -> dict[dt.date, tuple[int, str]]:
-    """Per day of first..last: (events, fingerprint), the fingerprint also covering _rollup_config()."""
+    """Per day of first..last: (events, fingerprint), the fingerprint also covering the day's horoscopes
+    and _rollup_config()."""
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     params = [value for day in days for value in (day, *day_bounds(day, day))]
     cursor.execute(" UNION ALL ".join([FINGERPRINT_DAY_SQL] * len(days)), params)
-    config = _rollup_config()
+    counts = sorted(cursor.fetchall())  # in day order (a parallel plan mixes them)
+    cursor.execute(FINGERPRINT_HOROSCOPES_SQL, [first, last])
+    horoscopes = dict(cursor.fetchall())
+    config = _rollup_config(_cohorts(cursor))
     return {
-        day: (events, hashlib.sha256(f"{events}:{ids}:{hashes}:{config}".encode()).hexdigest()[:32])
-        for day, events, ids, hashes in sorted(cursor.fetchall())  # in day order (a parallel plan mixes them)
+        day: (
+            events,
+            hashlib.sha256(f"{events}:{ids}:{hashes}:{horoscopes.get(day, '')}:{config}".encode()).hexdigest()[:32],
+        )
+        for day, events, ids, hashes in counts
     }
 
 

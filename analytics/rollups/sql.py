@@ -8,16 +8,18 @@ covers the statements' text (run._rollup_config), so a changed formula makes eve
 
 import datetime as dt
 
-from analytics.models import CALL_COUNTS, NOTIFICATION_COUNTS, ORDER_COUNTS, PAYMENT_COUNTS
+from django.conf import settings
 
-# The event each payments column counts.
-PAYMENT_EVENTS = dict(
-    zip(
-        PAYMENT_COUNTS,
-        ("payment.attempted", "payment.succeeded", "payment.failed", "payment.fallback", "payment.refunded"),
-        strict=True,
-    )
-)
+from analytics.models import CALL_COUNTS, NOTIFICATION_COUNTS, ORDER_COUNTS, REFUND_COUNTS
+
+# The event each payments column counts; `fallbacks` counts the payment.failed events whose payment was
+# retried on another provider (PAYMENTS_SQL).
+PAYMENT_EVENTS = {
+    "attempts": "payment.attempted",
+    "succeeded": "payment.succeeded",
+    "failed": "payment.failed",
+    "refunded": "payment.refunded",
+}
 
 
 #
@@ -44,11 +46,13 @@ EVENTS = f"FROM events_raw WHERE name = ANY(%(names)s) AND {WINDOW}"
 # Order timeline and fulfillment (counts, TTF durations, the TTF histogram)
 #
 
-# Upserts the timeline of the range's orders (earliest instants win) and returns the days whose TTF
-# rows changed: a duration counts on the day of its end (started for TTF-Response, delivered for
-# TTF-Delivery) in its (service, reader) row, so when an order's (created, end, service, reader) moved,
-# the days of its old and new end both change. The `before` CTE reads the rows as they were before the
-# upsert (a statement's sub-statements share one snapshot).
+# Upserts the timeline of the range's orders (earliest instants win) and returns the days whose fulfillment
+# rows changed outside the order events of those days: a TTF duration counts on the day of its end
+# (started for TTF-Response, delivered for TTF-Delivery) in its (service, reader) row, so when an order's
+# (created, end, service, reader) moved, the days of its old and new end both change; a refund counts on
+# the day its order was delivered or cancelled, so when a refunded order's refund, delivery or
+# cancellation moved, those days change. The `before` CTE reads the rows as they were before the upsert
+# (a statement's sub-statements share one snapshot).
 TIMELINE_SQL = f"""
 WITH seen AS (
   SELECT subject_id AS order_id,
@@ -56,32 +60,46 @@ WITH seen AS (
          max((properties->>'reader_id')::bigint) AS reader_id,
          min(occurred_at) FILTER (WHERE name = 'order.created') AS created_at,
          min(occurred_at) FILTER (WHERE name = 'order.started') AS started_at,
-         min(occurred_at) FILTER (WHERE name = 'order.delivered') AS delivered_at
+         min(occurred_at) FILTER (WHERE name = 'order.delivered') AS delivered_at,
+         min(occurred_at) FILTER (WHERE name = 'order.cancelled') AS cancelled_at,
+         min(occurred_at) FILTER (WHERE name = 'order.refunded') AS refunded_at
   {EVENTS} AND subject_id IS NOT NULL
   GROUP BY subject_id
 ), before AS MATERIALIZED (
-  SELECT t.order_id, t.service, t.reader_id, t.created_at, t.started_at, t.delivered_at
+  SELECT t.order_id, t.service, t.reader_id, t.created_at, t.started_at, t.delivered_at, t.cancelled_at, t.refunded_at
   FROM analytics_order_timeline t WHERE t.order_id IN (SELECT order_id FROM seen)
 ), changed AS (
-  INSERT INTO analytics_order_timeline AS t (order_id, service, reader_id, created_at, started_at, delivered_at)
-  SELECT order_id, coalesce(service, ''), reader_id, created_at, started_at, delivered_at FROM seen
+  INSERT INTO analytics_order_timeline AS t (order_id, service, reader_id, created_at, started_at, delivered_at,
+                                             cancelled_at, refunded_at)
+  SELECT order_id, coalesce(service, ''), reader_id, created_at, started_at, delivered_at, cancelled_at, refunded_at
+  FROM seen
   ON CONFLICT (order_id) DO UPDATE SET
     service = coalesce(nullif(EXCLUDED.service, ''), t.service),
     reader_id = coalesce(EXCLUDED.reader_id, t.reader_id),
     created_at = least(t.created_at, EXCLUDED.created_at),
     started_at = least(t.started_at, EXCLUDED.started_at),
-    delivered_at = least(t.delivered_at, EXCLUDED.delivered_at)
+    delivered_at = least(t.delivered_at, EXCLUDED.delivered_at),
+    cancelled_at = least(t.cancelled_at, EXCLUDED.cancelled_at),
+    refunded_at = least(t.refunded_at, EXCLUDED.refunded_at)
   WHERE t.created_at IS DISTINCT FROM least(t.created_at, EXCLUDED.created_at)
      OR t.started_at IS DISTINCT FROM least(t.started_at, EXCLUDED.started_at)
      OR t.delivered_at IS DISTINCT FROM least(t.delivered_at, EXCLUDED.delivered_at)
+     OR t.cancelled_at IS DISTINCT FROM least(t.cancelled_at, EXCLUDED.cancelled_at)
+     OR t.refunded_at IS DISTINCT FROM least(t.refunded_at, EXCLUDED.refunded_at)
      OR t.reader_id IS DISTINCT FROM coalesce(EXCLUDED.reader_id, t.reader_id)
-  RETURNING t.order_id, t.service, t.reader_id, t.created_at, t.started_at, t.delivered_at
+  RETURNING t.order_id, t.service, t.reader_id, t.created_at, t.started_at, t.delivered_at, t.cancelled_at,
+            t.refunded_at
 ), ends AS (
   SELECT CASE WHEN n.created_at IS NOT NULL THEN n.started_at END AS new_started,
          CASE WHEN o.created_at IS NOT NULL THEN o.started_at END AS old_started,
          CASE WHEN n.created_at IS NOT NULL THEN n.delivered_at END AS new_delivered,
          CASE WHEN o.created_at IS NOT NULL THEN o.delivered_at END AS old_delivered,
-         (n.created_at, n.service, n.reader_id) IS DISTINCT FROM (o.created_at, o.service, o.reader_id) AS moved
+         (n.created_at, n.service, n.reader_id) IS DISTINCT FROM (o.created_at, o.service, o.reader_id) AS moved,
+         -- a refunded order (now or before) whose refund, delivery, cancellation, service or reader changed
+         CASE WHEN n.refunded_at IS NOT NULL OR o.refunded_at IS NOT NULL THEN n.delivered_at END AS refunded_new_delivered,
+         CASE WHEN n.refunded_at IS NOT NULL OR o.refunded_at IS NOT NULL THEN o.delivered_at END AS refunded_old_delivered,
+         CASE WHEN n.refunded_at IS NOT NULL OR o.refunded_at IS NOT NULL THEN n.cancelled_at END AS refunded_new_cancelled,
+         CASE WHEN n.refunded_at IS NOT NULL OR o.refunded_at IS NOT NULL THEN o.cancelled_at END AS refunded_old_cancelled
   FROM changed n LEFT JOIN before o ON o.order_id = n.order_id
 )
 SELECT DISTINCT (at AT TIME ZONE %(tz)s)::date FROM (
@@ -89,26 +107,39 @@ SELECT DISTINCT (at AT TIME ZONE %(tz)s)::date FROM (
   UNION ALL SELECT old_started FROM ends WHERE moved OR new_started IS DISTINCT FROM old_started
   UNION ALL SELECT new_delivered FROM ends WHERE moved OR new_delivered IS DISTINCT FROM old_delivered
   UNION ALL SELECT old_delivered FROM ends WHERE moved OR new_delivered IS DISTINCT FROM old_delivered
+  UNION ALL SELECT unnest(ARRAY[refunded_new_delivered, refunded_old_delivered, refunded_new_cancelled,
+                                refunded_old_cancelled]) FROM ends
 ) days WHERE at IS NOT NULL
 """
 
 # Counts from the events and durations from the order timeline, each grouped on its own and then put
 # together: the durations' ordered arrays need a sorted aggregate, which over the events as well (a
-# sort of every order event of the range) cost twice the whole statement.
+# sort of every order event of the range) cost twice the whole statement. The refunds of delivered and of
+# cancelled orders are counted on the delivered or cancelled event's own row (its day, service and
+# reader), so each is a subset of its denominator in every group; the timeline's partial index holds the
+# refunded orders.
+FULFILLMENT_COUNTS = (*ORDER_COUNTS, *REFUND_COUNTS)
+REFUNDED = {
+    "delivered_refunded": "name = 'order.delivered' AND refund.order_id IS NOT NULL",
+    "cancelled_refunded": "name = 'order.cancelled' AND refund.order_id IS NOT NULL",
+}
 FULFILLMENT_SQL = f"""
-INSERT INTO metrics_daily_fulfillment (day, service, reader_id, {", ".join(ORDER_COUNTS)},
+INSERT INTO metrics_daily_fulfillment (day, service, reader_id, {", ".join(FULFILLMENT_COUNTS)},
                                        ttf_response_seconds, ttf_delivery_seconds)
-SELECT day, service, reader_id, {", ".join(f"sum({c})" for c in ORDER_COUNTS)},
+SELECT day, service, reader_id, {", ".join(f"sum({c})" for c in FULFILLMENT_COUNTS)},
        coalesce(max(response), '{{}}'), coalesce(max(delivery), '{{}}')
 FROM (
   SELECT {DAY} AS day, coalesce(properties->>'service', '') AS service,
          (properties->>'reader_id')::bigint AS reader_id,
          {", ".join(f"count(*) FILTER (WHERE name = 'order.{c}') AS {c}" for c in ORDER_COUNTS)},
+         {", ".join(f"count(*) FILTER (WHERE {condition}) AS {c}" for c, condition in REFUNDED.items())},
          NULL::int[] AS response, NULL::int[] AS delivery
-  {EVENTS}
+  FROM events_raw LEFT JOIN analytics_order_timeline refund
+    ON refund.order_id = subject_id AND refund.refunded_at IS NOT NULL AND name IN ('order.delivered', 'order.cancelled')
+  WHERE name = ANY(%(names)s) AND {WINDOW}
   GROUP BY 1, 2, 3
   UNION ALL
-  SELECT day, service, reader_id, {", ".join("0" for _ in ORDER_COUNTS)},
+  SELECT day, service, reader_id, {", ".join("0" for _ in FULFILLMENT_COUNTS)},
          array_agg(seconds ORDER BY seconds) FILTER (WHERE kind = 'response'),
          array_agg(seconds ORDER BY seconds) FILTER (WHERE kind = 'delivery')
   FROM (
@@ -152,11 +183,18 @@ GROUP BY 1, 2, 3, 4
 # Payments, calls, moderation
 #
 
+# A fallback is counted under the attempt that failed (its day, provider and country): a failed attempt
+# whose payment another attempt replaced (marketplace_payment.fallback_of, unique), so fallbacks never
+# exceed failures in any group. Fallbacks follow their failure within minutes, before the day's last
+# nightly run; one made later is counted by the next backfill of the failure's day.
 PAYMENTS_SQL = f"""
-INSERT INTO metrics_daily_payments (day, provider, country, {", ".join(PAYMENT_COUNTS)})
+INSERT INTO metrics_daily_payments (day, provider, country, {", ".join(PAYMENT_EVENTS)}, fallbacks)
 SELECT {DAY}, coalesce(properties->>'provider', ''), coalesce(properties->>'country', ''),
-       {_counts(PAYMENT_EVENTS)}
-{EVENTS}
+       {_counts(PAYMENT_EVENTS)},
+       count(retry.id)
+FROM events_raw LEFT JOIN marketplace_payment retry
+  ON retry.fallback_of_id = subject_id AND name = 'payment.failed' AND subject_type = 'marketplace.payment'
+WHERE name = ANY(%(names)s) AND {WINDOW}
 GROUP BY 1, 2, 3
 """
 
@@ -168,15 +206,16 @@ GROUP BY 1, 2
 """
 
 MODERATION_SQL = """
-INSERT INTO metrics_daily_moderation (day, reader_id, approved, rejected, delivered, refunded,
+INSERT INTO metrics_daily_moderation (day, reader_id, approved, rejected, delivered, refunded, delivered_refunded,
                                       calls_answered, calls_dropped, calls_ended)
-SELECT day, reader_id, sum(approved), sum(rejected), sum(delivered), sum(refunded),
+SELECT day, reader_id, sum(approved), sum(rejected), sum(delivered), sum(refunded), sum(delivered_refunded),
        sum(answered), sum(dropped), sum(ended)
 FROM (
-  SELECT day, reader_id, approved, rejected, delivered, refunded, 0 AS answered, 0 AS dropped, 0 AS ended
+  SELECT day, reader_id, approved, rejected, delivered, refunded, delivered_refunded,
+         0 AS answered, 0 AS dropped, 0 AS ended
   FROM metrics_daily_fulfillment WHERE day BETWEEN %(first)s AND %(last)s
   UNION ALL
-  SELECT day, reader_id, 0, 0, 0, 0, answered, dropped, ended
+  SELECT day, reader_id, 0, 0, 0, 0, 0, answered, dropped, ended
   FROM metrics_daily_calls WHERE day BETWEEN %(first)s AND %(last)s
 ) families
 GROUP BY day, reader_id
@@ -295,12 +334,38 @@ RETENTION_IN_COHORTS = "AND " + _monday("f.first_day") + " = ANY(%(cohorts)s)"
 # Content and notifications
 #
 
+# Listens per (day, sign) from the events (language ""), and the approval of each horoscope read from
+# marketplace_horoscope by its date (the row's day; a few rows a day, by the (date, approval_status) index):
+# once as the horoscope (language "") and once per language its text is written in. %(pushes)s pairs each
+# sign with the push instants of its cohorts on each day (run._pushes): a push is "before" when the
+# horoscope was approved before that instant.
+HOROSCOPE_TEXTS = ", ".join(f"('{code}', coalesce(h.text_{code}, '') <> '')" for code, _ in settings.LANGUAGES)
+HOROSCOPE_WRITTEN = ", ".join(f"coalesce(text_{code}, '') <> ''" for code, _ in settings.LANGUAGES)
 CONTENT_SQL = f"""
-INSERT INTO metrics_daily_content (day, sign, listens, listened_through)
-SELECT {DAY}, properties->>'sign', count(*),
-       count(*) FILTER (WHERE (properties->>'percent')::int >= %(through)s)
-{EVENTS}
-GROUP BY 1, 2
+INSERT INTO metrics_daily_content (day, sign, language, listens, listened_through, submitted, approved, rejected,
+                                   approval_seconds, cohort_pushes, approved_before_push)
+SELECT day, sign, language, sum(listens), sum(through), sum(submitted), sum(approved), sum(rejected),
+       coalesce(array_agg(seconds ORDER BY seconds) FILTER (WHERE seconds IS NOT NULL), '{{}}'),
+       sum(pushes), sum(before_push)
+FROM (
+  SELECT {DAY} AS day, properties->>'sign' AS sign, '' AS language, 1 AS listens,
+         ((properties->>'percent')::int >= %(through)s)::int AS through, 0 AS submitted, 0 AS approved,
+         0 AS rejected, NULL::int AS seconds, 0 AS pushes, 0 AS before_push
+  {EVENTS}
+  UNION ALL
+  SELECT h.date, h.sign, t.language, 0, 0, 1, (h.approval_status = 'approved')::int,
+         (h.approval_status = 'rejected')::int,
+         CASE WHEN h.approval_status = 'approved' AND h.approved_at IS NOT NULL
+              THEN greatest(0, round(extract(epoch FROM h.approved_at - h.created_at)))::int END,
+         count(p.due), count(p.due) FILTER (WHERE h.approval_status = 'approved' AND h.approved_at < p.due)
+  FROM marketplace_horoscope h
+  CROSS JOIN LATERAL (VALUES ('', true), {HOROSCOPE_TEXTS}) AS t(language, written)
+  LEFT JOIN unnest(%(push_signs)s::text[], %(push_days)s::date[], %(push_dues)s::timestamptz[]) AS p(sign, day, due)
+    ON p.sign = h.sign AND p.day = h.date
+  WHERE h.date BETWEEN %(first)s AND %(last)s AND h.scope = 'daily' AND t.written
+  GROUP BY h.id, t.language
+) parts
+GROUP BY day, sign, language
 """
 
 NOTIFICATIONS_SQL = f"""
@@ -340,7 +405,7 @@ FULFILLMENT_FAMILIES = tuple(
 )
 # What each day was last rolled up from (analytics.models.RolledUpDay).
 ROLLED_UP_DAYS = "analytics_rolled_up_day"
-TIMELINE_EVENTS = ["order.created", "order.started", "order.delivered"]
+TIMELINE_EVENTS = ["order.created", "order.started", "order.delivered", "order.cancelled", "order.refunded"]
 
 
 #
@@ -351,6 +416,16 @@ TIMELINE_EVENTS = ["order.created", "order.started", "order.delivered"]
 # themselves and a hash of each). Any event added to the day or taken from it changes the count or an
 # XOR; a day that lost some events and gained as many others keeps all three only by a contrived
 # coincidence. One index-only range scan per day (events_raw_occurred_id_idx): no per-row day arithmetic.
+# Per day of the range, a digest of the horoscopes dated that day: what the content rows read besides events.
+FINGERPRINT_HOROSCOPES_SQL = (
+    "SELECT date, md5(string_agg(concat_ws(',', id, sign, scope, approval_status, approved_at, created_at, "
+    f"{HOROSCOPE_WRITTEN}), ';' ORDER BY id)) "
+    "FROM marketplace_horoscope WHERE date BETWEEN %s AND %s GROUP BY date"
+)
+# The zodiac push cohorts: the time zones where clients of each sign live.
+COHORTS_SQL = (
+    "SELECT DISTINCT zodiac_sign, timezone FROM accounts_user WHERE role = 'client' AND zodiac_sign <> '' ORDER BY 1, 2"
+)
 FINGERPRINT_DAY_SQL = (
     "SELECT %s::date, count(*), bit_xor(id), bit_xor(hashint8(id)) FROM events_raw "
     "WHERE occurred_at >= %s AND occurred_at < %s"
