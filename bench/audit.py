@@ -18,6 +18,7 @@ It works in its own database (BENCH_DATABASE, default samia_bench_audit), create
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import io
 import multiprocessing
@@ -34,6 +35,10 @@ os.environ["DATABASE_URL"] = f"{SERVER}/{DATABASE}"
 # Production settings (DEBUG off: no query log in the writers), with a key of the bench's own.
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "bench-only-key")
+# audit_verify checks checkpoint signatures against a key it trusts: the bench's own (the same in every
+# writer process, which inherit the environment).
+os.environ.setdefault("AUDIT_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
+os.environ.setdefault("AUDIT_SIGNING_KEY_ID", os.urandom(8).hex().upper())
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "samia.settings")
 sys.path.insert(0, str(ROOT))
 
