@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from twilio.request_validator import RequestValidator
@@ -359,6 +359,8 @@ class _TwilioWebhook(ApiView):
             raise Refused("bad_signature")
         if settings.TWILIO_ACCOUNT_SID and form.get("AccountSid") != settings.TWILIO_ACCOUNT_SID:
             raise Refused("wrong_account")
+        if any("\x00" in text for pair in (*form.items(), *request.GET.items()) for text in pair):
+            raise ValidationError({"form": ["No field may hold a null character."]})  # Postgres text cannot
         return form
 
     @staticmethod
@@ -427,16 +429,16 @@ class TrackingView(ApiView):
 
     @extend_schema(
         responses={204: None, 302: None, **error_responses(403)},
-        summary="A signed open or click link (HMAC, key id, expiry; each works once)",
+        summary="A signed open or click link (HMAC, key id, expiry; works on every tap, counted once)",
     )
     def get(self, request, token: str):
         try:
             send_id, target = links.verify(token, self.kind)
         except links.LinkError as error:
             raise Refused(error.code) from None
-        if not inbox.append(self.kind, "", inbox.digest("tracking", token), {"send_id": send_id}):
-            raise Refused("replayed")
-        _inbox_kick()
+        counted = links.counted(self.kind, request.method, request.headers)
+        if counted and inbox.append(self.kind, "", inbox.digest("tracking", token), {"send_id": send_id}):
+            _inbox_kick()  # the first counted hit only; every valid tap is answered
         if self.kind == "click" and target:
             return HttpResponseRedirect(target)
         return Response(status=status.HTTP_204_NO_CONTENT)

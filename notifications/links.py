@@ -2,7 +2,8 @@
 
 A link token is `<kid>.<payload>.<signature>`: the payload (base64url JSON: send id, kind,
 expiry) is signed with HMAC-SHA256 under the key `kid` names, so keys can rotate while old
-links stay verifiable. Replays are refused by the inbox (one row per token).
+links stay verifiable. A valid link answers every tap; the inbox counts one hit per token, and
+hits that are not the recipient's own (HEAD, prefetches, link previews, scanners) are not counted.
 """
 
 from __future__ import annotations
@@ -13,10 +14,14 @@ import hashlib
 import hmac
 import json
 
+from crawlerdetect import CrawlerDetect
 from django.conf import settings
 from django.utils import timezone
 
 KINDS = ("open", "click")
+# Headers with which browsers mark speculative fetches (Fetch's Sec-Purpose, Chrome's Purpose,
+# Safari's X-Purpose, Firefox's X-Moz).
+PREFETCH = (("Sec-Purpose", "prefetch"), ("Purpose", "prefetch"), ("X-Purpose", "preview"), ("X-Moz", "prefetch"))
 
 
 class LinkError(Exception):
@@ -75,6 +80,18 @@ def verify(token: str, kind: str, *, now: dt.datetime | None = None) -> tuple[in
     if (now or timezone.now()).timestamp() > expires:
         raise LinkError("expired")
     return send_id, target
+
+
+def counted(kind: str, method: str, headers) -> bool:
+    """Whether a verified hit counts: not a HEAD or a prefetch, and for a click not a preview bot or scanner.
+
+    Link previews (WhatsApp, iMessage, Slack) and mail or SMS scanners fetch a click link before
+    the person does; they get the same answer, uncounted. Opens are pinged by the app, whose HTTP
+    client (okhttp, Dart) a crawler list would mistake for a bot, so only the method and headers apply.
+    """
+    if method != "GET" or any(value in headers.get(name, "").lower() for name, value in PREFETCH):
+        return False
+    return kind == "open" or not CrawlerDetect().isCrawler(headers.get("User-Agent", ""))
 
 
 def url(send_id: int, kind: str, *, target: str = "") -> str:

@@ -101,6 +101,14 @@ class Consent(models.Model):
         return f"{self.channel}/{self.purpose} {self.status}"
 
 
+class LiftReason(models.TextChoices):
+    # Why staff lifted a suppression: a code for the audit trail, never a free-text note.
+    CUSTOMER_REQUEST = "customer_request", "The recipient asked to be reached again"
+    ADDRESS_FIXED = "address_fixed", "The number or token was corrected"
+    PROVIDER_RESOLVED = "provider_resolved", "The provider's problem is resolved"
+    ADDED_IN_ERROR = "added_in_error", "Added by mistake"
+
+
 class Suppression(models.Model):
     class Reason(models.TextChoices):
         HARD_BOUNCE = "hard_bounce", "Hard bounce"

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from notifications.models import Audience, Campaign, Channel, DeviceToken, Purpose, Send, Suppression
+from notifications.models import Audience, Campaign, Channel, DeviceToken, LiftReason, Purpose, Send, Suppression
 from samia.accounts.models import Language, Role
 from samia.accounts.validators import validate_e164
 
@@ -166,7 +166,13 @@ class SuppressionCreateSerializer(serializers.Serializer):
 
 
 class SuppressionLiftSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    reason = serializers.ChoiceField(
+        choices=LiftReason.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A code (it goes to the audit trail); blank records the suppression's own reason.",
+    )
 
 
 class SuppressionSerializer(serializers.ModelSerializer):

@@ -21,6 +21,7 @@ from notifications.models import (
     Channel,
     Consent,
     DeviceToken,
+    LiftReason,
     Notification,
     Purpose,
     Send,
@@ -149,6 +150,8 @@ def suppression_add(
 
 def suppression_lift(*, suppression_id: int, actor: Identity | str, reason: str = "") -> Suppression:
     """Lift an active suppression: the recipient may be reached again on its channel."""
+    if reason and reason not in LiftReason.values:  # the audit takes codes, not notes
+        raise ValidationError({"reason": [f"One of {', '.join(LiftReason.values)}."]})
     suppression = selectors.suppression_get(
         identity=actor, suppression_id=suppression_id, operation="update", lock=True
     )
@@ -178,10 +181,21 @@ def device_register(*, user: User, platform: str, token: str) -> DeviceToken:
     if not token or len(token) > 4096:
         raise ValidationError({"token": ["A device token of 1 to 4096 characters."]})
     # The token may still name another account (a shared or resold phone), whose row the caller
-    # cannot see: a SECURITY DEFINER function moves it to the caller's own identity.
+    # cannot see: a SECURITY DEFINER function moves it to the caller's own identity. The install
+    # owns the token (FCM practice), so the previous account's sends no longer reach the device.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT notifications_device_claim(%s, %s, %s)", [platform, token, address_hash(token)])
-        (device_id,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT device, previous_user FROM notifications_device_claim(%s, %s, %s)",
+            [platform, token, address_hash(token)],
+        )
+        device_id, previous_user_id = cursor.fetchone()
+    if previous_user_id is not None:
+        audit.record(
+            action="notifications.device.reassign",
+            actor=user,
+            target=("notifications.devicetoken", device_id),
+            details={"platform": platform, "from_user_id": previous_user_id},
+        )
     # The function also lifts an automatic invalid-token suppression of this token.
     return DeviceToken.objects.get(pk=device_id)
 

@@ -181,6 +181,8 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "notifications.models.Channel",
         "NotificationPurposeEnum": "notifications.models.Purpose",
         "CampaignPurposeEnum": [("marketing", "Marketing"), ("zodiac", "Daily horoscope")],
+        "SuppressionReasonEnum": "notifications.models.Suppression.Reason",
+        "SuppressionLiftReasonEnum": "notifications.models.LiftReason",
     },
 }
 
