@@ -44,6 +44,33 @@ DIMENSIONS = {
     "content": {"day": "day", "sign": "sign", "language": "language"},
     "notifications": {"day": "day", "channel": "channel", "campaign": "campaign_id"},
 }
+# What each family's result rows hold besides their group_by dimensions (named in the response schema).
+RESULT_FIELDS = {
+    "fulfillment": (
+        *ORDER_COUNTS,
+        *REFUND_COUNTS,
+        "ttf_response_p50_seconds",
+        "ttf_response_p90_seconds",
+        "ttf_delivery_p50_seconds",
+        "ttf_delivery_p90_seconds",
+        "approval_rate",
+        "refund_rate",
+        "cancellation_refund_rate",
+    ),
+    "moderation": (*MODERATION_COUNTS, "approval_rate", "refund_rate", "call_drop_rate"),
+    "payments": (*PAYMENT_COUNTS, "success_rate", "fallback_rate"),
+    "calls": (*CALL_COUNTS, "answer_rate", "drop_rate"),
+    "content": (
+        *CONTENT_COUNTS,
+        *APPROVAL_COUNTS,
+        "listen_through_rate",
+        "approval_rate",
+        "approval_p50_seconds",
+        "approval_p90_seconds",
+        "approved_before_push_rate",
+    ),
+    "notifications": (*NOTIFICATION_COUNTS, "delivery_rate", "open_rate", "click_through_rate"),
+}
 # Range lengths whose distinct-actor count the rollup stores on the range's last day.
 WINDOW_COLUMNS = {1: "dau", 7: "wau", 30: "mau"}
 

@@ -4,7 +4,7 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from analytics.rollups import business_today
-from analytics.selectors import DIMENSIONS
+from analytics.selectors import DIMENSIONS, RESULT_FIELDS
 
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30
@@ -61,7 +61,8 @@ def metrics_response(family: str):
             "group_by": serializers.ListField(child=serializers.CharField()),
             "results": serializers.ListField(
                 child=serializers.DictField(),
-                help_text="One row per group: the dimensions, the summed counts and the rates (None: no denominator).",
+                help_text=f"One row per group: its dimensions, then {', '.join(RESULT_FIELDS[family])} "
+                "(sums over the range; a rate or percentile is null without a denominator).",
             ),
         },
     )

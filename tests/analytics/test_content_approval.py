@@ -12,6 +12,7 @@ import pytest
 from django.test import override_settings
 
 from analytics.rollups import rollup_days, rollup_recent
+from analytics.selectors import RESULT_FIELDS
 from samia.marketplace.models import Horoscope
 from tests import factories
 from tests.analytics.conftest import at, event
@@ -130,3 +131,11 @@ def test_an_approval_alone_makes_its_day_changed_for_the_nightly_run(personas, h
 
     assert rollup_recent(today=D2)["rolled"] == ["2026-11-09"]
     assert _content(personas["admin"], "day")[("2026-11-09",)][:3] == (4, 3, 1)
+
+
+def test_each_family_returns_exactly_the_fields_its_schema_names(personas, horoscopes):
+    for family, fields in RESULT_FIELDS.items():
+        response = api_as(personas["admin"]).get(f"/metrics/{family}", {"from": D1, "to": D2, "group_by": "day"})
+
+        assert response.status_code == 200, family
+        assert all(set(row) == {"day", *fields} for row in response.json()["results"]), family
