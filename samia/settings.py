@@ -183,6 +183,8 @@ SPECTACULAR_SETTINGS = {
         "CampaignPurposeEnum": [("marketing", "Marketing"), ("zodiac", "Daily horoscope")],
         "SuppressionReasonEnum": "notifications.models.Suppression.Reason",
         "SuppressionLiftReasonEnum": "notifications.models.LiftReason",
+        "AppPlatformEnum": "samia.events.serializers.PLATFORMS",
+        "PlatformEnum": "notifications.models.DeviceToken.Platform",
     },
 }
 
