@@ -151,6 +151,29 @@ def test_it_seeds_horoscopes_for_every_sign_around_today():
         assert (horoscope.approved_by is not None) == (horoscope.approval_status == "approved")
 
 
+def _refunds() -> list[tuple]:
+    payments = Payment.objects.filter(status="refunded").select_related("order")
+    return sorted((p.order.client.email, p.order.created_at, p.attempt, p.updated_at) for p in payments)
+
+
+def test_it_stamps_refunds_after_the_payment_and_the_delivery_or_cancellation():
+    _seed()
+    anchor = dt.datetime.combine(TODAY, dt.time(), tzinfo=dt.UTC)
+
+    refunds = list(Payment.objects.filter(status="refunded").select_related("order"))
+    assert {p.order.status for p in refunds} == {"cancelled", "delivered"}
+    for payment in refunds:
+        order = payment.order
+        assert payment.created_at < payment.updated_at <= anchor, payment.pk
+        assert (order.cancelled_at or order.delivered_at) < payment.updated_at, payment.pk
+    assert len({p.updated_at.date() for p in refunds}) > 30  # spread over the year, not one seeding instant
+    refunded = {(subject, at) for name, _, subject, at in _events() if name == "payment.refunded"}
+    assert refunded == {(p.pk, p.updated_at) for p in refunds}
+    stamps = _refunds()
+    _seed(reset=True)
+    assert _refunds() == stamps  # the same seed, the same refund instants
+
+
 def test_it_is_idempotent():
     _seed()
     before = _counts()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import TextIO
 
@@ -84,6 +85,8 @@ REACHED = {  # how many of STAMPS each status has reached
 }
 # Room after the last stamp so that a call still running ends before the anchor.
 TAIL_SECONDS = 2 * HOUR
+# How long after a cancellation, or a delivery, its refund comes (never after the anchor).
+REFUND_SECONDS = {S.CANCELLED: (5 * 60, DAY), S.DELIVERED: (HOUR, 7 * DAY)}
 DROP_REASONS = {
     Call.Party.CLIENT: "client_disconnected",
     Call.Party.READER: "reader_disconnected",
@@ -145,6 +148,15 @@ def payment_outcome(world: World, order: Order) -> str:
     return Payment.Status.SUCCEEDED
 
 
+def refund_moment(world: World, order: Order, payment: Payment) -> dt.datetime:
+    """Return when the order's payment was refunded: after the payment and the cancellation or delivery."""
+    low, high = REFUND_SECONDS[order.status]
+    start = max(payment.created_at, order.cancelled_at or order.delivered_at)
+    end = min(start + seconds(high), world.anchor)
+    begin = min(start + seconds(low), end)
+    return begin + seconds(world.refund_rng.randint(0, int((end - begin).total_seconds())))
+
+
 def payment_reference(world: World, provider: str) -> str:
     """Return a provider reference in the provider's own format."""
     if provider == Payment.Provider.STRIPE:
@@ -184,6 +196,8 @@ def payments_build(world: World, order: Order) -> tuple[list[Payment], list[Paym
             created_at=paid_at + seconds(rng.randint(60, 300)),
             **fields,
         )
+        if outcome == Payment.Status.REFUNDED:
+            retry.refunded_at = refund_moment(world, order, retry)
         return [failed], [retry]
     provider = rng.choices(list(Payment.Provider), [85, 13, 2])[0]
     payment = Payment(
@@ -194,6 +208,8 @@ def payments_build(world: World, order: Order) -> tuple[list[Payment], list[Paym
         created_at=paid_at,
         **fields,
     )
+    if outcome == Payment.Status.REFUNDED:
+        payment.refunded_at = refund_moment(world, order, payment)
     return [payment], []
 
 
@@ -261,6 +277,13 @@ def orders_create(world: World, *, total: int, progress: TextIO, quiet: bool) ->
             Order.objects.bulk_create(orders)
             Payment.objects.bulk_create(first)  # before the fallbacks, which point at them
             Payment.objects.bulk_create(fallbacks)
+            # A refund is the payment's last change: bulk_create stamps updated_at (auto_now) with the
+            # seeding instant, bulk_update writes the refund's own (the refunded events and the
+            # moderation refund-loop sweep read it).
+            refunds = [p for p in first + fallbacks if p.status == Payment.Status.REFUNDED]
+            for payment in refunds:
+                payment.updated_at = payment.refunded_at
+            Payment.objects.bulk_update(refunds, ["updated_at"])
             Call.objects.bulk_create(calls)
             reset_queries()  # under DEBUG each batch would keep megabytes of SQL
             bar.update(len(orders))

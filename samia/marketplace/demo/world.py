@@ -98,6 +98,8 @@ class World:
         self.seed = seed
         self.anchor = anchor
         self.rng = random.Random(f"{seed}:orders")
+        # Refund instants draw from a stream of their own: timing them leaves every other draw where it was.
+        self.refund_rng = random.Random(f"{seed}:refunds")
         self.clients: list[User] = []
         self.readers: list[User] = []
         self.services: list[Service] = []
