@@ -75,6 +75,7 @@ def test_it_answers_404_for_a_horoscope_that_does_not_exist(personas, today):
     response = listen(personas["admin"], today.pk + 1000, {"percent": 50})
 
     assert response.status_code == 404
+    assert response.json()["error"]["message"] == "No such horoscope."
     assert engagement_events("horoscope.listened") == []
 
 
