@@ -81,7 +81,29 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default="postgres://root@127.0.0.1:5432/samia")}
+# Two logins (samia/rls/RLS_README.md, "Logins"). DATABASE_URL is the owner: migrations, Celery and
+# management commands. The web server (samia/wsgi.py sets DATABASE_LOGIN=web) logs in as
+# DATABASE_WEB_URL, the role samia_web, which can do nothing but SET ROLE samia_app; by default
+# the owner's URL with user samia_web and no password (local trust authentication).
+DATABASE_LOGIN = env.str("DATABASE_LOGIN", default="owner")
+DATABASE_OWNER = env.db("DATABASE_URL", default="postgres://root@127.0.0.1:5432/samia")
+DATABASE_WEB = (
+    env.db("DATABASE_WEB_URL")
+    if env.str("DATABASE_WEB_URL", default="")
+    else {**DATABASE_OWNER, "USER": "samia_web", "PASSWORD": ""}
+)
+if DATABASE_LOGIN not in ("owner", "web"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("DATABASE_LOGIN must be owner or web.")
+DATABASES = {"default": dict(DATABASE_WEB if DATABASE_LOGIN == "web" else DATABASE_OWNER)}
+# Key of the HMAC that makes a request's user id count in Postgres (samia.rls.binding); `migrate`
+# writes it where only the owner can read it. Changing it: migrate before restarting the web server.
+RLS_BINDING_KEY = env.str("RLS_BINDING_KEY", default="dev-only-insecure-binding-key" if DEBUG else "")
+if not RLS_BINDING_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("RLS_BINDING_KEY must be set when DEBUG is off (see .env.example).")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Server-side parameters let psycopg prepare repeated statements, so Postgres plans each

@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-signing-key-that-is-long-enough")
+# A fixed test-only key for the identity binding (samia.rls.binding); migrate stores it in the test database.
+os.environ.setdefault("RLS_BINDING_KEY", "tests-only-rls-binding-key")
 # One key space per test process (pytest-xdist workers share the Redis server).
 os.environ.setdefault("CACHE_KEY_PREFIX", f"samia-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}")
 

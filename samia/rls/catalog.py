@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 import sys
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 
+from samia.rls.login import stored_key
 from samia.rls.registry import (
     APP_ROLE,
     COMMANDS,
@@ -144,6 +147,49 @@ def app_role_problems() -> list[str]:
     return problems
 
 
+def web_login_problems(role: str) -> list[str]:
+    """Return what lets the web server's login `role` do more than SET ROLE samia_app."""
+    rows = _fetch("SELECT oid, rolsuper, rolbypassrls, rolinherit FROM pg_roles WHERE rolname = %s", [role])
+    if not rows:
+        return [f"web login {role} does not exist (migrate?)"]
+    oid, superuser, bypass, inherit = rows[0]
+    problems = []
+    if superuser:
+        problems.append(f"web login {role} is a superuser and bypasses RLS")
+    if bypass:
+        problems.append(f"web login {role} has BYPASSRLS")
+    if inherit:
+        problems.append(f"web login {role} inherits its roles' privileges (must be NOINHERIT)")
+    granted = {r[0] for r in _fetch("SELECT roleid::regrole::text FROM pg_auth_members WHERE member = %s", [oid])}
+    problems += [f"web login {role} is a member of {other}" for other in sorted(granted - {APP_ROLE})]
+    if APP_ROLE not in granted:
+        problems.append(f"web login {role} is not a member of {APP_ROLE} and cannot SET ROLE to it")
+    owned = _fetch(
+        "SELECT oid::regclass::text FROM pg_class WHERE relowner = %(oid)s "
+        "UNION ALL SELECT nspname::text FROM pg_namespace WHERE nspowner = %(oid)s "
+        "UNION ALL SELECT oid::regprocedure::text FROM pg_proc WHERE proowner = %(oid)s",
+        {"oid": oid},
+    )
+    problems += [f"web login {role} owns {name}" for (name,) in sorted(owned)]
+    grants = _fetch(
+        "SELECT c.oid::regclass::text FROM pg_class c, aclexplode(c.relacl) a WHERE a.grantee = %(oid)s "
+        "UNION SELECT t.attrelid::regclass::text FROM pg_attribute t, aclexplode(t.attacl) a WHERE a.grantee = %(oid)s",
+        {"oid": oid},
+    )
+    problems += [f"web login {role} holds privileges on {name}" for (name,) in sorted(grants)]
+    return problems
+
+
+def binding_key_problems() -> list[str]:
+    """Return a problem when Postgres verifies bindings with another key than RLS_BINDING_KEY."""
+    stored = stored_key()
+    if stored is None:
+        return ["no binding key stored in the database; run manage.py migrate"]
+    if not hmac.compare_digest(stored, settings.RLS_BINDING_KEY.encode()):
+        return ["the stored binding key differs from RLS_BINDING_KEY; run manage.py migrate"]
+    return []
+
+
 def latest_migrated_sql(app_label: str) -> str | None:
     """Return RLS_SQL of the newest migration in `app_label` that carries one, without surrounding newlines.
 
@@ -165,7 +211,7 @@ def latest_migrated_sql(app_label: str) -> str | None:
 
 def check() -> list[str]:
     """Return every disagreement between the catalog and the declarations (empty when they agree)."""
-    problems = app_role_problems()
+    problems = app_role_problems() + web_login_problems(settings.DATABASE_WEB["USER"]) + binding_key_problems()
     tables = public_tables()
     for table, (enabled, _forced) in sorted(tables.items()):
         if table.startswith("rls_probe_"):

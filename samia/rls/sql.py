@@ -1,22 +1,39 @@
 """The SQL functions policies read identity through, and the reset a declaration is applied after.
 
-Migrations freeze a rendering of these templates (rls 0001); tests/rls/test_function_templates.py fails
-when a template changes without a migration that carries it.
+Migrations freeze a rendering of these templates (rls 0001, 0002); tests/rls/test_function_templates.py
+fails when a template changes without a migration that carries it.
 """
 
 # ---------------------------------------------------------------------------------------------
-# Identity of the current request; an empty or missing setting means nobody, and a role without
-# a user is nobody too. Policies wrap them as `(select ...)`: one evaluation per statement.
+# What ties a binding to one server process: its pid and start time (microseconds). The app reads
+# it once per connection (samia.rls.binding) and Postgres recomputes it in samia.actor_id(), so a
+# proof seen on one connection is worthless on any other, including a later one with the same pid.
 
-IDENTITY_HELPERS = r"""
+SESSION_NONCE = (
+    "pg_backend_pid() || ':' || (extract(epoch FROM backend_start) * 1000000)::bigint "
+    "FROM pg_catalog.pg_stat_get_activity(pg_backend_pid())"
+)
+
+# ---------------------------------------------------------------------------------------------
+# Identity of the current request. samia.user_id counts only with its proof, an HMAC-SHA256 of
+# "<user_id>@<nonce>" under the key in samia_private.binding_key (which neither samia_web nor
+# samia_app can read); anything else means nobody. The role is read from the user's row, never
+# from a setting. Policies wrap both as `(select ...)`: one evaluation per statement.
+# PARALLEL RESTRICTED: a parallel worker has a pid of its own, so the leader evaluates them.
+
+IDENTITY_HELPERS = rf"""
 CREATE OR REPLACE FUNCTION samia.actor_id() RETURNS bigint
-  LANGUAGE sql STABLE PARALLEL SAFE
-  AS $$ SELECT nullif(current_setting('samia.user_id', true), '')::bigint $$;
+  LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog
+  AS $$ SELECT nullif(current_setting('samia.user_id', true), '')::bigint
+        FROM samia_private.binding_key k
+        WHERE current_setting('samia.user_proof', true) = encode(public.hmac(convert_to(
+          current_setting('samia.user_id', true) || '@' || (SELECT {SESSION_NONCE}), 'UTF8'), k.key, 'sha256'), 'hex') $$;
 
 CREATE OR REPLACE FUNCTION samia.actor_role() RETURNS text
-  LANGUAGE sql STABLE PARALLEL SAFE
-  AS $$ SELECT CASE WHEN samia.actor_id() IS NULL THEN NULL
-                    ELSE nullif(current_setting('samia.role', true), '') END $$;
+  LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog
+  AS $$ SELECT u.role FROM public.accounts_user u WHERE u.id = samia.actor_id() $$;
+
+REVOKE ALL ON FUNCTION samia.actor_id(), samia.actor_role() FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION samia.actor_id(), samia.actor_role() TO samia_app;
 """

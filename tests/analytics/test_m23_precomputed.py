@@ -222,6 +222,6 @@ def test_the_actor_tables_show_their_rows_to_admins_only(personas, role):
     identity = Identity(personas[role].pk, role)
 
     for table in ACTOR_TABLES:
-        [(stored,)] = rows_as(Identity(0, "superadmin"), f"SELECT count(*) FROM {table}")
+        [(stored,)] = rows_as(Identity(personas["superadmin"].pk, "superadmin"), f"SELECT count(*) FROM {table}")
         [(seen,)] = rows_as(identity, f"SELECT count(*) FROM {table}")
         assert stored > 0 and seen == (stored if role in ("admin", "superadmin") else 0), (table, role)
