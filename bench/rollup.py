@@ -1,8 +1,8 @@
 """How long the analytics rollups take on 5M events over 30 days, beside the floor, and API latency.
 
 Creates (or reuses) the dedicated database samia_analytics_bench, migrates it, loads 5M events
-with INSERT ... SELECT generate_series (sessions, full order lifecycles, payments, calls, listens,
-notifications) into a staging table and from there into events_raw in time order, as they arrive
+with INSERT ... SELECT generate_series (sessions, full order lifecycles, refunds, payments, calls,
+listens, notifications) into a staging table and from there into events_raw in time order, as they arrive
 in production, then in the same run times:
 - the floor: a bare `SELECT name, count(*) ... GROUP BY name` over the rows a run reads;
 - a full backfill of the 30 days (analytics_backfill's code path: a week per transaction), and one
@@ -100,6 +100,15 @@ def _load(cursor, total: int, start: dt.datetime) -> None:
                    || CASE WHEN step = 0 THEN '{{}}'::jsonb
                            ELSE jsonb_build_object('reader_id', 200001 + o % 300) END
             FROM generate_series(1, {counts["order"] // 6}) o, generate_series(0, 5) step""",
+        # one order in 33 refunded a day after its delivery (the rollup files it on the delivery's day)
+        "refund": f"""
+            INSERT INTO bench_events_stage (occurred_at, name, version, actor_id, actor_key, subject_type, subject_id, properties)
+            SELECT {base} + (o * {seconds}.0 / {counts["order"] // 6}) * interval '1 second'
+                     + (5 * 900 + (o % 97) * 13 + 86400) * interval '1 second',
+                   'order.refunded', 1, NULL, '', 'marketplace.order', o,
+                   jsonb_build_object('service', (ARRAY['tarot','coffee','astro','healing'])[1 + o % 4], 'gold', false,
+                                      'reader_id', 200001 + o % 300)
+            FROM generate_series(1, {counts["order"] // 6}) o WHERE o % 33 = 0""",
         "payment": f"""
             INSERT INTO bench_events_stage (occurred_at, name, version, actor_id, actor_key, subject_type, subject_id, properties)
             SELECT {base} + (p * {seconds}.0 / {counts["payment"] // 2}) * interval '1 second' + step * interval '5 seconds',
@@ -187,7 +196,7 @@ def _forget(cursor, after: dt.date) -> None:
     cursor.execute("DELETE FROM metrics_actor_first_seen WHERE first_day > %s", [after])
     cursor.execute("DELETE FROM analytics_rolled_up_day WHERE day > %s", [after])
     cursor.execute("DELETE FROM analytics_order_timeline WHERE created_at >= %s", [boundary])
-    for column in ("started_at", "delivered_at"):
+    for column in ("started_at", "delivered_at", "cancelled_at", "refunded_at"):
         cursor.execute(f"UPDATE analytics_order_timeline SET {column} = NULL WHERE {column} >= %s", [boundary])
     _settle(cursor)
 
