@@ -32,7 +32,7 @@ ensure = if $(2); then echo "$(1) is up"; else \
 	for _ in $$(seq $(SERVICE_TIMEOUT)); do if $(2); then break; fi; sleep 1; done; \
 	if $(2); then echo "$(1) is up"; else echo "$(1) did not answer within $(SERVICE_TIMEOUT)s" >&2; exit 1; fi; fi
 
-.PHONY: help install services db migrate static seed run web worker beat test lint fmt bench clean
+.PHONY: help install services db binding-key migrate static seed run web worker beat test lint fmt bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z.-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -64,10 +64,15 @@ db: services ## Create the database named in DATABASE_URL when it is missing
 			echo "could not create $(db_name); as a PostgreSQL superuser run: createdb -O <DATABASE_URL user> $(db_name)" >&2; exit 1; }; \
 	fi
 
-migrate: install db .env ## Apply the migrations (tables, RLS policies, periodic tasks)
+# The key that makes a request's user id count in Postgres; .env files older than it get a random one.
+binding-key: .env
+	@grep -q '^RLS_BINDING_KEY=' .env || { echo "adding a random RLS_BINDING_KEY to .env"; \
+		umask 077 && printf 'RLS_BINDING_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env; }
+
+migrate: install db binding-key ## Apply the migrations (tables, RLS policies, periodic tasks); store the binding key
 	$(PY) manage.py migrate --noinput
 
-static: install .env
+static: install binding-key
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
 seed: migrate ## Load the demo data, about 500 orders per SCALE (default 1), and roll up its analytics; idempotent
@@ -75,6 +80,7 @@ seed: migrate ## Load the demo data, about 500 orders per SCALE (default 1), and
 	$(PY) manage.py seed_notifications
 	$(PY) manage.py analytics_backfill --from "$$(date -u -d '-400 days' +%F)" --to "$$(date -u +%F)" --chunk-days 31
 
+# The web server logs in as samia_web (samia/wsgi.py), worker and beat as the owner in DATABASE_URL.
 run: migrate static seed ## Migrate, seed, then run web + worker + beat on http://127.0.0.1:8000
 	@echo
 	@echo "SAMIA-TAROT is starting on http://127.0.0.1:8000 (Ctrl-C stops web, worker and beat)"
