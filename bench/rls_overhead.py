@@ -35,6 +35,8 @@ ENV = {
     "DATABASE_URL": DATABASE_URL,
     "SECRET_KEY": SECRET_KEY,
     "RLS_BINDING_KEY": "bench-only-binding-key-not-a-secret",
+    "JWT_SIGNING_KEY": "bench-only-jwt-signing-key-not-a-secret-0123456789",
+    "NOTIFICATIONS_LINK_KEYS": "k0=bench-only-link-signing-key",
     "DEBUG": "0",
     "LOG_LEVEL": "WARNING",
     "PYTHONPATH": str(ROOT),
