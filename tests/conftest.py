@@ -83,6 +83,15 @@ def world(personas):
         f.PaymentFactory(order=orders["approved"], status="failed"),
     ]
     payments.append(f.PaymentFactory(order=orders["approved"], attempt=2, fallback_of=payments[1], provider="square"))
+    # An Idempotency-Key each client used on POST /orders.
+    from samia.marketplace.models import OrderIdempotencyKey
+
+    idempotency_keys = [
+        OrderIdempotencyKey.objects.create(client=p["client"], key="k-1", fingerprint="0" * 64, order=orders["new"]),
+        OrderIdempotencyKey.objects.create(
+            client=p["other_client"], key="k-1", fingerprint="1" * 64, order=orders["other_new"]
+        ),
+    ]
     horoscopes = [
         f.HoroscopeFactory(sign="aries"),
         f.HoroscopeFactory(sign="leo", approval_status="pending"),
@@ -96,6 +105,7 @@ def world(personas):
         "calls": calls,
         "payments": payments,
         "horoscopes": horoscopes,
+        "idempotency_keys": idempotency_keys,
     }
 
 

@@ -2,7 +2,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -13,6 +13,17 @@ from samia.marketplace.policies import ORDER_TABLE
 from samia.marketplace.states import TRANSITIONS
 from samia.rls.access import StateChange, reads, writes
 from samia.schema import error_responses
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        "Optional, one per order attempt (1-255 printable ASCII characters, e.g. a UUID), kept 24 hours per client: "
+        "a retry with the same key and body returns the same order (201, `Idempotent-Replayed: true`), never a "
+        "second one; the same key with another body is 409."
+    ),
+)
 
 
 class OrderListView(ApiView):
@@ -30,15 +41,21 @@ class OrderListView(ApiView):
 
     @extend_schema(
         request=s.OrderCreateSerializer,
-        responses={201: s.OrderSerializer, **error_responses(400, 401, 403)},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.OrderSerializer, **error_responses(400, 401, 403, 409)},
         summary="Order a reading (clients)",
     )
     def post(self, request):
         data = self.parse(s.OrderCreateSerializer, request.data)
-        order = services.order_create(
-            identity=self.identity, service_code=data["service"], question=data["question"], is_gold=data["is_gold"]
+        order, replayed = services.order_create_once(
+            identity=self.identity,
+            key=request.headers.get("Idempotency-Key"),
+            service_code=data["service"],
+            question=data["question"],
+            is_gold=data["is_gold"],
         )
-        return Response(s.OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+        headers = {"Idempotent-Replayed": "true"} if replayed else None
+        return Response(s.OrderSerializer(order).data, status=status.HTTP_201_CREATED, headers=headers)
 
 
 class OrderDetailView(ApiView):

@@ -79,6 +79,24 @@ class Order(models.Model):
         return f"Order #{self.pk} ({self.status})"
 
 
+class OrderIdempotencyKey(models.Model):
+    """A client's `Idempotency-Key` on `POST /orders`: a retry within 24 hours gets the same order back."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    key = models.CharField(max_length=255)
+    # sha256 of the validated request (service, question, gold): the same key with another body is refused.
+    fingerprint = models.CharField(max_length=64)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "key"], name="order_idempotency_key_unique")]
+        indexes = [models.Index(fields=["created_at"], name="order_idempotency_created_idx")]
+
+    def __str__(self):
+        return f"Idempotency key #{self.pk}"
+
+
 class MediaAsset(models.Model):
     class Kind(models.TextChoices):
         AUDIO = "audio", "Audio"

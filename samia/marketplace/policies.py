@@ -46,6 +46,15 @@ ORDERS = declare(
     module=__name__,
 )
 
+# A client's own keys only; the purge runs as the service role.
+ORDER_IDEMPOTENCY_KEYS = declare(
+    "marketplace.OrderIdempotencyKey",
+    allow("select", "client", Mine("client_id")),
+    allow("insert", "client", check=Mine("client_id")),
+    allow("update", "client", using=Mine("client_id"), check=Mine("client_id")),
+    module=__name__,
+)
+
 MEDIA = declare(
     "marketplace.MediaAsset",
     # Removed media keep their lineage row for staff; their owners and parties no longer see them.

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import logging
+import re
 import uuid
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from samia import audit
@@ -19,11 +22,14 @@ from samia.exceptions import Conflict
 from samia.marketplace import selectors
 from samia.marketplace.event_schemas import ORDER_EVENTS
 from samia.marketplace.media import sniff
-from samia.marketplace.models import MediaAsset, Order, Service
+from samia.marketplace.models import MediaAsset, Order, OrderIdempotencyKey, Service
 from samia.marketplace.states import ALL_TRANSITIONS, HELD
 from samia.rls.registry import Identity
 
 logger = logging.getLogger(__name__)
+# How long an Idempotency-Key is remembered (Stripe's and the IETF draft's practice: a day).
+IDEMPOTENCY_WINDOW = dt.timedelta(hours=24)
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 @transaction.atomic
@@ -37,6 +43,42 @@ def order_create(*, identity: Identity, service_code: str, question: str, is_gol
     )
     order_recorded(order=order, action="create", identity=identity)
     return order
+
+
+@transaction.atomic
+def order_create_once(
+    *, identity: Identity, key: str | None, service_code: str, question: str, is_gold: bool = False
+) -> tuple[Order, bool]:
+    """Create the order once per client and key; a retry within the window gets the same order (and True)."""
+    if key is None:
+        return order_create(identity=identity, service_code=service_code, question=question, is_gold=is_gold), False
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise ValidationError({"Idempotency-Key": ["1 to 255 printable ASCII characters without spaces, e.g. a UUID."]})
+    request = json.dumps([service_code, question.strip(), is_gold])
+    fingerprint = hashlib.sha256(request.encode()).hexdigest()
+    try:
+        # A concurrent retry waits here on the unique index until the first one commits or rolls back.
+        with transaction.atomic():
+            claim = OrderIdempotencyKey.objects.create(client_id=identity.user_id, key=key, fingerprint=fingerprint)
+    except IntegrityError:
+        claim = OrderIdempotencyKey.objects.select_for_update().get(client_id=identity.user_id, key=key)
+        if claim.created_at >= timezone.now() - IDEMPOTENCY_WINDOW:
+            if claim.fingerprint != fingerprint:
+                raise Conflict(
+                    "This Idempotency-Key was used with a different request.", reason="idempotency_key_reused"
+                ) from None
+            return selectors.order_get(identity=identity, order_id=claim.order_id), True
+        claim.fingerprint, claim.created_at = fingerprint, timezone.now()  # expired: a new request
+    claim.order = order_create(identity=identity, service_code=service_code, question=question, is_gold=is_gold)
+    claim.save(update_fields=["fingerprint", "created_at", "order"])
+    return claim.order, False
+
+
+def idempotency_keys_purge() -> int:
+    """Forget the Idempotency-Keys older than the window (service role)."""
+    cutoff = timezone.now() - IDEMPOTENCY_WINDOW
+    deleted, _ = OrderIdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 @transaction.atomic

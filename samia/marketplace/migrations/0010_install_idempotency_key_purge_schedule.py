@@ -1,0 +1,22 @@
+from django.db import migrations
+
+TASK = "marketplace.purge_idempotency_keys"
+
+
+def install(apps, schema_editor):
+    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    interval, _ = IntervalSchedule.objects.get_or_create(every=1, period="hours")
+    PeriodicTask.objects.update_or_create(name=TASK, defaults={"task": TASK, "interval": interval, "enabled": True})
+
+
+def uninstall(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=TASK).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("marketplace", "0009_rls_policies"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+    operations = [migrations.RunPython(install, uninstall)]
