@@ -10,7 +10,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from samia.marketplace.models import Order, OrderIdempotencyKey
+from samia.marketplace.models import Order
 from tests import factories
 from tests.conftest import api_as
 from tests.notifications.conftest import committed  # noqa: F401  (committed rows for the threads)
@@ -57,14 +57,18 @@ def test_it_keeps_keys_per_client(personas):
 
     alice = _post(personas["client"], key)
     bob = _post(personas["other_client"], key)
+    alice_again = _post(personas["client"], key)
 
     assert (alice.status_code, bob.status_code) == (201, 201)
     assert alice.json()["id"] != bob.json()["id"]
     assert bob.json()["client_id"] == personas["other_client"].pk and "Idempotent-Replayed" not in bob
+    assert alice_again.json() == alice.json() and Order.objects.count() == 2
 
 
 @pytest.mark.django_db
 def test_it_forgets_a_key_after_24_hours(personas):
+    from samia.marketplace.models import OrderIdempotencyKey
+
     factories.ServiceFactory()
     first = _post(personas["client"], "k-1")
     OrderIdempotencyKey.objects.update(created_at=timezone.now() - dt.timedelta(hours=24, seconds=1))
@@ -116,6 +120,7 @@ def test_two_concurrent_retries_create_one_order(personas, committed):  # noqa: 
 def test_a_periodic_job_purges_expired_keys(personas):
     from django_celery_beat.models import PeriodicTask
 
+    from samia.marketplace.models import OrderIdempotencyKey
     from samia.marketplace.tasks import purge_idempotency_keys
 
     factories.ServiceFactory()
