@@ -14,8 +14,9 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-# Static files are baked into the image (served by whitenoise); collectstatic needs a key but no database.
-RUN SECRET_KEY=collectstatic-build-only-key python manage.py collectstatic --noinput --verbosity 0 \
+# Static files are baked into the image (served by whitenoise); collectstatic needs settings but no
+# database and no real keys (DEBUG=1 derives the other keys from this build-only one).
+RUN DEBUG=1 SECRET_KEY=collectstatic-build-only-key python manage.py collectstatic --noinput --verbosity 0 \
     && mkdir -p var/private-media \
     && chown samia:samia var/private-media
 

@@ -46,10 +46,13 @@ $(INSTALLED): requirements.txt | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-# A local .env so the app starts without configuration: a fresh random SECRET_KEY, DEBUG off.
+# A local .env so the app starts without configuration: fresh random keys, DEBUG off, and cookies
+# without the Secure flag because the local demo serves plain HTTP on 127.0.0.1.
+random_key = $$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')
 .env:
-	@echo "creating .env with a random SECRET_KEY (see .env.example for every setting)"
-	@umask 077 && printf 'SECRET_KEY=%s\nDEBUG=0\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "creating .env with random keys (see .env.example for every setting)"
+	@umask 077 && printf 'SECRET_KEY=%s\nJWT_SIGNING_KEY=%s\nNOTIFICATIONS_LINK_KEYS=k0=%s\nRLS_BINDING_KEY=%s\nDEBUG=0\nSECURE_COOKIES=0\n' \
+		"$(random_key)" "$(random_key)" "$(random_key)" "$(random_key)" > $@
 
 services: ## Make sure PostgreSQL and Redis answer; start the local ones when they do not
 	@$(call ensure,PostgreSQL,pg_isready -q -d "$(db_server)",pg_ctlcluster,pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -n 1)" main start)

@@ -98,7 +98,9 @@ class JsonFormatter(_BaseJsonFormatter):
             log_record["role"] = role
 
 
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+# An incoming X-Request-ID is kept only as a short token of ASCII letters, digits and hyphens (8 to
+# 64: a UUID is one), matched whole: `$` alone would let a trailing newline through.
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 
 
 class RequestLogMiddleware:
@@ -109,7 +111,7 @@ class RequestLogMiddleware:
 
     def __call__(self, request):
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         id_token = _request_id.set(request_id)
         actor_token = _actor.set((None, None))

@@ -8,17 +8,39 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# ENV_FILE (environment only) names another file to read instead of .env.
+environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key" if DEBUG else "")
-if not SECRET_KEY:
+
+
+def required_secret(name: str, *, debug_default: str, value: str | None = None) -> str:
+    """Read a key production must set itself: never derived from another, never the .env.example placeholder."""
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (see .env.example).")
+    value = (env.str(name, default="") if value is None else value) or (debug_default if DEBUG else "")
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set when DEBUG is off (see .env.example).")
+    if value.startswith("replace-me"):
+        raise ImproperlyConfigured(f"{name} is still the .env.example placeholder: generate one (see .env.example).")
+    return value
+
+
+SECRET_KEY = required_secret("SECRET_KEY", debug_default="dev-only-insecure-key")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"])
+# HTTPS in production: Secure cookies unless DEBUG; HSTS for a year (browsers only heed it over
+# HTTPS, so plain http://127.0.0.1:8000 is unaffected). The redirect to HTTPS and the proxy header
+# that says a request came over HTTPS are off unless set: `make run` serves plain HTTP locally.
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# "HTTP_X_FORWARDED_PROTO,https": only behind a proxy that always sets (never forwards) that header.
+SECURE_PROXY_SSL_HEADER = tuple(env.list("SECURE_PROXY_SSL_HEADER", default=[])) or None
 
 INSTALLED_APPS = [
     "modeltranslation",
@@ -123,8 +145,6 @@ CACHES = {
 # Sessions (back office only) live in Redis: no session table for the request role to touch.
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 AUTH_USER_MODEL = "accounts.User"
 # Email is unique case-insensitively through a functional constraint, which auth.W004 cannot see.
@@ -171,7 +191,7 @@ REST_FRAMEWORK = {
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": required_secret("JWT_SIGNING_KEY", debug_default=SECRET_KEY),
     "ALGORITHM": "HS256",
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
@@ -186,6 +206,11 @@ LOGIN_RATE_LIMITS = {
     "account": (env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5), env.int("LOGIN_WINDOW_SECONDS", default=900)),
     "ip": (env.int("LOGIN_FAILURES_PER_IP", default=20), env.int("LOGIN_WINDOW_SECONDS", default=900)),
 }
+# An address an account logged in from within this many days has a failure budget of its own for
+# that account (samia/accounts/ACCOUNTS_README.md, "Login limits").
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=30)
+# Proxies (addresses or networks) whose X-Forwarded-For is believed; empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "SAMIA-TAROT API",
@@ -287,8 +312,12 @@ NOTIFICATIONS_ORDER_UPDATE_CHANNELS = env.list("NOTIFICATIONS_ORDER_UPDATE_CHANN
 NOTIFICATIONS_CRITICAL_KINDS = env.list("NOTIFICATIONS_CRITICAL_KINDS", default=[])
 # Keyed hashes of phone numbers and device tokens (suppressions, conversation windows).
 NOTIFICATIONS_ADDRESS_KEY = env.str("NOTIFICATIONS_ADDRESS_KEY", default="") or f"address:{SECRET_KEY}"
-# Signed tracking links: "kid:secret,kid2:secret2"; new links use NOTIFICATIONS_LINK_KEY_ID.
-NOTIFICATIONS_LINK_KEYS = env.dict("NOTIFICATIONS_LINK_KEYS", default={}) or {"k0": f"links:{SECRET_KEY}"}
+# Signed tracking links: "kid=secret,kid2=secret2"; new links use NOTIFICATIONS_LINK_KEY_ID. Required
+# unless DEBUG (which derives k0 from SECRET_KEY): rotating SECRET_KEY must not void every link.
+NOTIFICATIONS_LINK_KEYS = {
+    key_id: required_secret("NOTIFICATIONS_LINK_KEYS", debug_default=f"links:{SECRET_KEY}", value=secret)
+    for key_id, secret in (env.dict("NOTIFICATIONS_LINK_KEYS", default={}) or {"k0": ""}).items()
+}
 NOTIFICATIONS_LINK_KEY_ID = env.str("NOTIFICATIONS_LINK_KEY_ID", default="k0")
 NOTIFICATIONS_LINK_TTL_DAYS = env.int("NOTIFICATIONS_LINK_TTL_DAYS", default=30)
 # The consent wording version recorded with each opt-in and opt-out.

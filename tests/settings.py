@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-signing-key-that-is-long-enough")
+os.environ.setdefault("JWT_SIGNING_KEY", "tests-only-jwt-signing-key-that-is-long-enough")
+os.environ.setdefault("NOTIFICATIONS_LINK_KEYS", "k0=tests-only-link-signing-key")
 # A fixed test-only key for the identity binding (samia.rls.binding); migrate stores it in the test database.
 os.environ.setdefault("RLS_BINDING_KEY", "tests-only-rls-binding-key")
 # One key space per test process (pytest-xdist workers share the Redis server).

@@ -2,11 +2,14 @@
 
 The request already runs as the app role with no identity here; users are read
 through SECURITY DEFINER functions that return exactly one account, so not even
-this lookup runs as the service role.
+this lookup runs as the service role. They never return the password hash (see
+samia/accounts/sql.py): `password_matches` has Postgres compare it.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth.hashers import identify_hasher, make_password
+from django.db import connection
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -14,13 +17,22 @@ from samia.accounts.models import User
 from samia.rls.registry import ANONYMOUS_IDENTITY, Identity
 
 BACKOFFICE_PREFIX = "/backoffice/"
+# Ids are bigint: a larger number names nobody (and Postgres would refuse it).
+MAX_USER_ID = 2**63 - 1
+
+
+def _user_id(value) -> int | None:
+    try:
+        user_id = int(value)
+    except (TypeError, ValueError):
+        return None
+    return user_id if -MAX_USER_ID <= user_id <= MAX_USER_ID else None
 
 
 def user_by_id(user_id) -> User | None:
     """Return the account with this id, or None."""
-    try:
-        user_id = int(user_id)
-    except (TypeError, ValueError):
+    user_id = _user_id(user_id)
+    if user_id is None:
         return None
     return next(iter(User.objects.raw("SELECT * FROM samia.identity(%s)", [user_id])), None)
 
@@ -28,6 +40,28 @@ def user_by_id(user_id) -> User | None:
 def user_by_email(email: str) -> User | None:
     """Return the account with this email (case-insensitive), or None."""
     return next(iter(User.objects.raw("SELECT * FROM samia.identity_by_email(%s)", [email])), None)
+
+
+def _candidate_hash(password: str, parameters: str) -> str | None:
+    """Hash `password` with the algorithm, cost and salt of a stored hash ("algorithm$...$salt")."""
+    try:
+        hasher = identify_hasher(parameters)
+        decoded = hasher.decode(f"{parameters}$")
+        cost = {"iterations": decoded["iterations"]} if "iterations" in decoded else {}
+        return hasher.encode(password, decoded["salt"], **cost)
+    except (ValueError, KeyError, TypeError, AssertionError):
+        return None
+
+
+def password_matches(user: User, password: str) -> bool:
+    """Tell whether `password` opens `user`'s account; Postgres compares the hash, which it never hands out."""
+    candidate = _candidate_hash(password, user.password.removeprefix("!"))
+    if candidate is None:
+        make_password(password)  # no usable password: spend the time of a real check anyway
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT samia.login_check(%s, %s)", [user.pk, candidate])
+        return cursor.fetchone()[0]
 
 
 def user_for_token(token) -> User | None:
@@ -54,7 +88,10 @@ def claimed_identity(request) -> Identity:
         return ANONYMOUS_IDENTITY
     try:
         token = AccessToken(raw.strip())
-        identity = Identity(int(token["user_id"]), str(token["role"]))
+        user_id = _user_id(token["user_id"])
+        if user_id is None:
+            raise ValueError("the token names no possible account")
+        identity = Identity(user_id, str(token["role"]))
     except (TokenError, KeyError, TypeError, ValueError):
         request.bearer_error = "The access token is invalid or expired."
         return ANONYMOUS_IDENTITY

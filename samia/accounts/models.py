@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.timezone import now
 
-from samia.accounts.validators import validate_country, validate_e164, validate_timezone
+from samia.accounts.validators import validate_country, validate_date_of_birth, validate_e164, validate_timezone
 from samia.accounts.zodiac import Sign, sign_for
 
 
@@ -61,7 +61,7 @@ class User(AbstractBaseUser):
     country = models.CharField(max_length=2, default="SA", validators=[validate_country], db_index=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone], db_index=True)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
-    date_of_birth = models.DateField(null=True, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True, validators=[validate_date_of_birth])
     zodiac_sign = models.CharField(max_length=12, choices=Sign.choices, blank=True, editable=False, db_index=True)
     is_active = models.BooleanField(default=True)
     blocked_at = models.DateTimeField(null=True, blank=True)

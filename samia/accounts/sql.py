@@ -13,19 +13,34 @@ def _roles(roles: tuple[str, ...]) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # The identity lookup that precedes binding: one account by id or by email, readable by the app
-# role without any row policy on accounts_user letting it read others.
+# role without any row policy on accounts_user letting it read others. Neither hands out the
+# password hash: the row's password is '!' (unusable to Django) followed by the hash's algorithm,
+# cost and salt, which change with every new password (so sessions still end at a password change).
+# The login derives its candidate hash from them, as a SCRAM client does from the salt and
+# iteration count a server sends, and samia.login_check compares it with the stored hash, which
+# never leaves the database: a session running as samia_app can test a guess (at the hasher's
+# cost) but cannot carry hashes away to crack offline.
 
 IDENTITY_LOOKUP = r"""
 CREATE OR REPLACE FUNCTION samia.identity(p_user_id bigint) RETURNS SETOF public.accounts_user
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
-  AS $$ SELECT * FROM public.accounts_user WHERE id = p_user_id $$;
+  AS $$ SELECT masked.* FROM public.accounts_user u, jsonb_populate_record(u, jsonb_build_object('password',
+          CASE WHEN u.password LIKE '%$%' THEN '!' || regexp_replace(u.password, '[$][^$]*$', '') ELSE '!' END)) masked
+        WHERE u.id = p_user_id $$;
 
 CREATE OR REPLACE FUNCTION samia.identity_by_email(p_email text) RETURNS SETOF public.accounts_user
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
-  AS $$ SELECT * FROM public.accounts_user WHERE lower(email) = lower(p_email) $$;
+  AS $$ SELECT masked.* FROM public.accounts_user u, samia.identity(u.id) masked WHERE lower(u.email) = lower(p_email) $$;
+
+CREATE OR REPLACE FUNCTION samia.login_check(p_user_id bigint, p_candidate text) RETURNS boolean
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+  AS $$ SELECT EXISTS (SELECT FROM public.accounts_user
+                       WHERE id = p_user_id AND password = p_candidate AND password NOT LIKE '!%') $$;
 
 REVOKE ALL ON FUNCTION samia.identity(bigint), samia.identity_by_email(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION samia.identity(bigint), samia.identity_by_email(text) TO samia_app;
+REVOKE ALL ON FUNCTION samia.login_check(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION samia.login_check(bigint, text) TO samia_app;
 """
 
 

@@ -1,18 +1,22 @@
-"""Validators for profile fields: E.164 phones, ISO countries, IANA zones."""
+"""Validators for profile fields: E.164 phones, ISO countries, IANA zones, plausible birth dates."""
 
+import datetime as dt
 import re
 import zoneinfo
 from functools import cache
 
 import pycountry
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 
 
 @cache
 def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    # "localtime" is the host's own zone (a file some systems add), not an IANA name.
+    return frozenset(zoneinfo.available_timezones()) - {"localtime"}
 
 
 @cache
@@ -36,3 +40,10 @@ def validate_timezone(value: str) -> None:
     """Reject anything but an IANA time zone name."""
     if value not in _zones():
         raise ValidationError("Enter an IANA time zone name, e.g. Asia/Riyadh.", code="invalid_timezone")
+
+
+def validate_date_of_birth(value: dt.date) -> None:
+    """Reject birth dates in the future or before 1900."""
+    # Today where the date is furthest ahead (UTC+14): nobody is refused a birthday that is today at home.
+    if not EARLIEST_BIRTH_DATE <= value <= (timezone.now() + dt.timedelta(hours=14)).date():
+        raise ValidationError("Enter a date of birth between 1900-01-01 and today.", code="invalid_date_of_birth")

@@ -1,0 +1,76 @@
+"""Issue 14, item 3 (the database half): no password hash reaches a samia_app session.
+
+The identity lookups that precede binding mask the hash; only samia.login_check sees it, and it
+answers yes or no to a candidate hash derived from the salt.
+"""
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.test import Client
+
+from samia.accounts.models import User
+from samia.rls.registry import ANONYMOUS_IDENTITY
+from tests.conftest import api_as, rows_as
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def _hash_of(user) -> str:
+    return User.objects.values_list("password", flat=True).get(pk=user.pk)
+
+
+@pytest.mark.parametrize(
+    "lookup",
+    ["SELECT password FROM samia.identity_by_email(%(email)s)", "SELECT password FROM samia.identity(%(id)s)"],
+)
+def test_an_anonymous_app_session_never_reads_a_password_hash(make_user, lookup):
+    alice = make_user(email="alice@example.test")
+    stored = _hash_of(alice)
+
+    # when: any request's connection (samia_app, nobody bound) calls the identity lookups
+    [(password,)] = rows_as(ANONYMOUS_IDENTITY, lookup, {"email": "ALICE@example.test", "id": alice.pk})
+
+    # then: the algorithm, cost and salt at most, unusable to Django, never the hash
+    digest = stored.rsplit("$", 1)[1]
+    assert password == "!" + stored.rsplit("$", 1)[0]
+    assert digest not in password
+
+
+def test_an_account_without_a_usable_password_shows_nothing_of_it(make_user):
+    alice = make_user(email="alice@example.test")
+    User.objects.filter(pk=alice.pk).update(password="!" + "x" * 40)
+
+    assert rows_as(ANONYMOUS_IDENTITY, "SELECT password FROM samia.identity(%s)", [alice.pk]) == [("!",)]
+
+
+def test_login_check_answers_only_whether_a_candidate_hash_matches(make_user):
+    alice = make_user(email="alice@example.test")
+    salt = _hash_of(alice).split("$")[1]  # md5$salt$hash under the test settings
+    check = "SELECT samia.login_check(%s, %s)"
+
+    assert rows_as(ANONYMOUS_IDENTITY, check, [alice.pk, make_password(PASSWORD, salt)]) == [(True,)]
+    assert rows_as(ANONYMOUS_IDENTITY, check, [alice.pk, make_password("wrong-guess", salt)]) == [(False,)]
+    # the masked value the lookups hand out is no key either
+    masked = rows_as(ANONYMOUS_IDENTITY, "SELECT password FROM samia.identity(%s)", [alice.pk])[0][0]
+    assert rows_as(ANONYMOUS_IDENTITY, check, [alice.pk, masked]) == [(False,)]
+
+
+def test_the_login_still_opens_the_account_and_refuses_a_wrong_password(make_user):
+    make_user(email="alice@example.test")
+    login = api_as().post
+
+    assert login("/auth/token", {"email": "alice@example.test", "password": PASSWORD}, format="json").status_code == 200
+    assert login("/auth/token", {"email": "alice@example.test", "password": "nope"}, format="json").status_code == 401
+
+
+def test_a_back_office_session_ends_when_the_password_changes(make_user):
+    admin = make_user(role="admin")
+    client = Client()
+    assert client.post("/backoffice/login/", {"username": admin.email, "password": PASSWORD}).status_code == 302
+    assert client.get("/backoffice/").status_code == 200
+
+    admin.set_password("another-long-password")
+    admin.save(update_fields=["password"])
+
+    assert client.get("/backoffice/").status_code == 302
