@@ -8,6 +8,20 @@ from analytics.selectors import DIMENSIONS, RESULT_FIELDS
 
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30
+# Metrics exist for no day before the platform, nor far ahead; date arithmetic near year 1 or 9999 overflows.
+EARLIEST_DAY = dt.date(2000, 1, 1)
+DAYS_AHEAD = 366
+
+
+class BusinessDayField(serializers.DateField):
+    """An ISO date between 2000-01-01 and a year after today (business days)."""
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        latest = business_today() + dt.timedelta(days=DAYS_AHEAD)
+        if not EARLIEST_DAY <= day <= latest:
+            raise serializers.ValidationError(f"Must be between {EARLIEST_DAY} and {latest}.")
+        return day
 
 
 class RangeQuerySerializer(serializers.Serializer):
@@ -36,8 +50,8 @@ def range_query(family: str) -> type[RangeQuerySerializer]:
     """Build the query serializer of one metrics family (`from` is a Python keyword, hence type())."""
     fields = {
         "family": family,
-        "from": serializers.DateField(required=False, help_text="First business day (default: 29 days before to)."),
-        "to": serializers.DateField(required=False, help_text="Last business day, inclusive (default: today)."),
+        "from": BusinessDayField(required=False, help_text="First business day (default: 29 days before to)."),
+        "to": BusinessDayField(required=False, help_text="Last business day, inclusive (default: today)."),
     }
     if family in DIMENSIONS:
         fields["group_by"] = serializers.CharField(
@@ -49,7 +63,7 @@ def range_query(family: str) -> type[RangeQuerySerializer]:
 
 
 class OverviewQuerySerializer(serializers.Serializer):
-    date = serializers.DateField(required=False, help_text="Business day (default: yesterday).")
+    date = BusinessDayField(required=False, help_text="Business day (default: yesterday).")
 
 
 def metrics_response(family: str):

@@ -10,7 +10,7 @@ from moderation import serializers as s
 from moderation.policies import ACTIONS_TABLE, APPEALS_TABLE, CASES_TABLE, LINEAGE_TABLE
 from samia.api import ApiView
 from samia.rls.access import InsertsRow, StateChange, reads, writes
-from samia.schema import error_responses
+from samia.schema import CURSOR_PARAMETERS, error_responses, paginated
 
 ModerateOrderResult = inline_serializer(
     "ModerateOrderResult",
@@ -95,8 +95,8 @@ class CaseQueueView(ApiView):
     access = {"GET": reads(CASES_TABLE)}
 
     @extend_schema(
-        parameters=[s.CaseQuerySerializer],
-        responses={200: s.CaseSerializer(many=True), **error_responses(400, 401, 403)},
+        parameters=[s.CaseQuerySerializer, *CURSOR_PARAMETERS],
+        responses={200: paginated(s.CaseSerializer), **error_responses(400, 401, 403, 404)},
         summary="The moderation queue: unresolved cases, oldest due first (staff)",
     )
     def get(self, request):

@@ -29,7 +29,7 @@ from notifications.policies import (
 )
 from samia.api import ApiView
 from samia.rls.access import StateChange, reads, writes
-from samia.schema import error_responses
+from samia.schema import CURSOR_PARAMETERS, error_responses, paginated
 
 
 def _inbox_kick() -> None:
@@ -158,7 +158,8 @@ class CampaignsView(ApiView):
     access = {"GET": reads(CAMPAIGNS_TABLE), "POST": writes(CAMPAIGNS_TABLE, "insert")}
 
     @extend_schema(
-        responses={200: s.CampaignSerializer(many=True), **error_responses(401, 403)},
+        parameters=CURSOR_PARAMETERS,
+        responses={200: paginated(s.CampaignSerializer), **error_responses(401, 403, 404)},
         summary="Campaigns, newest first (admin)",
     )
     def get(self, request):
@@ -258,8 +259,8 @@ class SuppressionsView(ApiView):
     access = {"GET": reads(SUPPRESSIONS_TABLE), "POST": writes(SUPPRESSIONS_TABLE, "insert")}
 
     @extend_schema(
-        parameters=[s.SuppressionQuerySerializer],
-        responses={200: s.SuppressionSerializer(many=True), **error_responses(400, 401, 403)},
+        parameters=[s.SuppressionQuerySerializer, *CURSOR_PARAMETERS],
+        responses={200: paginated(s.SuppressionSerializer), **error_responses(400, 401, 403, 404)},
         summary="Suppressions, newest first (admin: all; a user: their own)",
     )
     def get(self, request):

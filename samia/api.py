@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import cached_property
 
 from django.core.exceptions import ValidationError
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.pagination import CursorPagination
 from rest_framework.views import APIView
 
@@ -58,6 +58,13 @@ class ApiView(APIView):
     def identity(self) -> Identity:
         """The caller as the RLS declarations see them (anonymous when not signed in)."""
         return Identity.of(self.request.user)
+
+    def initial(self, request, *args, **kwargs):
+        """Authenticate and authorize as DRF does, then refuse NUL characters in the query string or path."""
+        super().initial(request, *args, **kwargs)
+        params = [*kwargs.values(), *(item for key, values in request.query_params.lists() for item in (key, *values))]
+        if any(isinstance(item, str) and "\x00" in item for item in params):
+            raise ParseError("NUL characters are not allowed in the query string or path.")
 
     def parse(self, serializer_class, data) -> dict:
         """Validate `data` (a body or query parameters) with `serializer_class`; raise 400 with details."""

@@ -1,11 +1,16 @@
 """One JSON error shape for every 4xx and 5xx:
 
 {"error": {"code": "...", "message": "...", "details": {...}, "request_id": "..."}}
+
+and the JSON parser that turns bodies Python or Postgres cannot take (nested too deep, NUL
+characters) into a 400 before any view sees them.
 """
 
 from django.core import exceptions as django
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from samia.exceptions import DomainError
@@ -81,6 +86,38 @@ def api_exception_handler(exc, context):
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(int(exc.wait))
     return Response(body, status=exc.status_code, headers=headers)
+
+
+# No request body of this API nests deeper; the JSON decoder recurses once per level.
+MAX_JSON_DEPTH = 32
+
+
+def _refuse_nul_or_depth(data) -> None:
+    """Walk a parsed body without recursion: refuse NUL characters (Postgres text cannot hold them) and deep nesting."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.")
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise ParseError("JSON parse error - NUL characters are not allowed.")
+        elif isinstance(value, dict):
+            stack.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+
+
+class JsonParser(JSONParser):
+    """DRF's JSON parser that answers 400 for a body nested too deep or holding a NUL character."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.") from None
+        _refuse_nul_or_depth(data)
+        return data
 
 
 def _page(status_code: int, code: str, message: str) -> JsonResponse:

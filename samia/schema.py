@@ -1,7 +1,10 @@
-"""OpenAPI helpers: the shared error shape and which paths the schema covers."""
+"""OpenAPI helpers: the shared error shape, cursor pages and which paths the schema covers."""
 
+from functools import cache
+
+from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 ErrorSerializer = inline_serializer(
@@ -32,6 +35,39 @@ _DESCRIPTIONS = {
 
 def error_responses(*codes: int) -> dict:
     return {code: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[code]) for code in codes}
+
+
+CURSOR_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="The position from a `next` or `previous` URL."),
+    OpenApiParameter("page_size", int, description="Rows per page (default 50; capped per list)."),
+]
+
+
+@cache
+def paginated(serializer_class):
+    """The response of a `self.paginated` list: one cursor page `{next, previous, results}` of `serializer_class`."""
+    name = serializer_class.__name__.removesuffix("Serializer")
+    page = inline_serializer(
+        name=f"Paginated{name}List",
+        fields={
+            "next": serializers.URLField(allow_null=True, help_text="The next page's URL; null on the last page."),
+            "previous": serializers.URLField(allow_null=True, help_text="The previous page's URL; null on the first."),
+            "results": serializer_class(many=True),
+        },
+    )
+    page.cursor_page = True
+    return page
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's AutoSchema; a cursor page's operation is named `<path>_list`, like any list."""
+
+    def get_operation_id(self):
+        operation_id = super().get_operation_id()
+        responses = self.get_response_serializers()
+        if self.method == "GET" and isinstance(responses, dict) and getattr(responses.get(200), "cursor_page", False):
+            return operation_id.removesuffix("_retrieve") + "_list"
+        return operation_id
 
 
 def exclude_backoffice(endpoints):

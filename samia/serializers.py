@@ -6,6 +6,16 @@ from django.db.models import F
 from rest_framework import serializers
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A read-only choice stored as "" when unset, rendered (and described) as null."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return super().to_representation(value) if value else None
+
+
 def _iso(value):
     if value is None:
         return None
@@ -24,6 +34,15 @@ class FlatModelSerializer(serializers.ModelSerializer):
     """
 
     _plans: dict = {}
+
+    def include_extra_kwargs(self, kwargs, extra_kwargs):
+        # DRF drops allow_blank from read-only fields, so a blank choice ("" = unset) would be left
+        # out of the field's enum in the API description while the API answers it.
+        blank_choice = kwargs.get("allow_blank") and "choices" in kwargs
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if blank_choice:
+            kwargs["allow_blank"] = True
+        return kwargs
 
     def _plan(self):
         plan = self._plans.get(type(self))

@@ -182,8 +182,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["samia.accounts.authentication.BoundIdentityAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["samia.rls.permissions.DeclaredAccess"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["samia.errors.JsonParser"],
+    "DEFAULT_SCHEMA_CLASS": "samia.schema.AutoSchema",
     "EXCEPTION_HANDLER": "samia.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

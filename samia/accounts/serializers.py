@@ -2,6 +2,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from samia.accounts.models import PROFILE_FIELDS, User
+from samia.accounts.zodiac import Sign
+from samia.serializers import BlankAsNullChoiceField
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -23,6 +25,8 @@ class AccessTokenSerializer(serializers.Serializer):
 
 
 class ProfileSerializer(serializers.ModelSerializer):
+    zodiac_sign = BlankAsNullChoiceField(choices=Sign.choices, help_text="null until date_of_birth is set")
+
     class Meta:
         model = User
         fields = ["id", "email", "role", *PROFILE_FIELDS, "zodiac_sign", "created_at"]

@@ -8,15 +8,15 @@ from samia.api import ApiView
 from samia.audit import minisign, selectors, services
 from samia.audit import serializers as s
 from samia.rls.access import Open, reads, writes
-from samia.schema import error_responses
+from samia.schema import CURSOR_PARAMETERS, error_responses, paginated
 
 
 class AuditEntryListView(ApiView):
     access = {"GET": reads("audit_auditentry")}
 
     @extend_schema(
-        parameters=[s.EntryListQuerySerializer],
-        responses={200: s.EntrySerializer(many=True), **error_responses(400, 401, 403)},
+        parameters=[s.EntryListQuerySerializer, *CURSOR_PARAMETERS],
+        responses={200: paginated(s.EntrySerializer), **error_responses(400, 401, 403, 404)},
         summary="Audit entries you may read (admins: all; monitors: moderation), newest first",
     )
     def get(self, request):

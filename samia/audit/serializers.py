@@ -25,6 +25,8 @@ class EntryListQuerySerializer(serializers.Serializer):
 
 
 class EntrySerializer(serializers.ModelSerializer):
+    # A generated JSON column: DRF's fallback field would render it as a Python repr string.
+    details = serializers.DictField(read_only=True, help_text="ids and codes only, never personal data")
     verifies = serializers.SerializerMethodField(help_text="the row's hash matches its payload and the row before it")
 
     class Meta:

@@ -12,7 +12,7 @@ from samia.marketplace import serializers as s
 from samia.marketplace.policies import ORDER_TABLE
 from samia.marketplace.states import TRANSITIONS
 from samia.rls.access import StateChange, reads, writes
-from samia.schema import error_responses
+from samia.schema import CURSOR_PARAMETERS, error_responses, paginated
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -30,8 +30,8 @@ class OrderListView(ApiView):
     access = {"GET": reads(ORDER_TABLE), "POST": writes(ORDER_TABLE, "insert")}
 
     @extend_schema(
-        parameters=[s.OrderListQuerySerializer],
-        responses={200: s.OrderSerializer(many=True), **error_responses(400, 401)},
+        parameters=[s.OrderListQuerySerializer, *CURSOR_PARAMETERS],
+        responses={200: paginated(s.OrderSerializer), **error_responses(400, 401, 404)},
         summary="Orders you may see, newest first",
     )
     def get(self, request):
@@ -106,8 +106,8 @@ class CallListView(ApiView):
     access = {"GET": reads("marketplace_call")}
 
     @extend_schema(
-        parameters=[s.CallListQuerySerializer],
-        responses={200: s.CallSerializer(many=True), **error_responses(400, 401)},
+        parameters=[s.CallListQuerySerializer, *CURSOR_PARAMETERS],
+        responses={200: paginated(s.CallSerializer), **error_responses(400, 401, 404)},
         summary="Calls you may see, newest first",
     )
     def get(self, request):
@@ -120,8 +120,8 @@ class PaymentListView(ApiView):
     access = {"GET": reads("marketplace_payment")}
 
     @extend_schema(
-        parameters=[s.PaymentListQuerySerializer],
-        responses={200: s.PaymentSerializer(many=True), **error_responses(400, 401, 403)},
+        parameters=[s.PaymentListQuerySerializer, *CURSOR_PARAMETERS],
+        responses={200: paginated(s.PaymentSerializer), **error_responses(400, 401, 403, 404)},
         summary="Payments you may see, newest first",
     )
     def get(self, request):

@@ -1,7 +1,13 @@
-"""Back-office permissions from the RLS declarations, so the admin says what Postgres says."""
+"""Back-office permissions from the RLS declarations, so the admin says what Postgres says.
+
+What Postgres still refuses (a policy's WITH CHECK, a check constraint, a trigger) comes back
+to the page as a message in words, never as the server-error page or SQL text.
+"""
 
 from django.apps import apps
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import DatabaseError, transaction
+from django.http import HttpResponseRedirect
 
 from samia.rls.registry import DECLARATIONS, Identity
 
@@ -22,8 +28,62 @@ def permission_from_declaration(user, perm: str) -> bool:
     return Identity.of(user).persona in declaration.roles_for(_ACTIONS[action])
 
 
+# SQLSTATE (or its class, two characters) -> what the person is told. Anything else stays a server error.
+_REFUSALS = {
+    "42501": "Your role may not make this change.",
+    "23505": "Another {name} already has these values.",
+    "23503": "This change refers to something that does not exist, or that something else still needs.",
+    "23502": "A required value is missing.",
+    "23": "This change breaks a rule of {name}.",
+    "22": "A value is out of range or malformed.",
+    "P0": "The database refused this change.",
+}
+
+
+def refusal_message(error: DatabaseError, model) -> str | None:
+    """Say in words why Postgres refused a write to `model`'s table; None if it was not a refusal."""
+    cause = error.__cause__
+    state = getattr(cause, "sqlstate", None) or ""
+    template = _REFUSALS.get(state) or _REFUSALS.get(state[:2])
+    if template is None:
+        return None
+    diag = cause.diag
+    # A trigger's RAISE speaks our words (the function's own message); Postgres's own messages name tables.
+    if "PL/pgSQL function" in (diag.context or "") and diag.message_primary:
+        return f"The change was refused: {diag.message_primary}."
+    if state == "23514":
+        constraint = next((c for c in model._meta.constraints if c.name == diag.constraint_name), None)
+        if constraint is not None:
+            return f"The change was refused: {constraint.get_violation_error_message()}"
+    return template.format(name=model._meta.verbose_name)
+
+
 class DeclaredModelAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose permissions and querysets come from the table's declaration."""
+    """A ModelAdmin whose permissions and querysets come from the table's declaration.
+
+    Saves and deletes run in a savepoint: when Postgres refuses one, nothing of it stays, the
+    person reads why, and the same page comes back.
+    """
+
+    def _refusable(self, request, view, *args, **kwargs):
+        try:
+            with transaction.atomic():
+                return view(request, *args, **kwargs)
+        except DatabaseError as error:
+            message = refusal_message(error, self.model)
+            if message is None:
+                raise
+        self.message_user(request, message, messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._refusable(request, super().changeform_view, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._refusable(request, super().delete_view, object_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        return self._refusable(request, super().changelist_view, extra_context)
 
     def _allowed(self, request, operation: str) -> bool:
         declaration = DECLARATIONS.get(self.model._meta.db_table)
