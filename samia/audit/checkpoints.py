@@ -43,13 +43,13 @@ class CheckpointDamage:
 
 
 def record_bytes(checkpoint: AuditCheckpoint) -> bytes:
-    """The witness record of a checkpoint: its serial, signed statement and signature."""
+    """Return the witness record of a checkpoint: its serial, signed statement and signature."""
     record = {"serial": checkpoint.serial, "signature": checkpoint.signature, "statement": checkpoint.statement}
     return (json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n").encode()
 
 
 def head_moved() -> bool:
-    """Whether the chain holds a row after the newest checkpoint other than the records of signing one."""
+    """Say whether the chain holds a row after the newest checkpoint other than the records of signing one."""
     latest = AuditCheckpoint.objects.order_by("-serial").first()
     chained = AuditEntry.objects.filter(seq__gt=latest.seq if latest else 0)
     return chained.exclude(action=SIGN_ACTION).exists()
@@ -109,7 +109,7 @@ def _statement_problem(checkpoint: AuditCheckpoint, statement: dict) -> str | No
 
 
 def checkpoints_verify(*, public_key: str) -> CheckpointDamage | None:
-    """Name the first checkpoint that is not signed by `public_key`, breaks the serial/statement links, or
+    """Return the first checkpoint that is not signed by `public_key`, breaks the serial/statement links, or
     disagrees with the chain (its row's hash, or the chain's own record of signing it); None when all hold."""
     ours = minisign.public_key_id(public_key)
     previous = None

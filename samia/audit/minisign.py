@@ -90,7 +90,7 @@ def _public_blob(public_text: str) -> bytes:
 
 
 def public_key_id(public_text: str) -> str:
-    """The key id of a minisign .pub file, as minisign prints it; ValueError if it is not one."""
+    """Return the key id of a minisign .pub file, as minisign prints it; ValueError if it is not one."""
     return _id_hex(_public_blob(public_text)[2:10])
 
 
