@@ -1,8 +1,9 @@
 """What row-level security costs on GET /orders, through the real stack.
 
 Seeds a benchmark database with seed_demo (>= 200k orders), starts two gunicorn servers
-(4 workers each) on loopback: one as shipped (every request SET LOCAL ROLE samia_app with
-its identity), one with the same views bound as the service role. wrk loads each in turn,
+(4 workers each) on loopback: one as shipped (logged in as samia_web, every request SET LOCAL
+ROLE samia_app with its identity and the identity's proof, which samia.actor_id() verifies), one
+with the same views bound as the service role (logged in as the owner). wrk loads each in turn,
 as a client and as an admin, on a page of 50; the servers are measured alternately, so
 both see the same machine. Prints requests/s, p50, p99 and the ratio, and EXPLAIN plans.
 
@@ -33,6 +34,9 @@ ENV = {
     **os.environ,
     "DATABASE_URL": DATABASE_URL,
     "SECRET_KEY": SECRET_KEY,
+    "RLS_BINDING_KEY": "bench-only-binding-key-not-a-secret",
+    "JWT_SIGNING_KEY": "bench-only-jwt-signing-key-not-a-secret-0123456789",
+    "NOTIFICATIONS_LINK_KEYS": "k0=bench-only-link-signing-key",
     "DEBUG": "0",
     "LOG_LEVEL": "WARNING",
     "PYTHONPATH": str(ROOT),
