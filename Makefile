@@ -13,6 +13,7 @@ PYTEST_ARGS ?=
 SCALE ?= 1
 BENCH_ARGS ?=
 SERVICE_TIMEOUT ?= 30
+FUZZ_EXAMPLES ?= 25
 
 # Where PostgreSQL and Redis are, read like samia/settings.py does: environment, then .env, then its defaults.
 setting = $(strip $(or $($(1)),$(shell sed -n 's/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}$(1)[[:space:]]*=[[:space:]]*//p' .env 2>/dev/null | tail -n 1 | tr -d "\"'"),$(2)))
@@ -32,7 +33,7 @@ ensure = if $(2); then echo "$(1) is up"; else \
 	for _ in $$(seq $(SERVICE_TIMEOUT)); do if $(2); then break; fi; sleep 1; done; \
 	if $(2); then echo "$(1) is up"; else echo "$(1) did not answer within $(SERVICE_TIMEOUT)s" >&2; exit 1; fi; fi
 
-.PHONY: help install services db binding-key migrate static seed run web worker beat test lint fmt bench clean
+.PHONY: help install services db binding-key migrate static seed run web worker beat test fuzz lint fmt bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z.-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -113,6 +114,11 @@ test: install db ## Lint, migration and RLS checks, then the whole pytest suite
 	$(MANAGE_TEST) makemigrations --check --dry-run
 	$(MANAGE_TEST) rls_check
 	$(PY) -m pytest --create-db $(PYTEST_ARGS)
+
+# `make test` runs the same schemathesis test, bounded (examples and fuzzing phases, 10 examples per operation).
+fuzz: install db ## Schemathesis over every API operation as admin and client, coverage phase included (minutes)
+	FUZZ_PHASES=examples,coverage,fuzzing FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_TIMEOUT=1200 \
+		$(PY) -m pytest --create-db tests/security/test_schema_fuzz.py -k schemathesis $(PYTEST_ARGS)
 
 lint: install ## ruff check + ruff format --check
 	$(VENV)/bin/ruff check .

@@ -123,7 +123,7 @@ def test_the_admin_audit_details_is_a_json_object(personas):
     assert [e["details"] for e in entries] == [{"rule": "spam", "n": 2}]
 
 
-def test_zodiac_sign_is_null_until_a_date_of_birth_is_set():
+def test_zodiac_sign_is_null_until_a_date_of_birth_is_set(db):
     from drf_spectacular.generators import SchemaGenerator
 
     user = factories.UserFactory(role="client", date_of_birth=None)
