@@ -1,6 +1,6 @@
 """The SQL functions policies read identity through, and the reset a declaration is applied after.
 
-Migrations freeze a rendering of these templates (rls 0001, 0002); tests/rls/test_function_templates.py
+Migrations freeze a rendering of these templates (rls 0001, 0002, 0003); tests/rls/test_function_templates.py
 fails when a template changes without a migration that carries it.
 """
 
@@ -20,18 +20,30 @@ SESSION_NONCE = (
 # samia_app can read); anything else means nobody. The role is read from the user's row, never
 # from a setting. Policies wrap both as `(select ...)`: one evaluation per statement.
 # PARALLEL RESTRICTED: a parallel worker has a pid of its own, so the leader evaluates them.
+# PL/pgSQL, not SQL: a non-inlined SQL function is planned again at every call (several per
+# statement), where PL/pgSQL keeps its plans for the session.
 
 IDENTITY_HELPERS = rf"""
 CREATE OR REPLACE FUNCTION samia.actor_id() RETURNS bigint
-  LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog
-  AS $$ SELECT nullif(current_setting('samia.user_id', true), '')::bigint
-        FROM samia_private.binding_key k
-        WHERE current_setting('samia.user_proof', true) = encode(public.hmac(convert_to(
-          current_setting('samia.user_id', true) || '@' || (SELECT {SESSION_NONCE}), 'UTF8'), k.key, 'sha256'), 'hex') $$;
+  LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog
+  AS $$
+DECLARE claimed text := current_setting('samia.user_id', true);
+BEGIN
+  IF coalesce(claimed, '') = '' THEN
+    RETURN NULL;
+  END IF;
+  RETURN (SELECT claimed::bigint FROM samia_private.binding_key k
+          WHERE current_setting('samia.user_proof', true) = encode(public.hmac(convert_to(
+            claimed || '@' || (SELECT {SESSION_NONCE}), 'UTF8'), k.key, 'sha256'), 'hex'));
+END $$;
 
 CREATE OR REPLACE FUNCTION samia.actor_role() RETURNS text
-  LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog
-  AS $$ SELECT u.role FROM public.accounts_user u WHERE u.id = samia.actor_id() $$;
+  LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog
+  AS $$
+DECLARE actor bigint := samia.actor_id();
+BEGIN
+  RETURN (SELECT u.role FROM public.accounts_user u WHERE u.id = actor);
+END $$;
 
 REVOKE ALL ON FUNCTION samia.actor_id(), samia.actor_role() FROM PUBLIC;
 
