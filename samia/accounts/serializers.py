@@ -4,8 +4,6 @@ from rest_framework import serializers
 from samia.accounts.models import PROFILE_FIELDS, User
 from samia.accounts.zodiac import Sign
 from samia.serializers import BlankAsNullChoiceField
-from samia.accounts.zodiac import Sign
-from samia.serializers import BlankAsNullChoiceField
 
 
 class TokenRequestSerializer(serializers.Serializer):
