@@ -1,15 +1,28 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.hashers import identify_hasher
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 
 from samia import audit
-from samia.accounts.models import PROFILE_FIELDS, User
+from samia.accounts.models import PROFILE_FIELDS, Role, User
 from samia.rls.admin import DeclaredModelAdmin
 from samia.rls.registry import Identity
 
 # Roles live on the user; Django's groups are unused.
 admin.site.unregister(Group)
+
+# Fields that say who a user is; those of a user of equal or higher rank change only by a superadmin.
+IDENTITY_FIELDS = ["email", "role", "is_active", "phone"]
+
+
+def grantable_roles(actor: User) -> list[str]:
+    """Return the roles `actor` may give an account: a superadmin any, an admin client or reader."""
+    if actor.role == Role.SUPERADMIN:
+        return list(Role.values)
+    if actor.role == Role.ADMIN:
+        return [Role.CLIENT, Role.READER]
+    return []
 
 
 class UserCreateForm(forms.ModelForm):
@@ -34,17 +47,30 @@ class UserCreateForm(forms.ModelForm):
 
 @admin.register(User)
 class UserAdmin(DeclaredModelAdmin):
+    """Accounts in the back office. Blocks are not fields here: moderation adds block and unblock
+    actions that go through its services; Postgres refuses a block change without one."""
+
     list_display = ["id", "email", "role", "country", "timezone", "language", "is_active", "blocked_at", "created_at"]
     list_filter = ["role", "is_active", "language", "country"]
     search_fields = ["email", "last_name"]
     ordering = ["-id"]
-    readonly_fields = ["zodiac_sign", "created_at", "password"]
+    # Shown, never edited: the password only by its algorithm, the restriction as moderation left it.
+    always_read_only = ["password_status", "is_active", "blocked_at", "blocked_until", "zodiac_sign", "created_at"]
     fieldsets = [
-        (None, {"fields": ["email", "role", "is_active", "password"]}),
+        (None, {"fields": ["email", "role", "is_active", "password_status"]}),
         ("Profile", {"fields": [*PROFILE_FIELDS, "zodiac_sign"]}),
         ("Restriction", {"fields": ["blocked_at", "blocked_until"]}),
         ("Dates", {"fields": ["created_at"]}),
     ]
+
+    @admin.display(description="Password")
+    def password_status(self, obj: User) -> str:
+        if not obj.has_usable_password():
+            return "Not set"
+        try:
+            return f"Set ({identify_hasher(obj.password).algorithm})"
+        except ValueError:
+            return "Set"
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -56,32 +82,33 @@ class UserAdmin(DeclaredModelAdmin):
             return [(None, {"fields": [*UserCreateForm.Meta.fields, "password"]})]
         return self.fieldsets
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        actor = Identity.of(request.user)
-        if not change:
-            audit.record(action="accounts.user.create", actor=actor, target=obj, details={"role": obj.role})
-            return
-        if "role" in form.changed_data:
-            audit.record(
-                action="accounts.user.role_change",
-                actor=actor,
-                target=obj,
-                details={"from": form.initial.get("role"), "to": obj.role},
-            )
-        if {"blocked_at", "blocked_until", "is_active"} & set(form.changed_data):
-            audit.record(
-                action="accounts.user.block" if obj.is_blocked or not obj.is_active else "accounts.user.unblock",
-                actor=actor,
-                target=obj,
-                details={"source": "backoffice"},
-            )
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role":
+            allowed = grantable_roles(request.user)
+            kwargs["choices"] = [(value, label) for value, label in Role.choices if value in allowed]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        fields = list(self.readonly_fields)
-        if request.user.role != "superadmin":
-            # Only a superadmin changes roles; Postgres refuses it to anyone else too.
+        actor = request.user
+        if actor.role not in (Role.ADMIN, Role.SUPERADMIN):
+            # Monitors act on accounts only through moderation's block action.
+            return [*self.always_read_only, "email", "role", *PROFILE_FIELDS]
+        fields = list(self.always_read_only)
+        if obj.pk == actor.pk:
+            # Nobody changes their own role; one's own email changes only with re-authentication.
+            fields += ["role"] if actor.role == Role.SUPERADMIN else ["role", "email"]
+        elif actor.role != Role.SUPERADMIN and Role(obj.role).rank >= Role(actor.role).rank:
+            fields += ["email", "role", "phone"]
+        elif obj.role not in grantable_roles(actor):
             fields.append("role")
         return fields
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Changes of email, phone, role and active flag are audited by Postgres (accounts 0009).
+        if not change:
+            audit.record(
+                action="accounts.user.create", actor=Identity.of(request.user), target=obj, details={"role": obj.role}
+            )

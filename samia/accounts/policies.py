@@ -12,7 +12,9 @@ USERS = declare(
     allow("update", ADMINS),
     # Monitors block clients and readers; the trigger lets them touch the restriction columns only.
     allow("update", "monitor", OneOf("role", ("client", "reader"))),
-    allow("insert", ADMINS),
+    # Only a superadmin creates staff accounts; admins create clients and readers (the guard trigger agrees).
+    allow("insert", "admin", check=OneOf("role", ("client", "reader"))),
+    allow("insert", "superadmin"),
     allow("delete", "superadmin"),
     module=__name__,
 )

@@ -20,6 +20,7 @@ TEMPLATES = (
     "samia.rls.sql.RESET_TABLE_ACCESS",
     "samia.accounts.sql.IDENTITY_LOOKUP",
     "samia.accounts.sql.guard_user_privileges_sql",
+    "samia.accounts.sql.AUDIT_IDENTITY_CHANGES",
     "samia.audit.sql.BEFORE_INSERT",
     "samia.audit.sql.CHAIN_PENDING",
     "samia.audit.sql.CHAIN",
@@ -33,6 +34,7 @@ TEMPLATES = (
     "samia.marketplace.sql.MEDIA_GUARD",
     "notifications.states.state_guard_sql",
     "notifications.sql.DEVICE_CLAIM",
+    "moderation.sql.BLOCK_EXPLAINED",
 )
 README = Path(settings.BASE_DIR) / "samia" / "rls" / "RLS_README.md"
 

@@ -1,0 +1,62 @@
+from django.db import migrations
+
+# A user's block changes only with the moderation action that explains it, written in the same
+# transaction by the same actor (checked at commit). Rendering of moderation.sql.BLOCK_EXPLAINED.
+FORWARD = r"""
+CREATE OR REPLACE FUNCTION samia.written_in_this_transaction(row_xmin xid) RETURNS boolean
+  LANGUAGE sql VOLATILE AS $$
+  SELECT pg_xact_status((t.top - ((t.top - row_xmin::text::bigint) % 4294967296 + 6442450944) % 4294967296
+                         + 2147483648)::text::xid8) = 'in progress'
+    FROM (SELECT pg_current_xact_id()::text::bigint AS top) t $$;
+
+CREATE OR REPLACE FUNCTION samia.moderation_block_explained() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+  actor bigint := samia.actor_id();
+  explained boolean;
+BEGIN
+  IF actor IS NULL THEN
+    RETURN NULL;
+  END IF;
+  IF NEW.blocked_at IS NOT NULL THEN
+    SELECT EXISTS (
+      SELECT 1 FROM moderation_moderationaction a
+       WHERE a.subject_id = NEW.id AND a.actor_id = actor AND a.action = 'block'
+         AND a.expires_at IS NOT DISTINCT FROM NEW.blocked_until
+         AND samia.written_in_this_transaction(a.xmin)
+    ) INTO explained;
+  ELSE
+    SELECT EXISTS (
+      SELECT 1 FROM moderation_moderationaction a
+       WHERE a.subject_id = NEW.id AND a.actor_id = actor AND a.action = 'unblock'
+         AND samia.actor_role() IN ('admin', 'superadmin')
+         AND samia.written_in_this_transaction(a.xmin)
+    ) OR EXISTS (
+      SELECT 1 FROM moderation_moderationaction a JOIN moderation_appeal p ON p.action_id = a.id
+       WHERE a.subject_id = NEW.id AND a.action = 'block' AND a.lifted_by_id = actor
+         AND a.lift_reason = 'overturned' AND p.decided_by_id = actor AND p.decision = 'overturn'
+         AND samia.written_in_this_transaction(p.xmin)
+    ) INTO explained;
+  END IF;
+  IF NOT explained THEN
+    RAISE EXCEPTION 'a block changes only with the moderation action that explains it' USING ERRCODE = '42501';
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE CONSTRAINT TRIGGER moderation_user_block_explained AFTER UPDATE OF blocked_at, blocked_until
+  ON public.accounts_user DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+  WHEN ((NEW.blocked_at, NEW.blocked_until) IS DISTINCT FROM (OLD.blocked_at, OLD.blocked_until))
+  EXECUTE FUNCTION samia.moderation_block_explained();
+"""
+
+BACKWARD = r"""
+DROP TRIGGER moderation_user_block_explained ON public.accounts_user;
+DROP FUNCTION samia.moderation_block_explained();
+DROP FUNCTION samia.written_in_this_transaction(xid);
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [("moderation", "0009_install_retention_schedule"), ("accounts", "0010_rls_policies")]
+    operations = [migrations.RunSQL(FORWARD, BACKWARD)]
