@@ -341,6 +341,7 @@ RETENTION_IN_COHORTS = "AND " + _monday("f.first_day") + " = ANY(%(cohorts)s)"
 # horoscope was approved before that instant.
 HOROSCOPE_TEXTS = ", ".join(f"('{code}', coalesce(h.text_{code}, '') <> '')" for code, _ in settings.LANGUAGES)
 HOROSCOPE_WRITTEN = ", ".join(f"coalesce(text_{code}, '') <> ''" for code, _ in settings.LANGUAGES)
+LISTENED = "coalesce(subject_id, (properties->>'horoscope_id')::bigint)"
 CONTENT_SQL = f"""
 INSERT INTO metrics_daily_content (day, sign, language, listens, listened_through, submitted, approved, rejected,
                                    approval_seconds, cohort_pushes, approved_before_push)
@@ -348,10 +349,16 @@ SELECT day, sign, language, sum(listens), sum(through), sum(submitted), sum(appr
        coalesce(array_agg(seconds ORDER BY seconds) FILTER (WHERE seconds IS NOT NULL), '{{}}'),
        sum(pushes), sum(before_push)
 FROM (
-  SELECT {DAY} AS day, properties->>'sign' AS sign, '' AS language, 1 AS listens,
-         ((properties->>'percent')::int >= %(through)s)::int AS through, 0 AS submitted, 0 AS approved,
-         0 AS rejected, NULL::int AS seconds, 0 AS pushes, 0 AS before_push
-  {EVENTS}
+  SELECT day, sign, '' AS language, 1 AS listens, (percent >= %(through)s)::int AS through, 0 AS submitted,
+         0 AS approved, 0 AS rejected, NULL::int AS seconds, 0 AS pushes, 0 AS before_push
+  FROM (
+    -- One listen per actor, horoscope and day, at the highest percent reached: the listen route appends
+    -- an event each time the percent rises. An event without an actor or a horoscope is a listen alone.
+    SELECT {DAY} AS day, properties->>'sign' AS sign, max((properties->>'percent')::int) AS percent
+    {EVENTS}
+    GROUP BY 1, 2, {ACTOR}, {LISTENED},
+             CASE WHEN {ACTOR} IS NULL OR {LISTENED} IS NULL THEN id END
+  ) listens
   UNION ALL
   SELECT h.date, h.sign, t.language, 0, 0, 1, (h.approval_status = 'approved')::int,
          (h.approval_status = 'rejected')::int,

@@ -139,3 +139,24 @@ def test_each_family_returns_exactly_the_fields_its_schema_names(personas, horos
 
         assert response.status_code == 200, family
         assert all(set(row) == {"day", *fields} for row in response.json()["results"]), family
+
+
+def test_a_listen_counts_once_per_person_horoscope_and_day_at_its_highest_percent(personas):
+    horoscope = ("marketplace.horoscope", 41)
+    # the listen route appends an event each time the day's percent rises
+    for when, actor, percent in [
+        ("2026-11-09 08:00", 1, 30),
+        ("2026-11-09 08:01", 1, 60),
+        ("2026-11-09 08:02", 1, 95),  # one listen, through
+        ("2026-11-09 09:00", 2, 40),  # another person: a listen, not through
+        ("2026-11-10 08:00", 1, 50),  # the next day: a listen of its own
+    ]:
+        event("horoscope.listened", at(when), actor=actor, subject=horoscope, sign="leo", percent=percent)
+    rollup_days(first=D1, last=D2)
+
+    response = api_as(personas["admin"]).get("/metrics/content", {"from": D1, "to": D2, "group_by": "day"})
+
+    assert [(r["day"], r["listens"], r["listened_through"]) for r in response.json()["results"]] == [
+        ("2026-11-09", 2, 1),
+        ("2026-11-10", 1, 0),
+    ]
