@@ -11,10 +11,12 @@ from collections.abc import Callable
 from functools import cached_property
 
 from django.core.exceptions import ValidationError
-from rest_framework.exceptions import NotFound, ParseError
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.views import APIView
 
+from samia.errors import NUL_MESSAGE, nul_fields
 from samia.rls.registry import Identity
 
 
@@ -59,15 +61,12 @@ class ApiView(APIView):
         """The caller as the RLS declarations see them (anonymous when not signed in)."""
         return Identity.of(self.request.user)
 
-    def initial(self, request, *args, **kwargs):
-        """Authenticate and authorize as DRF does, then refuse NUL characters in the query string or path."""
-        super().initial(request, *args, **kwargs)
-        params = [*kwargs.values(), *(item for key, values in request.query_params.lists() for item in (key, *values))]
-        if any(isinstance(item, str) and "\x00" in item for item in params):
-            raise ParseError("NUL characters are not allowed in the query string or path.")
-
     def parse(self, serializer_class, data) -> dict:
         """Validate `data` (a body or query parameters) with `serializer_class`; raise 400 with details."""
+        if hasattr(data, "lists"):  # query parameters; a JSON body was checked by samia.errors.JsonParser
+            bad = nul_fields((name, values) for name, values in data.lists())
+            if bad:
+                raise serializers.ValidationError({name: [NUL_MESSAGE] for name in bad})
         serializer = serializer_class(data=data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data

@@ -92,31 +92,54 @@ def api_exception_handler(exc, context):
 MAX_JSON_DEPTH = 32
 
 
-def _refuse_nul_or_depth(data) -> None:
-    """Walk a parsed body without recursion: refuse NUL characters (Postgres text cannot hold them) and deep nesting."""
-    stack = [(data, 1)]
+NUL_MESSAGE = "Null characters are not allowed."
+
+
+def nul_fields(items) -> list[str]:
+    """The names among (name, value) pairs whose name or any string in whose value holds a NUL character."""
+    return sorted({name for name, value in items if "\x00" in name or _holds_nul(value)})
+
+
+def _holds_nul(value) -> bool:
+    stack = [value]
     while stack:
-        value, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.")
+        value = stack.pop()
         if isinstance(value, str):
             if "\x00" in value:
-                raise ParseError("JSON parse error - NUL characters are not allowed.")
+                return True
         elif isinstance(value, dict):
-            stack.extend((item, depth + 1) for pair in value.items() for item in pair)
+            stack.extend(item for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
+def _depth(data) -> int:
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
         elif isinstance(value, list):
             stack.extend((item, depth + 1) for item in value)
+    return deepest
 
 
 class JsonParser(JSONParser):
-    """DRF's JSON parser that answers 400 for a body nested too deep or holding a NUL character."""
+    """DRF's JSON parser that answers 400 for a body nested too deep or holding a NUL character (per field)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.") from None
-        _refuse_nul_or_depth(data)
+        if _depth(data) > MAX_JSON_DEPTH:
+            raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.")
+        # Postgres text and jsonb cannot hold NUL: name the fields, as DRF's CharField does.
+        bad = nul_fields(data.items() if isinstance(data, dict) else [("non_field_errors", data)])
+        if bad:
+            raise exceptions.ValidationError({name: [NUL_MESSAGE] for name in bad})
         return data
 
 
