@@ -76,6 +76,9 @@ def bound(identity: Identity = ANONYMOUS_IDENTITY, using: str = "default"):
     """Run the block in one transaction as the app role with `identity`; restore the caller's role after."""
     connection = connections[using]
     nested = connection.in_atomic_block
+    # Read the nonce while the connection still runs as its login: after SET ROLE, Postgres no longer
+    # shows it the session's start time, and a block that starts anonymous may switch to a user later.
+    session_nonce(using)
     with transaction.atomic(using=using):
         previous = None
         if nested:

@@ -50,3 +50,14 @@ def test_migrate_sets_the_web_login_password_as_a_scram_verifier(settings):
     with connection.cursor() as cursor:
         cursor.execute("SELECT rolpassword FROM pg_authid WHERE rolname = %s", [role])
         assert cursor.fetchone()[0].startswith("SCRAM-SHA-256$4096:")
+
+
+def test_a_block_that_starts_anonymous_on_a_new_connection_can_switch_to_a_user(make_user):
+    # The back office and the API bind the caller's claim first (often nobody) and the confirmed user
+    # after; on a connection's first request the nonce must already be known by then.
+    user = make_user(role="admin")
+    connection.__dict__.pop("rls_session_nonce", None)
+
+    with bound() as binding:
+        binding.switch(Identity(user.pk, "admin"))
+        assert current_identity() == ("samia_app", str(user.pk), "admin")
