@@ -3,7 +3,7 @@
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from samia.rls import catalog
 from samia.rls.binding import bound, current_identity
@@ -56,7 +56,7 @@ def test_a_block_that_starts_anonymous_on_a_new_connection_can_switch_to_a_user(
     # The back office and the API bind the caller's claim first (often nobody) and the confirmed user
     # after; on a connection's first request the nonce must already be known by then.
     user = make_user(role="admin")
-    connection.__dict__.pop("rls_session_nonce", None)
+    connections["default"].__dict__.pop("rls_session_nonce", None)
 
     with bound() as binding:
         binding.switch(Identity(user.pk, "admin"))
