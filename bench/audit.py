@@ -34,13 +34,16 @@ SERVER = os.environ.get("BENCH_SERVER", "postgres://root@127.0.0.1:5432")
 os.environ["DATABASE_URL"] = f"{SERVER}/{DATABASE}"
 # Production settings (DEBUG off: no query log in the writers), with a key of the bench's own.
 os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("SECRET_KEY", "bench-only-key")
 # audit_verify checks checkpoint signatures against a key it trusts: the bench's own (the same in every
 # writer process, which inherit the environment).
 os.environ.setdefault("AUDIT_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
 os.environ.setdefault("AUDIT_SIGNING_KEY_ID", os.urandom(8).hex().upper())
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "samia.settings")
 sys.path.insert(0, str(ROOT))
+from bench.keys import BENCH_KEYS  # noqa: E402  (the project root is on the path now)
+
+for name, value in BENCH_KEYS.items():
+    os.environ.setdefault(name, value)
 
 
 def _fresh_database():

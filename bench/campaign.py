@@ -43,8 +43,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "samia.settings")
 # Start == end: no quiet window for push; SMS marketing keeps its legal 21:00-08:00 night anyway.
 os.environ["NOTIFICATIONS_QUIET_START"] = os.environ["NOTIFICATIONS_QUIET_END"] = "00:00"
 sys.path.insert(0, str(ROOT))
-
 from bench import campaign_world as world  # noqa: E402  (after the environment above)
+from bench.keys import BENCH_KEYS  # noqa: E402  (the project root is on the path now)
 
 PROVIDER = {"sms": "sms", "push": "fcm"}
 TWILIO_SID, TWILIO_TOKEN, SERVICE_SID = "AC" + "0" * 32, "bench-twilio-token", "MG" + "1" * 32
@@ -88,7 +88,7 @@ def _dispatch(channel: str, workers: int, directory: Path, profile: bool) -> dic
         **os.environ,
         **provider_settings,
         "DEBUG": "0",  # a real worker: no query log
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key-not-for-production"),
+        **{name: os.environ.get(name, value) for name, value in BENCH_KEYS.items()},
         "LOG_LEVEL": os.environ.get("BENCH_WORKER_LOG_LEVEL", "INFO"),  # the per-send log line is real work
         "BENCH_PROVIDER": PROVIDER[channel],
     }

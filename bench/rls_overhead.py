@@ -26,17 +26,17 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.keys import BENCH_KEYS  # noqa: E402  (the project root is on the path now)
+
 PYTHON = sys.executable
 DATABASE = "samia_bench"
 DATABASE_URL = f"postgres://root@127.0.0.1:5432/{DATABASE}"
-SECRET_KEY = "bench-only-signing-key-not-a-secret-0123456789"
+SECRET_KEY = BENCH_KEYS["SECRET_KEY"]
 ENV = {
     **os.environ,
+    **BENCH_KEYS,
     "DATABASE_URL": DATABASE_URL,
-    "SECRET_KEY": SECRET_KEY,
-    "RLS_BINDING_KEY": "bench-only-binding-key-not-a-secret",
-    "JWT_SIGNING_KEY": "bench-only-jwt-signing-key-not-a-secret-0123456789",
-    "NOTIFICATIONS_LINK_KEYS": "k0=bench-only-link-signing-key",
     "DEBUG": "0",
     "LOG_LEVEL": "WARNING",
     "PYTHONPATH": str(ROOT),
