@@ -112,3 +112,40 @@ def test_a_reader_cannot_take_over_another_readers_order(world):
     )
 
     assert changed == 0
+
+
+# What each persona may read, written from the rows' ownership alone (not from the declarations), so a
+# widened or narrowed policy fails here on its own. Readers never see unlisted orders.
+STAFF_PERSONAS = ("monitor", "admin", "superadmin")
+
+
+def _expected(world, persona: str) -> dict[str, set[int]]:
+    me = world["personas"][persona].pk
+    orders = list(world["orders"].values())
+    if persona in STAFF_PERSONAS:
+        return {
+            "marketplace_order": {o.pk for o in orders},
+            "marketplace_call": {c.pk for c in world["calls"]},
+            "marketplace_payment": {p.pk for p in world["payments"]},
+        }
+    return {
+        "marketplace_order": {
+            o.pk for o in orders if o.client_id == me or (o.reader_id == me and o.status != "unlisted")
+        },
+        "marketplace_call": {c.pk for c in world["calls"] if me in (c.client_id, c.reader_id)},
+        "marketplace_payment": {p.pk for p in world["payments"] if p.order.client_id == me},
+    }
+
+
+@pytest.mark.parametrize("persona", ["client", "other_client", "reader", "other_reader", *STAFF_PERSONAS])
+@pytest.mark.parametrize("table", ["marketplace_order", "marketplace_call", "marketplace_payment"])
+def test_each_persona_reads_exactly_the_rows_it_owns_or_serves(world, persona, table):
+    seen = {r[0] for r in rows_as(_as(world["personas"][persona]), f"SELECT id FROM {table}")}
+
+    assert seen == _expected(world, persona)[table]
+
+
+def test_the_expectations_are_not_empty_for_the_clients(world):
+    # guards the test above against a world in which every expectation is trivially empty
+    for persona in ("client", "other_client"):
+        assert all(_expected(world, persona).values()), persona
