@@ -10,6 +10,42 @@ from samia.rls.registry import Identity
 from tests import factories
 
 
+def flushed_by_an_earlier_run(settings_dict: dict) -> bool:
+    """Tell whether a kept test database lost what its migrations installed.
+
+    A transactional test ends by emptying every table, the rows that data migrations installed
+    (periodic tasks, reason codes, sweep rules) included, so the next run with --reuse-db would
+    start without them. The periodic-task table is never emptied otherwise: empty means flushed.
+    """
+    import psycopg
+
+    try:
+        connection = psycopg.connect(
+            dbname=settings_dict["TEST"]["NAME"],
+            host=settings_dict.get("HOST") or None,
+            port=settings_dict.get("PORT") or None,
+            user=settings_dict.get("USER") or None,
+            password=settings_dict.get("PASSWORD") or None,
+            connect_timeout=5,
+        )
+    except psycopg.OperationalError:
+        return False  # no database yet: it is about to be created anyway
+    with connection:
+        found = connection.execute(
+            "SELECT to_regclass('django_celery_beat_periodictask') IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM django_celery_beat_periodictask)"
+        ).fetchone()[0]
+    return bool(found)
+
+
+@pytest.fixture(scope="session")
+def django_db_createdb(request, django_db_modify_db_settings):
+    """Create the test database afresh when asked to, or when an earlier run flushed the kept one."""
+    from django.db import connections as all_connections
+
+    return request.config.getvalue("create_db") or flushed_by_an_earlier_run(all_connections["default"].settings_dict)
+
+
 def token_for(user) -> str:
     refresh = RefreshToken.for_user(user)
     refresh["role"] = user.role
