@@ -84,7 +84,9 @@ class User(AbstractBaseUser):
         ]
 
     def __str__(self):
-        return f"{self.role} #{self.pk}"
+        # Staff recognise people by name; the email stays masked wherever a user is listed.
+        name = self.display_name
+        return f"{name} ({self.masked_email})" if name else self.masked_email
 
     def save(self, *args, **kwargs):
         self.email = self.email.strip().lower()
@@ -93,6 +95,16 @@ class User(AbstractBaseUser):
         if update_fields is not None and "date_of_birth" in update_fields:
             kwargs["update_fields"] = {*update_fields, "zodiac_sign"}
         super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def masked_email(self) -> str:
+        """The email with its local part reduced to its first character: n***@demo.samia.test."""
+        local, _, domain = self.email.partition("@")
+        return f"{local[:1]}***@{domain}" if domain else f"{local[:1]}***"
 
     @property
     def is_blocked(self) -> bool:

@@ -53,6 +53,7 @@ class AuditEntry(models.Model):
         # Every row is written twice: inserted without a place, then chained (migration 0009). The
         # indexes cover chained rows only, so the first version adds no entry to them; whatever reads
         # the trail reads chained rows (seq IS NOT NULL, or a comparison on seq, which implies it).
+        verbose_name_plural = "audit entries"
         constraints = [models.UniqueConstraint(fields=["seq"], condition=_CHAINED, name="audit_seq_key")]
         indexes = [
             models.Index(fields=["action", "seq"], condition=_CHAINED, name="audit_action_seq_idx"),
@@ -90,7 +91,7 @@ class AuditCheckpoint(models.Model):
         indexes = [models.Index(fields=["-seq"], name="audit_checkpoint_seq_idx")]
 
     def __str__(self):
-        return f"checkpoint at #{self.seq}"
+        return f"Checkpoint {self.serial} at #{self.seq}"
 
 
 class AuditAnchor(models.Model):

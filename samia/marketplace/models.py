@@ -76,7 +76,7 @@ class Order(models.Model):
         ]
 
     def __str__(self):
-        return f"Order #{self.pk} ({self.status})"
+        return f"Order #{self.pk} ({self.get_status_display()})"
 
 
 class OrderIdempotencyKey(models.Model):
@@ -131,7 +131,7 @@ class MediaAsset(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} #{self.pk}"
+        return f"{self.get_kind_display()} #{self.pk}"
 
 
 class Call(models.Model):
@@ -176,7 +176,7 @@ class Call(models.Model):
         ]
 
     def __str__(self):
-        return f"Call #{self.pk} ({self.status})"
+        return f"Call #{self.pk} ({self.get_status_display()})"
 
 
 class Payment(models.Model):
@@ -220,7 +220,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"Payment #{self.pk} ({self.provider} {self.status})"
+        return f"Payment #{self.pk} ({self.get_provider_display()}, {self.get_status_display()})"
 
 
 class Horoscope(models.Model):
@@ -249,4 +249,4 @@ class Horoscope(models.Model):
         indexes = [models.Index(fields=["date", "approval_status"], name="horoscope_date_approval_idx")]
 
     def __str__(self):
-        return f"{self.sign} {self.date:%Y-%m-%d}"
+        return f"{self.get_sign_display()} {self.date:%Y-%m-%d}"
