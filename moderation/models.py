@@ -131,6 +131,8 @@ class ModerationAction(models.Model):
         RELEASE = "release", "Release order"
         REMOVE_MEDIA = "remove_media", "Remove media"
         ESCALATE = "escalate", "Escalate case"
+        END_CALL = "end_call", "End call"
+        FLAG = "flag", "Flag"
 
     class TargetType(models.TextChoices):
         USER = "user", "User"
@@ -159,7 +161,9 @@ class ModerationAction(models.Model):
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    lift_reason = models.CharField(max_length=16, blank=True, help_text="unblocked, released, expired, overturned.")
+    lift_reason = models.CharField(
+        max_length=16, blank=True, help_text="unblocked, released, expired, overturned, superseded, modified."
+    )
 
     class Meta:
         indexes = [
@@ -200,6 +204,14 @@ class Appeal(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     notes = models.TextField(max_length=2000, blank=True, help_text="The decision's rationale.")
+    replacement = models.OneToOneField(
+        ModerationAction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Modify: the action that replaced the appealed one (a hold instead of an unlisting).",
+    )
 
     class Meta:
         indexes = [
@@ -264,6 +276,39 @@ class SweepRule(models.Model):
 
     def __str__(self):
         return self.rule
+
+
+class SweepRuleCountry(models.Model):
+    """A rule's thresholds for one country (e.g. more call drops where networks are worse); empty = the rule's."""
+
+    rule = models.ForeignKey(SweepRule, on_delete=models.CASCADE, related_name="countries", db_index=False)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, upper case (SA, EG, ...).")
+    min_count = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the rule's own.")
+    max_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Rate rules only (0 to 1). Empty: the rule's own.",
+    )
+
+    class Meta:
+        ordering = ["rule", "country"]
+        verbose_name = "sweep rule country override"
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "country"], name="sweeprulecountry_unique"),
+            models.CheckConstraint(condition=Q(country__regex=r"^[A-Z]{2}$"), name="sweeprulecountry_country_code"),
+            models.CheckConstraint(
+                condition=Q(min_count__isnull=True) | Q(min_count__gte=1), name="sweeprulecountry_min_count_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_rate__isnull=True) | Q(max_rate__gte=0, max_rate__lte=1),
+                name="sweeprulecountry_rate_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.rule}:{self.country}"
 
 
 class LineageEdge(models.Model):

@@ -9,9 +9,11 @@ CASES_TABLE = "moderation_case"
 REASONS_TABLE = "moderation_reasoncode"
 LINEAGE_TABLE = "moderation_lineageedge"
 SWEEP_RULES_TABLE = "moderation_sweeprule"
+SWEEP_COUNTRIES_TABLE = "moderation_sweeprulecountry"
 SUBJECTS = ("client", "reader")
-# What a monitor may do; lifting a block outright (unblock) is for admins.
-MONITOR_ACTIONS = ("block", "hold", "unlist", "release", "remove_media", "escalate")
+# What a monitor may do; lifting a block outright (unblock) and ending a call (calls are updated by
+# admins only, marketplace/policies.py) are for admins.
+MONITOR_ACTIONS = ("block", "hold", "unlist", "release", "remove_media", "escalate", "flag")
 
 REASONS = declare(
     "moderation.ReasonCode",
@@ -64,6 +66,16 @@ SWEEP_RULES = declare(
     allow("select", STAFF),
     allow("insert", ADMINS),
     allow("update", ADMINS),
+    module=__name__,
+)
+
+# Per-country thresholds: as the rules, and admins remove an override they no longer want.
+SWEEP_COUNTRIES = declare(
+    "moderation.SweepRuleCountry",
+    allow("select", STAFF),
+    allow("insert", ADMINS),
+    allow("update", ADMINS),
+    allow("delete", ADMINS),
     module=__name__,
 )
 

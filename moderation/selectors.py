@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from moderation import policies
-from moderation.models import Case
+from moderation.models import Appeal, Case, ModerationAction
 from samia.rls.registry import Identity
 
 QUEUE_STATUSES = (Case.Status.OPEN, Case.Status.IN_REVIEW, Case.Status.ESCALATED)
@@ -31,3 +31,28 @@ def case_queue(
     }
     cases = cases.filter(**{k: v for k, v in filters.items() if v is not None})
     return cases.select_related("reason").order_by("sla_due_at", "id")
+
+
+def appeal_get(*, identity: Identity, appeal_id: int) -> Appeal:
+    """Return the appeal `identity` may see (its subject, staff), with its action and any replacement."""
+    appeals = Appeal.objects.select_related("action__reason", "replacement__reason")
+    return policies.APPEALS.get(appeals, identity, appeal_id, missing="No such appeal.")
+
+
+def block_in_force(*, identity: Identity) -> dict:
+    """Return the block `identity` is under as they may see it: its action id, expiry and whether they may appeal it."""
+    action = (
+        policies.ACTIONS.scope(ModerationAction.objects.all(), identity)
+        .filter(subject_id=identity.user_id, action=ModerationAction.Code.BLOCK, lifted_at__isnull=True)
+        .order_by("-id")
+        .first()
+    )
+    if action is None:
+        return {"action_id": None, "appealable": False}
+    appeal = policies.APPEALS.scope(Appeal.objects.all(), identity).filter(action=action).first()
+    return {
+        "action_id": action.pk,
+        "expires_at": action.expires_at.isoformat() if action.expires_at else None,
+        "appealable": appeal is None and action.is_in_force,
+        "appeal_id": appeal.pk if appeal else None,
+    }

@@ -5,9 +5,10 @@ from django.utils.dateparse import parse_duration
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from moderation.calls import CALL_ACTION_CODES
 from moderation.models import Appeal, Case, ModerationAction
 from moderation.selectors import QUEUE_STATUSES
-from moderation.services import MAX_DURATION, ORDER_ACTIONS
+from moderation.services import MAX_DURATION, ORDER_ACTIONS, Code
 
 # Evidence is a list of references (ids, hashes), never free text: it goes into the audit trail.
 EVIDENCE_REF = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
@@ -85,6 +86,40 @@ class AppealOpenSerializer(serializers.Serializer):
 class AppealResolveSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Appeal.Decision.choices)
     rationale = serializers.CharField(max_length=2000)
+    duration = DurationInput(
+        allow_null=True,
+        required=False,
+        help_text="modify, on a block: its new length from the block's start (ISO 8601 or seconds; null: indefinite).",
+    )
+    action = serializers.ChoiceField(
+        choices=[str(Code.HOLD)], required=False, help_text="modify, on an unlisting: replace it by a hold."
+    )
+
+    def validate(self, data):
+        changes = {key: data[key] for key in ("duration", "action") if key in data}
+        if data["decision"] != Appeal.Decision.MODIFY and changes:
+            raise serializers.ValidationError({"decision": ["Only a modify takes a duration or an action."]})
+        if data["decision"] == Appeal.Decision.MODIFY and len(changes) != 1:
+            raise serializers.ValidationError({"decision": ["A modify takes either a duration or an action."]})
+        data["modify"] = changes or None
+        return data
+
+
+class ModerateCallSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=list(CALL_ACTION_CODES),
+        help_text="end: end the live call (admins; through the calls provider, else marked for ending); "
+        "flag: record it; escalate: raise its case.",
+    )
+    reason = serializers.SlugField(max_length=40)
+    evidence = _evidence()
+    subject = serializers.ChoiceField(choices=["client", "reader"], default="client")
+
+
+class AuthAppealSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=256, trim_whitespace=False, style={"input_type": "password"})
+    statement = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
 
 
 class CaseQuerySerializer(serializers.Serializer):
@@ -145,6 +180,11 @@ class CaseSerializer(serializers.ModelSerializer):
 
 
 class AppealSerializer(serializers.ModelSerializer):
+    action = ActionSerializer(read_only=True, help_text="The appealed action as it stands now.")
+    replacement = ActionSerializer(
+        read_only=True, allow_null=True, help_text="modify: the action that replaced it (a hold for an unlisting)."
+    )
+
     class Meta:
         model = Appeal
         fields = [
@@ -157,6 +197,8 @@ class AppealSerializer(serializers.ModelSerializer):
             "decided_at",
             "decided_by_id",
             "notes",
+            "action",
+            "replacement",
         ]
         read_only_fields = fields
 

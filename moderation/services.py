@@ -1,4 +1,6 @@
-"""Moderation writes: block and unblock users, act on orders and their media, cases, appeals.
+"""Moderation writes: block and unblock users, act on orders and their media, cases, jobs.
+
+Appeals live in appeals.py and calls in calls.py; both share the helpers below.
 
 Each service validates, acts through the kernel's own seams (the order state machine, the
 user's restriction columns), records a ModerationAction on a Case and writes the audit entry,
@@ -15,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from moderation import policies
-from moderation.models import SEVERITY_ORDER, SLA, Appeal, Case, ModerationAction, ReasonCode
+from moderation.models import SEVERITY_ORDER, SLA, Case, ModerationAction, ReasonCode
 from samia import audit
 from samia.accounts.models import Role, User
 from samia.accounts.policies import USERS
@@ -24,7 +26,6 @@ from samia.exceptions import Conflict
 from samia.marketplace import policies as marketplace_policies
 from samia.marketplace import services as marketplace_services
 from samia.marketplace.models import MediaAsset, Order
-from samia.marketplace.states import HELD
 from samia.rls.registry import Identity
 
 Code = ModerationAction.Code
@@ -50,11 +51,13 @@ def _check_rank(identity: Identity, user: User, verb: str) -> None:
 
 
 def _case_for(
-    *, identity: Identity, subject_id: int, reason: ReasonCode, order: Order | None = None, media=None
+    *, identity: Identity, subject_id: int, reason: ReasonCode, order: Order | None = None, media=None, call=None
 ) -> Case:
     """Return the unresolved case this action belongs to, opening one when there is none."""
     cases = policies.CASES.scope(Case.objects.all(), identity).exclude(status=Case.Status.RESOLVED)
-    if order is not None:
+    if call is not None:
+        case = cases.filter(call=call).order_by("id").first()
+    elif order is not None:
         case = cases.filter(order=order).order_by("id").first()
     else:
         case = cases.filter(subject_id=subject_id, order__isnull=True, reason=reason).order_by("id").first()
@@ -65,6 +68,7 @@ def _case_for(
         subject_id=subject_id,
         order=order,
         media=media,
+        call=call,
         reason=reason,
         source=Case.Source.MANUAL,
         status=Case.Status.IN_REVIEW,
@@ -310,88 +314,6 @@ def case_resolve(*, identity: Identity, case_id: int, note: str) -> Case:
     case.save(update_fields=["status", "resolution_note", "resolved_at", "resolved_by"])
     audit.record(action="moderation.case.resolve", actor=identity, target=case, details={})
     return case
-
-
-# --- appeals --------------------------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def appeal_open(*, identity: Identity, action_id: int, statement: str = "") -> Appeal:
-    """Open an appeal on an action: its subject in their own name, or staff on their behalf."""
-    action = policies.ACTIONS.get(ModerationAction.objects.all(), identity, action_id, missing="No such action.")
-    if action.action not in APPEALABLE:
-        raise Conflict("This action cannot be appealed.", action=action.action)
-    if not action.is_in_force:
-        raise Conflict("This action is no longer in force.", lift_reason=action.lift_reason or "expired")
-    existing = policies.APPEALS.scope(Appeal.objects.all(), identity).filter(action=action).first()
-    if existing is not None:
-        raise Conflict("This action has already been appealed.", appeal_id=existing.pk, status=existing.status)
-    appeal = Appeal.objects.create(
-        action=action, subject_id=action.subject_id, opened_by_id=identity.user_id, statement=statement.strip()
-    )
-    audit.record(
-        action="moderation.appeal.open",
-        actor=identity,
-        target=appeal,
-        details={"action_id": action.pk, "case_id": action.case_id},
-    )
-    return appeal
-
-
-@transaction.atomic
-def appeal_resolve(*, identity: Identity, appeal_id: int, decision: str, rationale: str) -> Appeal:
-    """Decide an appeal; an overturn lifts the restriction. Raise Conflict when it is already decided."""
-    appeal = policies.APPEALS.get(
-        Appeal.objects.select_for_update(of=("self",)), identity, appeal_id, missing="No such appeal."
-    )
-    if appeal.status == Appeal.Status.DECIDED:
-        raise Conflict("This appeal has already been decided.", status=appeal.status, decision=appeal.decision)
-    lifted = False
-    if decision == Appeal.Decision.OVERTURN:
-        lifted = _overturn(identity=identity, action=appeal.action, appeal=appeal)
-    appeal.status = Appeal.Status.DECIDED
-    appeal.decision = decision
-    appeal.decided_at = timezone.now()
-    appeal.decided_by_id = identity.user_id
-    appeal.notes = rationale.strip()
-    appeal.save(update_fields=["status", "decision", "decided_at", "decided_by", "notes"])
-    audit.record(
-        action="moderation.appeal.resolve",
-        actor=identity,
-        target=appeal,
-        details={"action_id": appeal.action_id, "decision": decision, "lifted": lifted},
-    )
-    return appeal
-
-
-def _overturn(*, identity: Identity, action: ModerationAction, appeal: Appeal) -> bool:
-    """Undo what `action` still does; return whether a restriction was lifted."""
-    in_force = action.is_in_force
-    _lift(ModerationAction.objects.filter(pk=action.pk), identity=identity, reason="overturned")
-    if not in_force:
-        return False
-    details = {"action_id": action.pk, "appeal_id": appeal.pk}
-    if action.action == Code.BLOCK:
-        user = USERS.get(User.objects.all(), identity, action.subject_id, missing="No such user.")
-        _check_rank(identity, user, "unblock")
-        others = (
-            _actions(identity).filter(subject=user, action=Code.BLOCK, lifted_at__isnull=True).exclude(pk=action.pk)
-        )
-        if user.is_blocked and not others.exists():
-            _clear_block(user)
-            audit.record(action="moderation.user.unblock", actor=identity, target=user, details=details)
-        return True
-    if action.action in (Code.HOLD, Code.UNLIST):
-        order = Order.objects.filter(pk=action.target_id).first()
-        others = _actions(identity).filter(
-            target_type="order", target_id=action.target_id, action__in=[Code.HOLD, Code.UNLIST], lifted_at__isnull=True
-        )
-        if order is not None and order.status in HELD and not others.exists():
-            marketplace_services.order_transition(identity=identity, order_id=order.pk, action="release")
-            audit.record(action="moderation.order.release", actor=identity, target=order, details=details)
-        return True
-    # Removed media cannot come back: the stored bytes are gone; the lineage row stays.
-    return True
 
 
 # --- jobs -----------------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The SQL of moderation: a user's block changes only with the moderation action that explains it.
 
-Migrations freeze a rendering of these templates (moderation 0010); tests/rls/test_function_templates.py
+Migrations freeze a rendering of these templates (moderation 0010, 0013); tests/rls/test_function_templates.py
 fails when a template changes without a migration that carries it.
 """
 
@@ -8,7 +8,10 @@ fails when a template changes without a migration that carries it.
 # At commit (a deferred constraint trigger on accounts_user), every change of blocked_at or
 # blocked_until made under an identity must be explained by a moderation row that the same actor
 # wrote in the same transaction:
-# - a block (blocked_at set): a 'block' action on this subject by the actor, expiring when the block does;
+# - a block (blocked_at set): a 'block' action on this subject by the actor, expiring when the block does,
+#   or (an appeal decided as 'modify': the block shortened or lengthened) a block action on this subject,
+#   changed in this transaction to expire when the block now does, whose appeal the actor decided
+#   as 'modify' in this transaction; blocked_at itself stays as it was (the block's start);
 # - an unblock (blocked_at cleared): an 'unblock' action by the actor, who must be an admin or above,
 #   or an appeal the actor decided as 'overturn', lifting a block action on this subject.
 # "Written in this transaction": the row is visible and its xmin (the top transaction or one of its
@@ -39,6 +42,13 @@ BEGIN
        WHERE a.subject_id = NEW.id AND a.actor_id = actor AND a.action = 'block'
          AND a.expires_at IS NOT DISTINCT FROM NEW.blocked_until
          AND samia.written_in_this_transaction(a.xmin)
+    ) OR EXISTS (
+      SELECT 1 FROM moderation_moderationaction a JOIN moderation_appeal p ON p.action_id = a.id
+       WHERE a.subject_id = NEW.id AND a.action = 'block' AND a.lifted_at IS NULL
+         AND a.expires_at IS NOT DISTINCT FROM NEW.blocked_until
+         AND NEW.blocked_at IS NOT DISTINCT FROM OLD.blocked_at
+         AND p.decided_by_id = actor AND p.decision = 'modify'
+         AND samia.written_in_this_transaction(a.xmin) AND samia.written_in_this_transaction(p.xmin)
     ) INTO explained;
   ELSE
     SELECT EXISTS (

@@ -2,7 +2,9 @@
 
 Each rule is one set-based statement that finds the subjects over its thresholds and inserts their
 cases (`ON CONFLICT (dedupe_key) DO NOTHING`), returning only the cases it created, so a second run
-on the same day creates nothing. Sweeps run as the service role (a Celery task, not bound to a caller).
+on the same day creates nothing. A rule's thresholds may differ per country (SweepRuleCountry: the
+subject's country, or the payment's for provider scopes). Sweeps run as the service role (a Celery
+task, not bound to a caller).
 """
 
 from __future__ import annotations
@@ -19,13 +21,17 @@ from samia import audit
 SYSTEM_SWEEPS = "system:sweeps"
 Rule = SweepRule.Rule
 
-# Each finding query selects (subject_id, scope, figures...) for the window [%(start)s, %(end)s).
+# Each finding query selects, for the window [%(start)s, %(end)s), every candidate's
+# (subject_id, scope, figures..., _country, _count, _rate): `_count` is what min_count is compared
+# with, `_rate` (rate rules) what max_rate is compared with, `_country` picks the thresholds
+# (moderation_sweeprulecountry, else the rule's own). The underscored columns stay out of `details`.
 # Reject rate: every decision is an event (order.rejected / order.approved), so a rejection stays
 # counted after the reader resubmits and the order is approved; orders.status would forget it.
 FINDINGS = {
     Rule.REJECT_RATE: """
         SELECT u.id AS subject_id, '' AS scope, d.rejected, d.decisions,
-               round(d.rejected::numeric / d.decisions, 4) AS rate
+               round(d.rejected::numeric / d.decisions, 4) AS rate,
+               u.country AS _country, d.decisions AS _count, d.rejected::numeric / d.decisions AS _rate
         FROM (SELECT (e.properties->>'reader_id')::bigint AS reader_id,
                      count(*) FILTER (WHERE e.name = 'order.rejected') AS rejected, count(*) AS decisions
               FROM events_raw e
@@ -34,48 +40,54 @@ FINDINGS = {
                 AND e.properties->>'reader_id' IS NOT NULL
               GROUP BY 1) d
         JOIN accounts_user u ON u.id = d.reader_id
-        WHERE d.decisions >= %(min_count)s AND d.rejected::numeric / d.decisions > %(max_rate)s
     """,
     Rule.REFUND_LOOP: """
-        SELECT o.client_id AS subject_id, '' AS scope, count(*) AS refunds
+        SELECT o.client_id AS subject_id, '' AS scope, count(*) AS refunds,
+               u.country AS _country, count(*) AS _count, NULL::numeric AS _rate
         FROM marketplace_payment p JOIN marketplace_order o ON o.id = p.order_id
+        JOIN accounts_user u ON u.id = o.client_id
         WHERE p.status = 'refunded' AND p.updated_at >= %(start)s AND p.updated_at < %(end)s
-        GROUP BY o.client_id
-        HAVING count(*) >= %(min_count)s
+        GROUP BY o.client_id, u.country
     """,
     Rule.CALL_DROPS: """
         SELECT c.reader_id AS subject_id, '' AS scope, count(*) FILTER (WHERE c.status = 'dropped') AS dropped,
-               count(*) AS calls, round(count(*) FILTER (WHERE c.status = 'dropped')::numeric / count(*), 4) AS rate
-        FROM marketplace_call c
+               count(*) AS calls, round(count(*) FILTER (WHERE c.status = 'dropped')::numeric / count(*), 4) AS rate,
+               u.country AS _country, count(*) AS _count,
+               count(*) FILTER (WHERE c.status = 'dropped')::numeric / count(*) AS _rate
+        FROM marketplace_call c JOIN accounts_user u ON u.id = c.reader_id
         WHERE c.status IN ('answered', 'ended', 'dropped')
           AND c.scheduled_at >= %(start)s AND c.scheduled_at < %(end)s
-        GROUP BY c.reader_id
-        HAVING count(*) >= %(min_count)s
-           AND count(*) FILTER (WHERE c.status = 'dropped')::numeric / count(*) > %(max_rate)s
+        GROUP BY c.reader_id, u.country
     """,
     # A fallback counts against the provider (and country) of the payment that failed and was replaced.
     Rule.PAYMENT_FALLBACK: """
         SELECT NULL::bigint AS subject_id, 'provider:' || a.provider || ':' || a.country AS scope,
-               f.fallbacks, a.attempts, round(f.fallbacks::numeric / a.attempts, 4) AS rate
+               f.fallbacks, a.attempts, round(f.fallbacks::numeric / a.attempts, 4) AS rate,
+               a.country AS _country, f.fallbacks AS _count, f.fallbacks::numeric / a.attempts AS _rate
         FROM (SELECT provider, country, count(*) AS attempts FROM marketplace_payment
               WHERE created_at >= %(start)s AND created_at < %(end)s GROUP BY 1, 2) a
         JOIN (SELECT failed.provider, failed.country, count(*) AS fallbacks
               FROM marketplace_payment p JOIN marketplace_payment failed ON failed.id = p.fallback_of_id
               WHERE p.created_at >= %(start)s AND p.created_at < %(end)s GROUP BY 1, 2) f
           ON f.provider = a.provider AND f.country = a.country
-        WHERE f.fallbacks >= %(min_count)s AND f.fallbacks::numeric / a.attempts > %(max_rate)s
     """,
     Rule.SPAM_ORDERS: """
-        SELECT o.client_id AS subject_id, '' AS scope, count(*) AS orders
-        FROM marketplace_order o
+        SELECT o.client_id AS subject_id, '' AS scope, count(*) AS orders,
+               u.country AS _country, count(*) AS _count, NULL::numeric AS _rate
+        FROM marketplace_order o JOIN accounts_user u ON u.id = o.client_id
         WHERE o.created_at >= %(start)s AND o.created_at < %(end)s
-        GROUP BY o.client_id
-        HAVING count(*) >= %(min_count)s
+        GROUP BY o.client_id, u.country
     """,
 }
 
 _OPEN = """
-    WITH findings AS ({findings}),
+    WITH candidates AS ({findings}),
+    findings AS (
+        SELECT c.* FROM candidates c
+        LEFT JOIN moderation_sweeprulecountry t ON t.rule_id = %(rule_id)s AND t.country = c._country
+        WHERE c._count >= coalesce(t.min_count, %(min_count)s)
+          AND (c._rate IS NULL OR c._rate > coalesce(t.max_rate, %(max_rate)s))
+    ),
     keyed AS (
         SELECT f.*, %(rule)s::text || ':' || coalesce(f.subject_id::text, f.scope) || ':' || %(day)s::text AS key FROM findings f
     ),
@@ -83,7 +95,9 @@ _OPEN = """
         INSERT INTO moderation_case (subject_id, scope, reason_id, source, status, priority, team, opened_at,
                                      sla_due_at, resolution_note, dedupe_key, details)
         SELECT k.subject_id, k.scope, %(reason_id)s, 'sweep', 'open', %(priority)s, 'monitors', %(now)s,
-               %(sla_due_at)s, '', k.key, to_jsonb(k) - 'key' - 'scope' - 'subject_id' || jsonb_build_object('rule', %(rule)s::text)
+               %(sla_due_at)s, '', k.key,
+               to_jsonb(k) - 'key' - 'scope' - 'subject_id' - '_country' - '_count' - '_rate'
+                 || jsonb_build_object('rule', %(rule)s::text)
         FROM keyed k
         ON CONFLICT (dedupe_key) DO NOTHING
         RETURNING id, dedupe_key, details
@@ -112,6 +126,7 @@ def rule_run(*, rule: SweepRule, day: dt.date, now: dt.datetime) -> list[Case]:
         "end": end,
         "min_count": rule.min_count,
         "max_rate": rule.max_rate,
+        "rule_id": rule.pk,
         "rule": rule.rule,
         "day": day.isoformat(),
         "reason_id": rule.reason_id,

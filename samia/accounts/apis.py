@@ -6,7 +6,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from samia.accounts import serializers as s
 from samia.accounts import services
-from samia.accounts.backends import LoginThrottled, client_ip, credentials_check
+from samia.accounts.backends import AccountBlocked, LoginThrottled, client_ip, credentials_check
 from samia.accounts.identity import user_for_token
 from samia.accounts.models import User
 from samia.api import ApiView
@@ -26,16 +26,24 @@ class TokenObtainView(ApiView):
 
     @extend_schema(
         request=s.TokenRequestSerializer,
-        responses={200: s.TokenPairSerializer, **error_responses(400, 401, 429)},
-        summary="Log in with email and password",
+        responses={200: s.TokenPairSerializer, **error_responses(400, 401, 403, 429)},
+        summary="Log in with email and password (and, for staff, a one-time code)",
+        description="A right password for a blocked account answers 403 `account_blocked` with `details.action_id` "
+        "(the block) and `details.appealable`; appeal it at POST /auth/appeal. A wrong password is always 401.",
         auth=[],
     )
     def post(self, request):
         data = self.parse(s.TokenRequestSerializer, request.data)
+        request._request.commit_on_error = True  # keep a failure's audit entry and its device's throttling state
         try:
-            user = credentials_check(email=data["email"], password=data["password"], ip=client_ip(request))
+            user = credentials_check(
+                email=data["email"], password=data["password"], ip=client_ip(request), otp_code=data.get("otp", "")
+            )
         except LoginThrottled as throttled:
             raise Throttled(wait=throttled.retry_after, detail="Too many failed logins; try again later.") from None
+        except AccountBlocked:
+            request._request.commit_on_error = True  # keep the audit entry of the failure
+            raise
         if user is None:
             request._request.commit_on_error = True  # keep the audit entry of the failure
             raise AuthenticationFailed("No active account matches these credentials.")

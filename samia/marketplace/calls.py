@@ -2,6 +2,9 @@
 
 Each change is validated (409 when the call's state does not allow it), written, audited and
 emitted in one transaction; the analytics rollups count answer and drop rates per reader.
+Moderation ends a live call through the `calls` provider when one is configured in
+settings.PROVIDERS; otherwise it marks the call for ending (`end_reason`), which the parties'
+apps read as "hang up now".
 """
 
 from __future__ import annotations
@@ -14,13 +17,18 @@ from django.utils import timezone
 
 from samia import audit
 from samia.events.services import emit
-from samia.exceptions import Conflict
+from samia.exceptions import Conflict, Unavailable
 from samia.marketplace import selectors
 from samia.marketplace.models import Call
+from samia.providers import registry
+from samia.providers.base import ProviderUnavailable
 from samia.rls.registry import Identity
 
 S = Call.Status
 LIVE = (S.SCHEDULED, S.RINGING, S.ANSWERED)
+# end_reason of a call moderation ended, and of a live call it marked for ending (no provider).
+ENDED_BY_MODERATION = "moderation"
+END_REQUESTED = "moderation_end_requested"
 
 
 def _locked(identity: Identity, call_id: int) -> Call:
@@ -99,6 +107,44 @@ def call_end(*, identity: Identity, call_id: int, reason: str = "completed") -> 
     _check(call, (S.ANSWERED,), "end")
     now = timezone.now()
     previous, call.status, call.ended_at, call.end_reason = call.status, S.ENDED, now, reason[:40]
+    call.save(update_fields=["status", "ended_at", "end_reason"])
+    return _recorded(
+        call,
+        identity=identity,
+        action="end",
+        previous=previous,
+        event="call.ended",
+        duration_seconds=_seconds(call, now),
+    )
+
+
+@transaction.atomic
+def call_moderate_end(*, identity: Identity, call_id: int) -> Call:
+    """End a live call for moderation: through the calls provider when configured, else mark it for ending."""
+    call = _locked(identity, call_id)
+    _check(call, LIVE, "end")
+    try:
+        provider = registry.get("calls")
+        provider.require()
+    except ProviderUnavailable:
+        if call.end_reason == END_REQUESTED:
+            raise Conflict("This call is already marked for ending.", status=call.status) from None
+        call.end_reason = END_REQUESTED
+        call.save(update_fields=["end_reason"])
+        audit.record(action="call.end_request", actor=identity, target=call, details={"status": call.status})
+        return call
+    result = provider.send(call_id=call.pk, action="end")
+    if not result.ok:
+        raise Unavailable("The calls provider did not end the call.", outcome=result.outcome.value, code=result.code)
+    now = timezone.now()
+    previous, call.ended_at, call.end_reason = call.status, now, ENDED_BY_MODERATION
+    if previous != S.ANSWERED:
+        # Never connected: a failed call, not a drop the reader's drop rate would count.
+        call.status = S.FAILED
+        call.save(update_fields=["status", "ended_at", "end_reason"])
+        audit.record(action="call.end", actor=identity, target=call, details={"from": previous, "to": call.status})
+        return call
+    call.status = S.ENDED
     call.save(update_fields=["status", "ended_at", "end_reason"])
     return _recorded(
         call,

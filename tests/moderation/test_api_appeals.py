@@ -2,7 +2,7 @@
 
 import pytest
 
-from moderation import services
+from moderation import appeals, services
 from moderation.models import Appeal
 from samia.accounts.models import User
 from tests.conftest import api_as
@@ -11,12 +11,14 @@ from tests.moderation.conftest import identity, state
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("decision", ["uphold", "modify"])
-def test_an_upheld_or_modified_appeal_keeps_the_restriction(personas, blocked, decision):
-    appeal = services.appeal_open(identity=identity(personas["client"]), action_id=blocked.pk)
+# A modify now changes the restriction and takes the change (here: a 30-day block instead of an
+# indefinite one, still in force); test_appeal_modify.py covers what each modify does.
+@pytest.mark.parametrize("decision,change", [("uphold", {}), ("modify", {"duration": "P30D"})])
+def test_an_upheld_or_modified_appeal_keeps_the_restriction(personas, blocked, decision, change):
+    appeal = appeals.appeal_open(identity=identity(personas["client"]), action_id=blocked.pk)
 
     response = api_as(personas["admin"]).post(
-        f"/monitor/appeals/{appeal.pk}/resolve", {"decision": decision, "rationale": "Stays."}, format="json"
+        f"/monitor/appeals/{appeal.pk}/resolve", {"decision": decision, "rationale": "Stays.", **change}, format="json"
     )
 
     assert response.status_code == 200
@@ -28,7 +30,7 @@ def test_an_upheld_or_modified_appeal_keeps_the_restriction(personas, blocked, d
     [{}, {"decision": "forgive", "rationale": "x"}, {"decision": "uphold"}, {"decision": "uphold", "rationale": ""}],
 )
 def test_it_rejects_a_bad_decision(personas, blocked, payload):
-    appeal = services.appeal_open(identity=identity(personas["client"]), action_id=blocked.pk)
+    appeal = appeals.appeal_open(identity=identity(personas["client"]), action_id=blocked.pk)
     before = state()
 
     response = api_as(personas["monitor"]).post(f"/monitor/appeals/{appeal.pk}/resolve", payload, format="json")

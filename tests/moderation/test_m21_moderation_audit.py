@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from moderation import services
+from moderation import appeals, services
 from moderation.models import Appeal, Case, ModerationAction
 from samia.accounts.models import User
 from samia.rls.binding import bound
@@ -36,7 +36,7 @@ def test_it_shows_a_user_only_their_own_restrictions_and_appeals(personas, block
         duration=None,
         evidence=[],
     )
-    appeal = services.appeal_open(identity=identity(personas["client"]), action_id=blocked.pk)
+    appeal = appeals.appeal_open(identity=identity(personas["client"]), action_id=blocked.pk)
 
     def seen(persona, table):
         user = personas[persona]
@@ -111,7 +111,7 @@ def test_it_lets_exactly_the_declared_roles_use_each_route(world, held, make_use
         duration=None,
         evidence=[],
     )
-    appeal = services.appeal_open(identity=identity(world["personas"]["client"]), action_id=held[1][0].pk)
+    appeal = appeals.appeal_open(identity=identity(world["personas"]["client"]), action_id=held[1][0].pk)
     url, payload = _route_request(route, world, blocked_user, appeal)
     user = world["personas"][persona] if persona else None
     before = state()

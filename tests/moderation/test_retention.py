@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from moderation import services
+from moderation import appeals, services
 from moderation.models import Appeal, Case, ModerationAction
 from moderation.retention import retention_purge
 from samia.audit.models import AuditEntry
@@ -55,8 +55,8 @@ def test_it_keeps_a_case_whose_restriction_is_still_in_force(personas, blocked):
 
 
 def test_it_keeps_a_case_whose_appeal_was_decided_inside_the_window(personas, blocked):
-    appeal = services.appeal_open(identity=identity(personas["monitor"]), action_id=blocked.pk)
-    services.appeal_resolve(
+    appeal = appeals.appeal_open(identity=identity(personas["monitor"]), action_id=blocked.pk)
+    appeals.appeal_resolve(
         identity=identity(personas["admin"]), appeal_id=appeal.pk, decision="overturn", rationale="Mistaken identity."
     )
     services.case_resolve(identity=identity(personas["admin"]), case_id=blocked.case_id, note="Overturned.")

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from rest_framework.exceptions import APIException
 
-from moderation import lineage, services
+from moderation import appeals, lineage, services
 from moderation.models import Appeal, Case, ModerationAction
 from samia.accounts.models import User
 from samia.exceptions import Conflict
@@ -65,13 +65,13 @@ REFUSALS = {
     ),
     "unknown action": (
         "client",
-        lambda me, p: services.appeal_open(identity=me, action_id=MISSING),
+        lambda me, p: appeals.appeal_open(identity=me, action_id=MISSING),
         ModerationAction.DoesNotExist,
         "No such action.",
     ),
     "unknown appeal": (
         "admin",
-        lambda me, p: services.appeal_resolve(identity=me, appeal_id=MISSING, decision="uphold", rationale="x"),
+        lambda me, p: appeals.appeal_resolve(identity=me, appeal_id=MISSING, decision="uphold", rationale="x"),
         Appeal.DoesNotExist,
         "No such appeal.",
     ),
