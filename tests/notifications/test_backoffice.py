@@ -26,7 +26,7 @@ def test_an_admin_previews_schedules_pauses_and_counts_a_campaign(personas):
     client = _logged_in(personas["admin"])
 
     page = client.get(f"/backoffice/notifications/campaign/{campaign_id}/change/").content.decode()
-    assert "قراءة المحاق" in page and "New moon reading" in page and "planned: 0" in page
+    assert "قراءة المحاق" in page and "New moon reading" in page and "<th scope='row'>Planned</th><td>0</td>" in page
 
     for action in ("schedule", "schedule", "pause"):
         answer = client.post(
@@ -37,7 +37,7 @@ def test_an_admin_previews_schedules_pauses_and_counts_a_campaign(personas):
     assert Campaign.objects.get(pk=campaign_id).status == "paused"
     assert selectors.campaign_stats(campaign=Campaign.objects.get(pk=campaign_id))["planned"] == 1
     page = client.get(f"/backoffice/notifications/campaign/{campaign_id}/change/").content.decode()
-    assert "planned: 1" in page
+    assert "<th scope='row'>Planned</th><td>1</td>" in page
 
 
 def test_suppressions_are_added_through_the_service_and_lifted_by_action(personas):
@@ -47,7 +47,10 @@ def test_suppressions_are_added_through_the_service_and_lifted_by_action(persona
     client.post("/backoffice/notifications/suppression/add/", {"channel": "sms", "user": user.pk, "reason": "manual"})
     suppression = Suppression.objects.get()
     assert suppression.source == "manual" and suppression.created_by == personas["admin"]
-    client.post("/backoffice/notifications/suppression/", {"action": "lift", "_selected_action": [suppression.pk]})
+    client.post(
+        "/backoffice/notifications/suppression/",
+        {"action": "lift_customer_request", "_selected_action": [suppression.pk]},
+    )
 
     suppression.refresh_from_db()
     assert suppression.lifted_at is not None
@@ -73,7 +76,7 @@ def test_the_campaign_form_applies_the_api_checks_and_audits(personas):
         "purpose": "transactional",
         "channel": "sms",
         "audience": audience_id,
-        "templates": '{"en": {"body": "Hello"}}',
+        "body_en": "Hello",
         "send_on": "2026-12-21",
         "local_time": "10:00",
         "window_hours": "6",
