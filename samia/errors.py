@@ -2,12 +2,16 @@
 
 {"error": {"code": "...", "message": "...", "details": {...}, "request_id": "..."}}
 
+except under /backoffice/, where people read the error pages: those are HTML (the same
+status, message and request id), drawn by backoffice/templates/backoffice/error.html.
+
 and the JSON parser that turns bodies Python or Postgres cannot take (nested too deep, NUL
 characters) into a 400 before any view sees them.
 """
 
 from django.core import exceptions as django
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from rest_framework import exceptions
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -143,25 +147,32 @@ class JsonParser(JSONParser):
         return data
 
 
-def _page(status_code: int, code: str, message: str) -> JsonResponse:
+BACKOFFICE_PREFIX = "/backoffice/"
+
+
+def _page(request, status_code: int, code: str, message: str) -> HttpResponse:
+    if request.path.startswith(BACKOFFICE_PREFIX):
+        # No database and no request context: a 500 page must render whatever broke.
+        context = {"status": status_code, "code": code, "message": message, "request_id": current_request_id()}
+        return HttpResponse(render_to_string("backoffice/error.html", context), status=status_code)
     return JsonResponse(error_body(code, message), status=status_code)
 
 
 def bad_request(request, exception=None):
-    return _page(400, "bad_request", "The request is malformed.")
+    return _page(request, 400, "bad_request", "The request is malformed.")
 
 
 def permission_denied(request, exception=None):
-    return _page(403, "forbidden", "You may not perform this action.")
+    return _page(request, 403, "forbidden", "You may not perform this action.")
 
 
 def page_not_found(request, exception=None):
-    return _page(404, "not_found", "Not found.")
+    return _page(request, 404, "not_found", "Not found.")
 
 
 def server_error(request):
-    return _page(500, "server_error", "Internal server error; quote the request id when reporting it.")
+    return _page(request, 500, "server_error", "Internal server error; quote the request id when reporting it.")
 
 
 def csrf_failure(request, reason=""):
-    return _page(403, "csrf_failed", "The CSRF check failed; reload the page and try again.")
+    return _page(request, 403, "csrf_failed", "The CSRF check failed; reload the page and try again.")

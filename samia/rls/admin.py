@@ -1,14 +1,21 @@
 """Back-office permissions from the RLS declarations, so the admin says what Postgres says.
 
-What Postgres still refuses (a policy's WITH CHECK, a check constraint, a trigger) comes back
-to the page as a message in words, never as the server-error page or SQL text.
+What Postgres or a service still refuses (a policy's WITH CHECK, a check constraint, a trigger,
+a service's ValidationError, PermissionDenied or Conflict) comes back to the page as a message
+in words, never as the server-error page or SQL text. The pages wear django-unfold's theme:
+`DeclaredModelAdmin` is an unfold ModelAdmin, so every admin built on it is too.
 """
 
+from collections.abc import Callable
+
 from django.apps import apps
-from django.contrib import admin, messages
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.http import HttpResponseRedirect
+from unfold.admin import ModelAdmin
 
+from samia.exceptions import DomainError
 from samia.rls.registry import DECLARATIONS, Identity
 
 _ACTIONS = {"view": "select", "add": "insert", "change": "update", "delete": "delete"}
@@ -58,19 +65,71 @@ def refusal_message(error: DatabaseError, model) -> str | None:
     return template.format(name=model._meta.verbose_name)
 
 
-class DeclaredModelAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose permissions and querysets come from the table's declaration.
+REFUSALS = (ValidationError, DomainError, PermissionDenied, ObjectDoesNotExist, DatabaseError)
+
+
+def service_refusal(error: Exception, model) -> str | None:
+    """Say in words why a service or Postgres refused an action on `model`; None if `error` is no refusal."""
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    if isinstance(error, DomainError):
+        return error.message
+    if isinstance(error, PermissionDenied):
+        return str(error) or "Your role may not do this."
+    if isinstance(error, ObjectDoesNotExist):
+        message = str(error)
+        return "It no longer exists." if not message or "matching query does not exist" in message else message
+    if isinstance(error, DatabaseError):
+        return refusal_message(error, model)
+    return None
+
+
+def run_action(request, queryset, fn: Callable) -> tuple[int, int]:
+    """Apply `fn(obj)` to each selected row in its own savepoint; report "done / refused" at the right level.
+
+    A refusal (a service's ValidationError, PermissionDenied, DoesNotExist, Conflict, or Postgres
+    refusing the write) leaves that row unchanged and the others standing; anything else is a bug
+    and stays a server error. All done: one success message; some refused: a warning naming each
+    refused row by id and why; all refused: an error. Returns (done, refused).
+    """
+    done, refused = 0, []
+    for obj in queryset:
+        try:
+            with transaction.atomic():
+                fn(obj)
+        except REFUSALS as error:
+            reason = service_refusal(error, queryset.model)
+            if reason is None:
+                raise
+            refused.append(f"#{obj.pk}: {reason}")
+            continue
+        done += 1
+    if not refused:
+        messages.success(request, f"{done} done.")
+    else:
+        level = messages.WARNING if done else messages.ERROR
+        messages.add_message(request, level, f"{done} done, {len(refused)} refused. {'; '.join(refused)}")
+    return done, len(refused)
+
+
+class DeclaredModelAdmin(ModelAdmin):
+    """A ModelAdmin (unfold's) whose permissions and querysets come from the table's declaration.
 
     Saves and deletes run in a savepoint: when Postgres refuses one, nothing of it stays, the
-    person reads why, and the same page comes back.
+    person reads why, and the same page comes back. `write_roles`, when set, narrows add, change
+    and delete further to those roles (e.g. periodic tasks: the declaration lets admins write,
+    the back office offers writing to superadmins only).
     """
+
+    write_roles: frozenset[str] | None = None
 
     def _refusable(self, request, view, *args, **kwargs):
         try:
             with transaction.atomic():
                 return view(request, *args, **kwargs)
-        except DatabaseError as error:
-            message = refusal_message(error, self.model)
+        # Not PermissionDenied nor DoesNotExist: the page itself answers those (403, or back to the list).
+        except (ValidationError, DomainError, DatabaseError) as error:
+            message = service_refusal(error, self.model)
             if message is None:
                 raise
         self.message_user(request, message, messages.ERROR)
@@ -89,7 +148,10 @@ class DeclaredModelAdmin(admin.ModelAdmin):
         declaration = DECLARATIONS.get(self.model._meta.db_table)
         if declaration is None or not request.user.is_active:
             return False
-        return Identity.of(request.user).persona in declaration.roles_for(operation)
+        persona = Identity.of(request.user).persona
+        if operation != "select" and self.write_roles is not None and persona not in self.write_roles:
+            return False
+        return persona in declaration.roles_for(operation)
 
     def has_view_permission(self, request, obj=None):
         return self._allowed(request, "select")

@@ -85,6 +85,7 @@ def test_it_leaves_only_declared_routes_open():
     assert open_routes == [
         "GET /admin/audit/public-key",
         "GET /api/docs/",
+        "GET /api/redoc/",
         "GET /api/schema/",
         "GET /healthz",
         "GET /readyz",

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class BackofficeConfig(AppConfig):
+    name = "backoffice"
+    verbose_name = "Back office"
+
+    def ready(self):
+        from django.contrib import admin
+
+        # unfold's app config (earlier in INSTALLED_APPS) has made admin.site its own site by now.
+        admin.site.index_template = "backoffice/dashboard.html"

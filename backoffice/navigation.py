@@ -1,0 +1,63 @@
+"""The sidebar: one group per area, each listing the registered models the role may view."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.text import capfirst
+
+from backoffice import selectors
+
+# Area -> the app labels whose admin pages it lists, in this order.
+AREAS = (
+    ("Moderation", "gavel", ("moderation",)),
+    ("Notifications", "campaign", ("notifications",)),
+    ("Analytics", "monitoring", ("analytics",)),
+    ("Marketplace", "storefront", ("marketplace",)),
+    ("Accounts", "group", ("accounts",)),
+    ("Audit", "verified_user", ("audit",)),
+    ("Jobs", "schedule", ("django_celery_beat",)),
+)
+
+
+def _viewable(model_admin):
+    return lambda request: model_admin.has_view_permission(request)
+
+
+def _items(site, app_labels: tuple[str, ...]) -> list[dict]:
+    found = [
+        (model, model_admin) for model, model_admin in site._registry.items() if model._meta.app_label in app_labels
+    ]
+    found.sort(key=lambda pair: (app_labels.index(pair[0]._meta.app_label), str(pair[0]._meta.verbose_name_plural)))
+    return [
+        {
+            "title": capfirst(model._meta.verbose_name_plural),
+            "link": reverse(f"{site.name}:{model._meta.app_label}_{model._meta.model_name}_changelist"),
+            "permission": _viewable(model_admin),
+        }
+        for model, model_admin in found
+    ]
+
+
+def sidebar(request) -> list[dict]:
+    """Return unfold's sidebar navigation: the dashboard, then each area's models the role may view."""
+    site = admin.site
+    groups = [
+        {
+            "title": "",
+            "items": [{"title": "Dashboard", "icon": "dashboard", "link": reverse(f"{site.name}:index")}],
+        }
+    ]
+    for title, icon, app_labels in AREAS:
+        items = _items(site, app_labels)
+        if title == "Analytics":
+            items.insert(
+                0,
+                {
+                    "title": "KPIs (last 30 days)",
+                    "link": reverse(f"{site.name}:index") + "#kpis",
+                    "permission": lambda request: bool(selectors.kpi_families(selectors.identity_of(request))),
+                },
+            )
+        for item in items:
+            item.setdefault("icon", icon)
+        groups.append({"title": title, "items": items, "collapsible": False})
+    return groups
