@@ -1,48 +1,83 @@
-"""A read-only viewer of the audit trail in the back office, with each row's chain status."""
+"""A read-only viewer of the audit trail in the back office: each entry with its hashes and their check,
+the whole chain verified on demand, and the signed checkpoints."""
+
+import json
 
 from django.contrib import admin, messages
+from django.db.models import OuterRef, Subquery
 from django.db.models.expressions import RawSQL
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html
 
-from samia.audit import selectors
+from samia.accounts.models import Role, User
+from samia.audit import policies, selectors, verify
 from samia.audit.models import AuditCheckpoint, AuditEntry, AuditExport
+from samia.backoffice_timezone import time_column
 from samia.rls.admin import ReadOnlyAdmin
+from samia.rls.conditions import Always
+from samia.rls.registry import Identity
 
 
-@admin.action(description="Verify the whole chain now")
-def chain_verify_now(modeladmin, request, queryset):
-    report = selectors.chain_verify()
-    if report.ok:
-        modeladmin.message_user(request, f"Chain verifies: {report.rows} rows up to seq {report.last_seq}.")
-    else:
-        modeladmin.message_user(request, f"Chain damaged: {report.damage}", messages.ERROR)
+def may_verify_chain(user) -> bool:
+    """Whoever reads every entry (an unconditional select rule) can verify the chain; a partial reader could not."""
+    persona = Identity.of(user).persona
+    rules = policies.AUDIT.rules_for("select", persona)
+    return user.is_active and any(isinstance(rule.using, Always) for rule in rules)
+
+
+def _actor_column(column: str):
+    return Subquery(User.objects.filter(pk=OuterRef("actor_id")).values(column)[:1])
+
+
+def _pre(text: str):
+    return format_html('<pre dir="auto" style="white-space: pre-wrap; word-break: break-all">{}</pre>', text)
 
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = [
-        "seq",
-        "occurred_at",
-        "actor_role",
-        "actor_id",
-        "action",
-        "target_type",
-        "target_id",
-        "outcome",
-        "verifies",
-    ]
+    list_display = ["seq", "occurred", "actor", "role", "action", "target", "outcome", "verifies"]
     list_filter = ["family", "outcome", "actor_role"]
     search_fields = ["=action", "=target_id", "=actor_id", "=request_id"]
     date_hierarchy = "occurred_at"
     ordering = ["-seq"]
-    actions = [chain_verify_now]
     show_full_result_count = False
+    list_before_template = "audit/admin/verify_chain.html"
+    fieldsets = [
+        (None, {"fields": ["seq", "occurred", "actor", "role", "action", "family", "target", "outcome"]}),
+        ("Request", {"fields": ["request_text"]}),
+        ("Details", {"fields": ["details_text", "payload_text"]}),
+        ("Chain", {"fields": ["prev_hash", "row_hash", "hash_check", "link_check"]}),
+    ]
+    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
 
-    def get_actions(self, request):
-        # The action runs over the whole chain, whatever is selected; keep it for admins.
-        actions = super().get_actions(request)
-        if request.user.role not in ("admin", "superadmin"):
-            actions.pop("chain_verify_now", None)
-        return actions
+    occurred = time_column("occurred_at", "occurred")
+
+    def get_urls(self):
+        verify_view = self.admin_site.admin_view(self.chain_verify_view)
+        return [path("verify/", verify_view, name="audit_auditentry_verify"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_verify_chain": may_verify_chain(request.user)}
+        return super().changelist_view(request, extra_context)
+
+    def chain_verify_view(self, request):
+        """Recompute the whole chain (no row to tick) and say the result as a message."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not may_verify_chain(request.user):
+            self.message_user(
+                request, "Your role reads only part of the trail, so it cannot verify the chain.", messages.ERROR
+            )
+        else:
+            report = selectors.chain_verify()
+            if report.ok:
+                self.message_user(
+                    request, f"The chain verifies: {report.rows} entries up to #{report.last_seq}.", messages.SUCCESS
+                )
+            else:
+                self.message_user(request, f"The chain is damaged: {report.damage}.", messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:audit_auditentry_changelist"))
 
     def get_queryset(self, request):
         # Each row's own hash, recomputed by Postgres; the links between rows are the chain check's.
@@ -56,22 +91,83 @@ class AuditEntryAdmin(ReadOnlyAdmin):
                     "audit_auditentry.row_hash = encode(sha256(convert_to("
                     "audit_auditentry.prev_hash || audit_auditentry.payload, 'UTF8')), 'hex')",
                     [],
-                )
+                ),
+                actor_email=_actor_column("email"),
+                actor_first_name=_actor_column("first_name"),
+                actor_last_name=_actor_column("last_name"),
             )
         )
 
-    @admin.display(boolean=True, description="hash ok")
+    @admin.display(description="row hash")
     def verifies(self, entry):
-        return entry.hash_ok
+        return "✓ intact" if entry.hash_ok else "✗ altered"
+
+    @admin.display(description="actor")
+    def actor(self, entry):
+        if entry.actor_id is None:
+            return entry.actor_role or "-"  # system:<job> or anonymous
+        if entry.actor_email is None:
+            return f"user #{entry.actor_id}"  # no longer there, or not readable by this role
+        return str(User(email=entry.actor_email, first_name=entry.actor_first_name, last_name=entry.actor_last_name))
+
+    @admin.display(description="role", ordering="actor_role")
+    def role(self, entry):
+        return Role(entry.actor_role).label if entry.actor_role in Role.values else entry.actor_role
+
+    @admin.display(description="target")
+    def target(self, entry):
+        if not entry.target_type:
+            return "-"
+        app_label, _, model_name = entry.target_type.partition(".")
+        text = f"{model_name.replace('_', ' ')} #{entry.target_id}"
+        try:
+            url = reverse(f"admin:{app_label}_{model_name}_change", args=[entry.target_id])
+        except NoReverseMatch:
+            return text
+        return format_html('<a href="{}">{}</a>', url, text)
+
+    @admin.display(description="request id")
+    def request_text(self, entry):
+        if not entry.request_id:
+            return "-"
+        url = reverse("admin:audit_auditentry_changelist") + f"?request_id={entry.request_id}"
+        return format_html('{} · <a href="{}">every entry of this request</a>', entry.request_id, url)
+
+    @admin.display(description="details")
+    def details_text(self, entry):
+        return _pre(json.dumps(entry.details, indent=2, ensure_ascii=False, sort_keys=True))
+
+    @admin.display(description="payload (what the hash covers)")
+    def payload_text(self, entry):
+        return _pre(entry.payload)
+
+    @admin.display(description="row hash recomputed")
+    def hash_check(self, entry):
+        if verify.row_hash(entry.prev_hash, entry.payload) == entry.row_hash:
+            return "Matches: sha256(previous hash + payload) is this row's hash."
+        return "Does not match: the payload or a hash was changed after the row was chained."
+
+    @admin.display(description="link to the row before")
+    def link_check(self, entry):
+        if selectors.entries_verify([entry])[entry.seq]:
+            return f"Links: its previous hash is the hash of #{entry.seq - 1}." if entry.seq > 1 else "Links: genesis."
+        return f"Broken: its previous hash is not the hash of #{entry.seq - 1} (or that row is gone)."
 
 
 @admin.register(AuditCheckpoint)
 class AuditCheckpointAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "count", "signed_at", "key_id", "signed_by_id"]
+    list_display = ["serial", "seq", "count", "signed", "witnessed", "key_id"]
     ordering = ["-seq"]
+    fields = ["serial", "seq", "row_hash", "count", "signed", "witnessed", "key_id", "previous_sha256", "statement"]
+    readonly_fields = fields
+
+    signed = time_column("signed_at", "signed at")
+    witnessed = time_column("witnessed_at", "witnessed at")
 
 
 @admin.register(AuditExport)
 class AuditExportAdmin(ReadOnlyAdmin):
-    list_display = ["month", "first_seq", "last_seq", "row_count", "key_id", "created_at"]
+    list_display = ["month", "first_seq", "last_seq", "row_count", "key_id", "created"]
     ordering = ["-month"]
+
+    created = time_column("created_at", "created")
