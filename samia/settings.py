@@ -44,6 +44,8 @@ SECURE_PROXY_SSL_HEADER = tuple(env.list("SECURE_PROXY_SSL_HEADER", default=[]))
 
 INSTALLED_APPS = [
     "modeltranslation",
+    # Before django.contrib.admin: its templates win, and its app config makes admin.site unfold's site.
+    "unfold",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "samia.rls",
     "samia.accounts",
@@ -67,6 +70,8 @@ INSTALLED_APPS = [
     "i18n",
     "ops",
     "sre",
+    # Last: the dashboard, the sidebar and the back office's own admin registrations (after every app's).
+    "backoffice",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: every view runs inside one transaction bound to the caller's identity.
     "samia.rls.middleware.RowLevelSecurityMiddleware",
+    # Inside the binding: request.user is read under the caller's identity, never as the web login.
+    "backoffice.middleware.ProfileLanguageMiddleware",
 ]
 
 ROOT_URLCONF = "samia.urls"
@@ -160,6 +167,7 @@ LOGIN_URL = "/backoffice/login/"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ar", "Arabic")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("en", "ar")
 TIME_ZONE = "UTC"
@@ -220,6 +228,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files: /api/docs/ needs no network.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["samia.schema.exclude_backoffice"],
     "ENUM_NAME_OVERRIDES": {
         "SignEnum": "samia.accounts.zodiac.Sign",
@@ -401,3 +413,20 @@ LOGGING = {
     },
 }
 CSRF_FAILURE_VIEW = "samia.errors.csrf_failure"
+
+# The back office (django-unfold; BACKOFFICE_README.md). An order awaiting approval longer than
+# this many hours counts as stuck on the dashboard.
+BACKOFFICE_STUCK_HOURS = env.int("BACKOFFICE_STUCK_HOURS", default=24)
+UNFOLD = {
+    "SITE_TITLE": "SAMIA-TAROT",
+    "SITE_HEADER": "SAMIA-TAROT back office",
+    "SITE_URL": "/backoffice/",
+    "SITE_SYMBOL": "auto_awesome",
+    "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": False,
+        "navigation": "backoffice.navigation.sidebar",
+    },
+}

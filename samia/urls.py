@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from samia.health import apis as health
 from samia.rls.access import Open
@@ -18,11 +18,16 @@ class DocsView(SpectacularSwaggerView):
     access = {"GET": Open("API documentation page")}
 
 
+class RedocView(SpectacularRedocView):
+    access = {"GET": Open("API reference page")}
+
+
 urlpatterns = [
     path("healthz", health.LivenessView.as_view(), name="healthz"),
     path("readyz", health.ReadinessView.as_view(), name="readyz"),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", DocsView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("backoffice/", admin.site.urls),
     path("", include("samia.accounts.urls")),
     path("", include("samia.marketplace.urls")),
