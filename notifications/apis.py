@@ -244,7 +244,7 @@ class CampaignPreviewView(ApiView):
     @extend_schema(
         parameters=[s.PreviewQuerySerializer],
         responses={
-            200: OpenApiResponse(description="The template in that language"),
+            200: OpenApiResponse(description="The template in that language; SMS: text, encoding, segments"),
             **error_responses(400, 401, 403, 404),
         },
         summary="Preview a campaign's message in one language (admin)",

@@ -14,11 +14,12 @@ import logging
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from notifications.dispatch.messages import OPT_IN_KIND, footer
 from notifications.models import Bounce, Channel, Consent, ConversationWindow, Purpose, Send, Suppression, WebhookEvent
 from notifications.selectors import consent_default
-from notifications.services import address_hash, consent_record, suppression_add
+from notifications.services import address_hash, consent_record, notify, suppression_add
 from notifications.states import allowed
-from samia.accounts.models import User
+from samia.accounts.models import Language, User
 from samia.events.services import emit
 
 logger = logging.getLogger(__name__)
@@ -207,8 +208,33 @@ def on_inbound(event: WebhookEvent) -> str:
                         source=Consent.Source.SMS_KEYWORD,
                         actor=SYSTEM,
                     )
+        if not data.get("opt_out_type"):  # with Advanced Opt-Out on, Twilio has answered already
+            _opt_in_confirm(event, channel, users)
         return "opted_in"
     return "help" if word == "help" else "message"
+
+
+def _opt_in_confirm(event: WebhookEvent, channel: str, users: list[int]) -> None:
+    """Plan the one answer to this opt-in: the brand and how to stop, in the recipient's language.
+
+    It goes as a transactional, critical send (no quiet hours) to the account holding the number,
+    deduplicated by the inbox row. A number no account holds gets none: nothing is sent to it.
+    """
+    if not users:
+        return
+    languages = set(User.objects.filter(pk__in=users).values_list("language", flat=True))
+    language = languages.pop() if len(languages) == 1 else Language.ENGLISH
+    notify(
+        user_id=min(users),
+        kind=OPT_IN_KIND,
+        title="",
+        body=footer("opt_in", language),
+        actor=SYSTEM,
+        channels=(channel,),
+        critical=True,
+        dedupe=f"opt-in:{event.pk}",
+        window_hours=1,
+    )
 
 
 def _revoked_by_keyword_only(user_id: int, channel: str, purpose: str) -> bool:

@@ -237,6 +237,11 @@ class Notification(models.Model):
         return f"{self.kind} #{self.pk}"
 
 
+class Encoding(models.TextChoices):
+    GSM7 = "gsm7", "GSM-7"
+    UCS2 = "ucs2", "UCS-2"
+
+
 class Send(models.Model):
     class State(models.TextChoices):
         PLANNED = "planned", "Planned"
@@ -283,6 +288,13 @@ class Send(models.Model):
     message_id = models.CharField(max_length=200, blank=True)
     # The provider's or our own error code ("provider_unavailable", "21610", ...); never a body.
     last_error = models.CharField(max_length=40, blank=True)
+    # SMS only: GSM-7 or UCS-2 and the segment count of the exact text, measured when the campaign
+    # is planned (an estimate: the tracked link's length varies) and again when it goes in flight.
+    encoding = models.CharField(max_length=4, choices=Encoding.choices, blank=True, default="", db_default="")
+    segments = models.PositiveSmallIntegerField(null=True, blank=True)
+    # SMS/WhatsApp: the keyed hash of the number it went to (set when it goes in flight), so the
+    # first text to a number is known per number and channel, whoever owns the number now.
+    address_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
     # Monitors see escalations only (complaints: a recipient reported the message).
     escalated = models.BooleanField(default=False)
     # Its campaign is paused: out of the dispatcher's due index until the campaign resumes.
@@ -304,6 +316,7 @@ class Send(models.Model):
             models.Index(fields=["campaign", "state"], name="send_campaign_state"),
             models.Index(fields=["provider", "message_id"], name="send_message_id"),
             models.Index(fields=["escalated"], condition=models.Q(escalated=True), name="send_escalated"),
+            models.Index(fields=["address_hash", "channel"], condition=~models.Q(address_hash=""), name="send_address"),
         ]
 
     def __str__(self):

@@ -9,6 +9,7 @@ inserts nothing that exists.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from notifications import selectors
+from notifications.dispatch.messages import sms_measure
 from notifications.models import Audience, Campaign, Channel, Purpose, Send
 from notifications.quiet import in_quiet_hours, parse_time, quiet_begins_after
 from notifications.targeting import LATEST_CONSENT, audience_params, audience_where, reachable_sql
@@ -141,6 +143,20 @@ def _zone_times(campaign: Campaign, zones: list[str]) -> tuple[list, list, list]
     return names, dues, expiries
 
 
+def _measures(campaign: Campaign) -> str:
+    """Return {language: {encoding, segments}} of an SMS campaign's text (footer and a link of the
+    next sends' length included): the cost known before it goes out. Other channels: {}."""
+    if campaign.channel != Channel.SMS:
+        return "{}"
+    sample = selectors.send_id_sample()
+    measures = {}
+    for language in campaign.templates:
+        message = selectors.campaign_message(campaign=campaign, language=language, send_id=sample)
+        measured = sms_measure(message)
+        measures[language] = {"encoding": measured.encoding, "segments": measured.segments}
+    return json.dumps(measures)
+
+
 def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Campaign, int]:
     """Activate a campaign and plan one send per recipient; returns (campaign, sends created)."""
     campaign = selectors.campaign_get(identity=identity, campaign_id=campaign_id, operation="update", lock=True)
@@ -158,13 +174,16 @@ def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Ca
         dues=dues,
         expiries=expiries,
         template_languages=list(campaign.templates),
+        measures=_measures(campaign),
     )
+    language = "CASE WHEN u.language = ANY(%(template_languages)s) THEN u.language ELSE 'en' END"
     sql = f"""
-        INSERT INTO notifications_send ({_SEND_COLUMNS})
+        INSERT INTO notifications_send ({_SEND_COLUMNS}, encoding, segments)
         SELECT %(campaign)s, NULL, u.id, %(channel)s, %(purpose)s, false, %(kind)s, NULL,
-               'campaign:' || %(campaign)s || ':' || u.id,
-               CASE WHEN u.language = ANY(%(template_languages)s) THEN u.language ELSE 'en' END,
-               z.due_at, z.expires_at, 'planned', now(), 0, '', false, '', '', false, false, now()
+               'campaign:' || %(campaign)s || ':' || u.id, {language},
+               z.due_at, z.expires_at, 'planned', now(), 0, '', false, '', '', false, false, now(),
+               coalesce(%(measures)s::jsonb -> ({language}) ->> 'encoding', ''),
+               (%(measures)s::jsonb -> ({language}) ->> 'segments')::smallint
         FROM accounts_user u
         JOIN unnest(%(zones)s::text[], %(dues)s::timestamptz[], %(expiries)s::timestamptz[])
              AS z(zone, due_at, expires_at) ON z.zone = u.timezone

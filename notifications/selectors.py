@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
-from notifications import policies
+from notifications import links, policies
+from notifications.dispatch import messages
 from notifications.models import (
     OPT_IN_PURPOSES,
     Audience,
@@ -180,10 +181,38 @@ def audience_count(audience: Audience, *, channel: str, purpose: str) -> int:
         return cursor.fetchone()[0]
 
 
+def send_id_sample() -> int:
+    """Return an id as long as the next sends' ids (a tracked link's length depends on it)."""
+    return (Send.objects.aggregate(last=Max("id"))["last"] or 0) + 1
+
+
+def campaign_message(*, campaign: Campaign, language: str, send_id: int | None = None) -> dict:
+    """Return what a recipient of `language` gets, tracked link and footer included (no data)."""
+    click_url = ""
+    if campaign.link_url:
+        click_url = links.url(send_id or send_id_sample(), "click", target=campaign.link_url)
+    return messages.campaign_message(
+        templates=campaign.templates,
+        language=language,
+        channel=campaign.channel,
+        purpose=campaign.purpose,
+        click_url=click_url,
+    )
+
+
 def campaign_preview(*, campaign: Campaign, language: str, count: bool = False) -> dict:
-    """Return the message a recipient of `language` gets; with `count`, how many recipients it reaches now."""
+    """Return the message a recipient of `language` gets; with `count`, how many recipients it reaches now.
+
+    An SMS also shows the exact `text` with its footer, its `encoding` and `segments`.
+    """
     template = campaign.templates.get(language) or campaign.templates[Language.ENGLISH]
     preview = {"language": language if language in campaign.templates else Language.ENGLISH, **template}
+    if campaign.channel == Channel.SMS:
+        message = campaign_message(campaign=campaign, language=preview["language"])
+        measured = messages.sms_measure(message)
+        preview.update(text=messages.text(message), encoding=measured.encoding, segments=measured.segments)
+    elif campaign.channel == Channel.WHATSAPP and campaign.purpose in OPT_IN_PURPOSES:
+        preview["footer"] = messages.footer("marketing", preview["language"])
     if count:
         preview["recipients"] = audience_count(campaign.audience, channel=campaign.channel, purpose=campaign.purpose)
     return preview
@@ -207,14 +236,20 @@ STATS = {
     "unknown": "state = 'unknown'",
     "sandbox": "sandbox",
 }
+# SMS cost: segments of every planned send, and of those that went out.
+SEGMENTS = {
+    "segments_planned": "true",
+    "segments_sent": "state IN ('sent', 'delivered', 'opened', 'clicked', 'bounced', 'unknown')",
+}
 
 
 def campaign_stats(*, campaign: Campaign) -> dict:
-    """Return the campaign's funnel: a count per stage, and who opted out after it reached them."""
-    counts = ", ".join(f"count(*) FILTER (WHERE {condition})" for condition in STATS.values())
+    """Return the campaign's funnel: a count per stage, SMS segments, who opted out after it reached them."""
+    counts = [f"count(*) FILTER (WHERE {condition})" for condition in STATS.values()]
+    counts += [f"coalesce(sum(segments) FILTER (WHERE {condition}), 0)" for condition in SEGMENTS.values()]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {counts} FROM notifications_send WHERE campaign_id = %s", [campaign.pk])
-        stats = dict(zip(STATS, cursor.fetchone(), strict=True))
+        cursor.execute(f"SELECT {', '.join(counts)} FROM notifications_send WHERE campaign_id = %s", [campaign.pk])
+        stats = dict(zip([*STATS, *SEGMENTS], cursor.fetchone(), strict=True))
         # Recipients who opted out of this channel and purpose after the campaign reached them.
         cursor.execute(
             """

@@ -138,6 +138,8 @@ class CampaignStatsSerializer(serializers.Serializer):
     failed = serializers.IntegerField()
     unknown = serializers.IntegerField()
     sandbox = serializers.IntegerField(help_text="Recorded by the sandbox backend, not really sent.")
+    segments_planned = serializers.IntegerField(help_text="SMS segments of every planned send (the cost).")
+    segments_sent = serializers.IntegerField(help_text="SMS segments of the sends that went out (or may have).")
 
 
 class PreviewQuerySerializer(serializers.Serializer):

@@ -339,6 +339,10 @@ NOTIFICATIONS_HELP_TEXT = env.str(
     "NOTIFICATIONS_HELP_TEXT",
     default="SAMIA: reading updates and offers. Reply STOP to unsubscribe, START to resubscribe.",
 )
+# The sender name every marketing text, first text to a number and opt-in confirmation carries.
+NOTIFICATIONS_BRAND = env.str("NOTIFICATIONS_BRAND", default="SAMIA")
+# The variable of the approved WhatsApp templates that receives that footer (e.g. {{footer}}).
+NOTIFICATIONS_WHATSAPP_FOOTER_VARIABLE = env.str("NOTIFICATIONS_WHATSAPP_FOOTER_VARIABLE", default="footer")
 # Process a verified webhook right after its request commits (the minute job is the safety net).
 NOTIFICATIONS_INBOX_ON_COMMIT = env.bool("NOTIFICATIONS_INBOX_ON_COMMIT", default=True)
 # Processed webhooks are kept this long (replay protection lasts as long).

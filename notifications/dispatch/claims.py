@@ -14,8 +14,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from notifications.dispatch.messages import render
+from notifications.dispatch.messages import render, sms_measure
 from notifications.models import Channel, DeviceToken
+from notifications.services import address_hash
 
 # A push goes to at most this many of a user's devices (the most recently registered).
 MAX_DEVICES = 5
@@ -42,6 +43,10 @@ class Work:
     lease_until: dt.datetime
     message: dict = field(default_factory=dict)
     devices: list[DeviceToken] = field(default_factory=list)
+    address_hash: str = ""  # SMS/WhatsApp: the keyed hash of `phone`
+    first_contact: bool = False  # no earlier text reached this number on this channel
+    encoding: str = ""  # SMS: of the rendered text
+    segments: int | None = None
 
 
 def leases_reap() -> int:
@@ -118,10 +123,34 @@ def load(ids: list[int]) -> list[Work]:
         {w.subject_id for w in works if w.kind == "zodiac.daily" and w.subject_id},
     )
     devices = _devices({w.user_id for w in works if w.channel == Channel.PUSH})
+    texts = [w for w in works if w.channel != Channel.PUSH and w.phone]
+    for work in texts:
+        work.address_hash = address_hash(work.phone)
+    contacted = _contacted(texts)
     for work in works:
+        work.first_contact = (work.channel, work.address_hash) not in contacted
         work.message = render(work, campaigns, notifications, horoscopes)
         work.devices = devices.get(work.user_id, [])
+        if work.channel == Channel.SMS and work.message and (measured := sms_measure(work.message)):
+            work.encoding, work.segments = measured.encoding, measured.segments
     return works
+
+
+def _contacted(works: list[Work]) -> set[tuple[str, str]]:
+    """The (channel, address hash) pairs among `works` that an earlier text may have reached.
+
+    First contact is per number and channel: no send to that number's hash on that channel was
+    sent, or went out with an unknown outcome. Texts sent before hashes were stored do not count.
+    """
+    if not works:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT channel, address_hash FROM notifications_send "
+            "WHERE address_hash = ANY(%s) AND address_hash <> '' AND (sent_at IS NOT NULL OR state = 'unknown')",
+            [list({w.address_hash for w in works})],
+        )
+        return set(cursor.fetchall())
 
 
 def _devices(user_ids: set[int]) -> dict[int, list[DeviceToken]]:

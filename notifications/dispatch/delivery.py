@@ -22,9 +22,10 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from notifications.dispatch.claims import MAX_DEVICES, Work
+from notifications.dispatch.messages import text
 from notifications.models import Channel, Send, Suppression
 from notifications.quiet import in_quiet_hours, next_allowed
-from notifications.services import address_hash, device_deactivate, suppression_add
+from notifications.services import device_deactivate, suppression_add
 from samia.providers import registry
 from samia.providers.base import Outcome, ProviderUnavailable, Result
 
@@ -54,7 +55,8 @@ class Report:
 
 
 _CHECK_SQL = """
-    UPDATE notifications_send s SET in_flight_since = clock_timestamp()
+    UPDATE notifications_send s SET in_flight_since = clock_timestamp(), address_hash = %(hash)s,
+           encoding = %(encoding)s, segments = %(segments)s
     WHERE s.id = %(id)s AND s.state = 'queued' AND s.lease_until = %(lease)s
     RETURNING
         coalesce((SELECT c.status = 'granted' FROM notifications_consent c
@@ -123,9 +125,10 @@ def backoff_seconds(attempts: int, retry_after: int | None = None) -> float:
 
 def _prepare(work: Work, now: dt.datetime, report: Report) -> str | None:
     """Check one send right before it goes; settle it and return None when it must not go now."""
-    hashed = address_hash(work.phone) if work.channel != Channel.PUSH and work.phone else ""
+    hashed = work.address_hash
+    params = {"id": work.id, "lease": work.lease_until, "hash": hashed}
     with connection.cursor() as cursor:
-        cursor.execute(_CHECK_SQL, {"id": work.id, "lease": work.lease_until, "hash": hashed})
+        cursor.execute(_CHECK_SQL, {**params, "encoding": work.encoding, "segments": work.segments})
         row = cursor.fetchone()
     if row is None:  # cancelled, reaped or settled elsewhere meanwhile
         return None
@@ -233,17 +236,20 @@ def _send_text(work: Work, hashed: str, now: dt.datetime) -> tuple[Result, str, 
         template = settings.NOTIFICATIONS_WHATSAPP_TEMPLATES.get(work.kind)
         if not template:
             return Result(Outcome.PERMANENT, code="template_required"), work.channel, provider.sandbox
-        message = {"content_sid": template, "variables": {"1": message.get("title") or message["body"][:60]}}
+        variables = {"1": message.get("title") or message["body"][:60]}
+        message = {"content_sid": template, "variables": variables, "footer": message.get("footer")}
     if "content_sid" in message:
+        variables = dict(message.get("variables") or {})
+        if message.get("footer"):  # an approved template ends with this variable
+            variables[settings.NOTIFICATIONS_WHATSAPP_FOOTER_VARIABLE] = message["footer"]
         result = provider.send(
             to=work.phone,
             content_sid=message["content_sid"],
-            content_variables=message.get("variables") or None,
+            content_variables=variables or None,
             status_callback=callback,
         )
     else:
-        text = message["body"] if not message.get("title") else f"{message['title']}\n{message['body']}"
-        result = provider.send(to=work.phone, body=text, status_callback=callback)
+        result = provider.send(to=work.phone, body=text(message), status_callback=callback)
     return result, work.channel, provider.sandbox
 
 

@@ -1,12 +1,21 @@
-"""Rendering: the message a claimed send carries, in its recipient's language, with tracked links."""
+"""Rendering: the message a claimed send carries, in its recipient's language, with tracked links.
+
+Texts (SMS and WhatsApp) end with a footer the renderer adds, never the template: the brand and
+how to stop on every marketing (opt-in) text, the brand with HELP and STOP on a transactional
+text that is the first one to its number on its channel. `text()` is the exact SMS body, measured
+for its segments before it goes.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+
 from notifications import links
-from notifications.models import Channel
+from notifications.dispatch.segments import Measure, measure
+from notifications.models import OPT_IN_PURPOSES, Channel
 from samia.accounts.models import Language
 from samia.accounts.zodiac import sign_name
 
@@ -18,10 +27,55 @@ ZODIAC_TITLES = {
     Language.ARABIC: "برجك اليوم: {sign}",
 }
 
+# What the carriers (CTIA) and TCPA practice expect a text to carry, per recipient language.
+FOOTERS = {
+    Language.ENGLISH: {
+        "marketing": "{brand}: Reply STOP to opt out",
+        "first": "{brand}: Reply HELP for help, STOP to opt out",
+        "opt_in": "{brand}: You will get our texts again. Reply STOP to opt out, HELP for help.",
+    },
+    Language.ARABIC: {
+        "marketing": "{brand}: أرسل STOP لإيقاف الرسائل",
+        "first": "{brand}: أرسل HELP للمساعدة أو STOP لإيقاف الرسائل",
+        "opt_in": "{brand}: ستصلك رسائلنا من جديد. أرسل STOP لإيقاف الرسائل أو HELP للمساعدة.",
+    },
+}
+
+# The answer to START/YES/UNSTOP already says how to stop: it needs no first-text footer.
+OPT_IN_KIND = "consent.opt_in"
+
+
+def footer(kind: str, language: str) -> str:
+    """Return the `marketing`, `first` or `opt_in` line in `language` (English when unknown)."""
+    lines = FOOTERS.get(language) or FOOTERS[Language.ENGLISH]
+    return lines[kind].format(brand=settings.NOTIFICATIONS_BRAND)
+
+
+def text(message: dict) -> str:
+    """Return the body of a text message: title, body (with its link) and footer, one per line."""
+    return "\n".join(part for part in (message.get("title"), message.get("body"), message.get("footer")) if part)
+
+
+def sms_measure(message: dict) -> Measure | None:
+    """Return the encoding and segments of the SMS `message`; None for a template (WhatsApp)."""
+    return None if "content_sid" in message else measure(text(message))
+
 
 def _json(value):
     """jsonb arrives as text through Django's connection (it decodes JSON in the field, not the driver)."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+def campaign_message(*, templates, language: str, channel: str, purpose: str, click_url: str = "") -> dict:
+    """Return a campaign's message in `language` (else English), with its tracked link and footer."""
+    templates = _json(templates)
+    message = dict(templates.get(language) or templates[Language.ENGLISH])
+    if click_url and channel == Channel.SMS and "body" in message:
+        # A text carries its tracked link; push carries it in data for the app to open.
+        message["body"] = f"{message['body']}\n{click_url}"
+    if channel != Channel.PUSH and purpose in OPT_IN_PURPOSES:
+        message["footer"] = footer("marketing", language if language in templates else Language.ENGLISH)
+    return message
 
 
 def render(work: Work, campaigns: dict, notifications: dict, horoscopes: dict) -> dict:
@@ -29,28 +83,33 @@ def render(work: Work, campaigns: dict, notifications: dict, horoscopes: dict) -
     data = {"send_id": str(work.id)}
     if work.campaign_id:
         templates, link_url = campaigns[work.campaign_id]
-        templates = _json(templates)
-        template = templates.get(work.language) or templates[Language.ENGLISH]
-        message = dict(template)
         if link_url:
             data["click_url"] = links.url(work.id, "click", target=link_url)
-            if work.channel == Channel.SMS and "body" in message:
-                # A text carries its tracked link; push carries it in data for the app to open.
-                message["body"] = f"{message['body']}\n{data['click_url']}"
+        message = campaign_message(
+            templates=templates,
+            language=work.language,
+            channel=work.channel,
+            purpose=work.purpose,
+            click_url=data.get("click_url", ""),
+        )
     elif work.notification_id:
         title, body, extra = notifications[work.notification_id]
         message = {"title": title, "body": body}
         data.update({k: str(v) for k, v in (_json(extra) or {}).items()})
         data["click_url"] = links.url(work.id, "click")
+        if work.channel != Channel.PUSH and work.purpose in OPT_IN_PURPOSES:
+            message["footer"] = footer("marketing", work.language)
+        elif work.channel != Channel.PUSH and work.first_contact and work.kind != OPT_IN_KIND:
+            message["footer"] = footer("first", work.language)
     elif work.kind == "zodiac.daily":
         row = horoscopes.get(work.subject_id)
         if row is None or row[1] != "approved":
             return {}
         sign, _, text_en, text_ar = row
         language = Language.ARABIC if work.language == Language.ARABIC and text_ar else Language.ENGLISH
-        text = (text_ar if language == Language.ARABIC else text_en) or ""
+        body = (text_ar if language == Language.ARABIC else text_en) or ""
         title = ZODIAC_TITLES[language].format(sign=sign_name(sign, language))
-        message = {"title": title, "body": text[:178] + ("…" if len(text) > 178 else "")}
+        message = {"title": title, "body": body[:178] + ("…" if len(body) > 178 else "")}
         data["click_url"] = links.url(work.id, "click")
     else:
         return {}

@@ -200,7 +200,12 @@ def test_pause_stops_dispatch_and_resume_continues(twilio, personas):
     stats = admin.get(f"/admin/campaigns/{campaign_id}/stats").json()
     assert stats["planned"] == 3 and stats["sent"] == 3 and stats["pending"] == 0
     bodies = sorted(m["Body"] for m in twilio.messages_posted())
-    assert bodies == sorted(["A full moon reading, 20% off", "A full moon reading, 20% off", "قراءة البدر بخصم"])
+    # Every marketing text ends with the brand and the opt-out instruction in its language.
+    english, arabic = (
+        "A full moon reading, 20% off\nSAMIA: Reply STOP to opt out",
+        "قراءة البدر بخصم\nSAMIA: أرسل STOP لإيقاف الرسائل",
+    )
+    assert bodies == sorted([english, english, arabic])
 
 
 def test_campaign_preview_per_language(personas):
