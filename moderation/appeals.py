@@ -74,6 +74,7 @@ def appeal_resolve(
     appeal.decided_by_id = identity.user_id
     appeal.notes = rationale.strip()
     appeal.save(update_fields=["status", "decision", "decided_at", "decided_by", "notes", "replacement"])
+    appeal.action.refresh_from_db()  # lifted or changed above: the answer shows it as it stands
     audit.record(
         action="moderation.appeal.resolve",
         actor=identity,
