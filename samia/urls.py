@@ -20,6 +20,7 @@ class DocsView(SpectacularSwaggerView):
 
 class RedocView(SpectacularRedocView):
     access = {"GET": Open("API reference page")}
+    template_name = "api/redoc.html"  # backoffice/templates: no web fonts from a CDN
 
 
 urlpatterns = [
@@ -28,6 +29,7 @@ urlpatterns = [
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", DocsView.as_view(url_name="schema"), name="docs"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
+    path("backoffice/2fa/", include("samia.accounts.otp_urls")),
     path("backoffice/", admin.site.urls),
     path("", include("samia.accounts.urls")),
     path("", include("samia.marketplace.urls")),

@@ -13,6 +13,8 @@ os.environ.setdefault("CACHE_KEY_PREFIX", f"samia-test-{os.environ.get('PYTEST_X
 from samia.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Staff sign in with a password alone here; the two-factor tests turn it on (tests/backoffice/test_two_factor.py).
+STAFF_2FA_REQUIRED = False
 AUTH_PASSWORD_VALIDATORS = []
 STORAGES = {**STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}  # noqa: F405
 

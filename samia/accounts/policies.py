@@ -1,6 +1,6 @@
 """Who may read and change accounts."""
 
-from samia.rls.conditions import Mine, OneOf
+from samia.rls.conditions import Mine, OneOf, Via
 from samia.rls.registry import ADMINS, ROLES, STAFF, allow, declare, framework
 
 USERS = declare(
@@ -45,5 +45,29 @@ ADMIN_LOG = declare(
     allow("insert", STAFF, check=Mine("user_id")),
     allow("select", STAFF, Mine("user_id")),
     allow("select", ADMINS),
+    module=__name__,
+)
+
+# The second factor (django-otp). Each staff member reads and changes their own devices: the 2FA
+# pages and the middleware run as the session's user, the API's login binds the account whose
+# password matched before it checks the code. A superadmin resets another staff member's devices.
+DEVICE_RULES = (
+    allow("select", STAFF, Mine("user_id")),
+    allow("insert", STAFF, check=Mine("user_id")),
+    allow("update", STAFF, Mine("user_id")),
+    allow("delete", STAFF, Mine("user_id")),
+    allow("select", "superadmin"),
+    allow("delete", "superadmin"),
+)
+TOTP_DEVICES = declare("otp_totp.TOTPDevice", *DEVICE_RULES, module=__name__)
+STATIC_DEVICES = declare("otp_static.StaticDevice", *DEVICE_RULES, module=__name__)
+MY_STATIC_DEVICES = Via("device_id", "otp_static_staticdevice", Mine("user_id"))
+STATIC_TOKENS = declare(
+    "otp_static.StaticToken",
+    allow("select", STAFF, MY_STATIC_DEVICES),
+    allow("insert", STAFF, check=MY_STATIC_DEVICES),
+    allow("delete", STAFF, MY_STATIC_DEVICES),
+    allow("select", "superadmin"),
+    allow("delete", "superadmin"),
     module=__name__,
 )

@@ -9,6 +9,13 @@ from samia.serializers import BlankAsNullChoiceField
 class TokenRequestSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=256, trim_whitespace=False, style={"input_type": "password"})
+    otp = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="Staff, while two-factor authentication is required: the current code from their "
+        "authenticator app, or one of their recovery codes.",
+    )
 
 
 class TokenPairSerializer(serializers.Serializer):
