@@ -357,11 +357,11 @@ def test_a_case_resolved_on_its_form_without_the_stamp_is_a_message_not_a_500(pe
     data = _form_data(client.get(url))
     before = _table_counts()
 
-    # Resolved needs resolved_at (read-only here): the check constraint case_resolved_stamped refuses it.
+    # Nothing on the case form is edited directly (issue 15): resolving needs a note, through its button.
     response = client.post(url, {**data, "status": "resolved", "resolution_note": ""})
 
     message = _refused_on_the_same_page(client, url, response)
-    assert message == "The change was refused: Constraint “case_resolved_stamped” is violated."
+    assert message == "A case changes only through the actions on its page."
     case.refresh_from_db()
     assert case.status == "open"
     assert _table_counts() == before

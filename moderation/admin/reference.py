@@ -1,0 +1,35 @@
+"""Reason codes and sweep rules: the moderation vocabulary and thresholds admins tune."""
+
+from django.contrib import admin, messages
+from django.db import transaction
+
+from moderation import tasks
+from moderation.models import ReasonCode, SweepRule
+from samia.rls.admin import DeclaredModelAdmin
+
+
+@admin.register(ReasonCode)
+class ReasonCodeAdmin(DeclaredModelAdmin):
+    list_display = ["code", "label", "severity", "is_active"]
+    list_filter = ["severity", "is_active"]
+    list_editable = ["label", "severity", "is_active"]
+    search_fields = ["code", "label"]
+
+
+@admin.action(description="Run the selected sweeps now", permissions=["change"])
+def sweeps_run_now(modeladmin, request, queryset):
+    rules = list(queryset.filter(is_active=True).values_list("rule", flat=True))
+    if not rules:
+        modeladmin.message_user(request, "Select at least one active rule.", messages.ERROR)
+        return
+    # The sweep runs as the service role in a worker (like the nightly one), once this request commits.
+    transaction.on_commit(lambda: tasks.run_sweeps.delay(rules=rules))
+    modeladmin.message_user(request, f"Sweeps queued: {', '.join(rules)}. New cases appear in the queue.")
+
+
+@admin.register(SweepRule)
+class SweepRuleAdmin(DeclaredModelAdmin):
+    list_display = ["rule", "is_active", "window_hours", "min_count", "max_rate", "reason", "severity"]
+    list_editable = ["is_active", "window_hours", "min_count", "max_rate", "reason", "severity"]
+    list_filter = ["is_active", "severity"]
+    actions = [sweeps_run_now]
