@@ -49,10 +49,11 @@ $(INSTALLED): requirements.txt | $(PY)
 
 # A local .env so the app starts without configuration: fresh random keys, DEBUG off, and cookies
 # without the Secure flag because the local demo serves plain HTTP on 127.0.0.1.
+# Staff sign in without a second factor in the demo (STAFF_2FA_REQUIRED=0).
 random_key = $$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')
 .env:
 	@echo "creating .env with random keys (see .env.example for every setting)"
-	@umask 077 && printf 'SECRET_KEY=%s\nJWT_SIGNING_KEY=%s\nNOTIFICATIONS_LINK_KEYS=k0=%s\nRLS_BINDING_KEY=%s\nDEBUG=0\nSECURE_COOKIES=0\n' \
+	@umask 077 && printf 'SECRET_KEY=%s\nJWT_SIGNING_KEY=%s\nNOTIFICATIONS_LINK_KEYS=k0=%s\nRLS_BINDING_KEY=%s\nDEBUG=0\nSECURE_COOKIES=0\nSTAFF_2FA_REQUIRED=0\n' \
 		"$(random_key)" "$(random_key)" "$(random_key)" "$(random_key)" > $@
 
 services: ## Make sure PostgreSQL and Redis answer; start the local ones when they do not

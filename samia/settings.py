@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "samia.rls",
     "samia.accounts",
     "samia.marketplace",
@@ -87,6 +90,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: every view runs inside one transaction bound to the caller's identity.
     "samia.rls.middleware.RowLevelSecurityMiddleware",
+    # Inside the bound transaction (after it): the second-factor device is read as the session's
+    # user, whose own device rows are all the declarations grant (samia/accounts/policies.py).
+    "django_otp.middleware.OTPMiddleware",
+    "samia.accounts.otp_middleware.StaffTwoFactorMiddleware",
     # Inside the binding: request.user is read under the caller's identity, never as the web login.
     "backoffice.middleware.ProfileLanguageMiddleware",
 ]
@@ -219,6 +226,10 @@ LOGIN_RATE_LIMITS = {
 LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=30)
 # Proxies (addresses or networks) whose X-Forwarded-For is believed; empty: REMOTE_ADDR is the client.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Staff (monitors, admins, superadmins) sign in with a password and a TOTP code: the back office sends
+# them to /backoffice/2fa/ first, POST /auth/token wants `otp` (samia/accounts/ACCOUNTS_README.md).
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = "SAMIA-TAROT"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "SAMIA-TAROT API",
