@@ -6,6 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 
 from samia import audit
 from samia.accounts.models import PROFILE_FIELDS, Role, User
+from samia.backoffice_timezone import time_column
 from samia.rls.admin import DeclaredModelAdmin
 from samia.rls.registry import Identity
 
@@ -50,18 +51,28 @@ class UserAdmin(DeclaredModelAdmin):
     """Accounts in the back office. Blocks are not fields here: moderation adds block and unblock
     actions that go through its services; Postgres refuses a block change without one."""
 
-    list_display = ["id", "email", "role", "country", "timezone", "language", "is_active", "blocked_at", "created_at"]
+    # People by name and masked email (the full address is on the user's own page).
+    list_display = ["id", "person", "role", "country", "timezone", "language", "is_active", "blocked", "created"]
     list_filter = ["role", "is_active", "language", "country"]
     search_fields = ["email", "last_name"]
     ordering = ["-id"]
     # Shown, never edited: the password only by its algorithm, the restriction as moderation left it.
-    always_read_only = ["password_status", "is_active", "blocked_at", "blocked_until", "zodiac_sign", "created_at"]
+    # (The times are shown in the staff member's zone: `blocked`, `blocked_until_local`, `created`.)
+    always_read_only = ["password_status", "is_active", "blocked", "blocked_until_local", "zodiac_sign", "created"]
     fieldsets = [
         (None, {"fields": ["email", "role", "is_active", "password_status"]}),
         ("Profile", {"fields": [*PROFILE_FIELDS, "zodiac_sign"]}),
-        ("Restriction", {"fields": ["blocked_at", "blocked_until"]}),
-        ("Dates", {"fields": ["created_at"]}),
+        ("Restriction", {"fields": ["blocked", "blocked_until_local"]}),
+        ("Dates", {"fields": ["created"]}),
     ]
+
+    blocked = time_column("blocked_at", "blocked at")
+    blocked_until_local = time_column("blocked_until", "blocked until")
+    created = time_column("created_at", "created")
+
+    @admin.display(description="person", ordering="last_name")
+    def person(self, obj: User) -> str:
+        return str(obj)
 
     @admin.display(description="Password")
     def password_status(self, obj: User) -> str:
