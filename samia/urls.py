@@ -21,7 +21,6 @@ class DocsView(SpectacularSwaggerView):
 class RedocView(SpectacularRedocView):
     access = {"GET": Open("API reference page")}
     template_name = "api/redoc.html"  # backoffice/templates: no web fonts from a CDN
-    template_name = "api/redoc.html"  # backoffice/templates: no web fonts from a CDN
 
 
 urlpatterns = [
