@@ -267,3 +267,48 @@ def test_the_order_list_costs_the_same_queries_for_2_or_20_orders(personas):
         client.get(ORDERS)
 
     assert len(many) == len(few)
+
+
+def _marketplace_rows(personas, count: int) -> None:
+    from tests import factories
+
+    for _ in range(count):
+        client, reader = UserFactory(role="client"), UserFactory(role="reader")
+        order = OrderFactory(client=client, reader=reader, status="assigned")
+        factories.MediaAssetFactory(owner=reader, order=order)
+        factories.CallFactory(order=order, client=client, reader=reader)
+        factories.PaymentFactory(order=order)
+
+
+@pytest.mark.parametrize("model", ["mediaasset", "call", "payment", "horoscope"])
+def test_the_other_marketplace_lists_cost_the_same_queries_for_few_or_many_rows(personas, model):
+    from tests.factories import HoroscopeFactory, days_ago
+
+    client = _logged_in(personas["admin"])
+    url = f"/backoffice/marketplace/{model}/"
+    _marketplace_rows(personas, 2)
+    HoroscopeFactory(sign="aries", approved_by=personas["admin"])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    _marketplace_rows(personas, 10)
+    for day, sign in enumerate(["leo", "virgo", "libra", "scorpio"]):
+        HoroscopeFactory(sign=sign, date=days_ago(day + 1), approved_by=UserFactory(role="admin"))
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+
+    assert len(many) == len(few)
+
+
+def test_horoscope_text_is_laid_out_in_its_own_direction(personas):
+    from tests.factories import HoroscopeFactory
+
+    horoscope = HoroscopeFactory(sign="leo", text_en="يوم هادئ يناسب التأمل")
+    client = _logged_in(personas["admin"])
+
+    listing = client.get("/backoffice/marketplace/horoscope/").content.decode()
+    page = client.get(f"/backoffice/marketplace/horoscope/{horoscope.pk}/change/").content.decode()
+
+    assert '<div dir="auto" style="white-space: pre-line">يوم هادئ يناسب التأمل</div>' in listing
+    textareas = re.findall(r"<textarea[^>]*>", page)
+    assert textareas and all('dir="auto"' in tag for tag in textareas)
