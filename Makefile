@@ -22,6 +22,10 @@ redis_url := $(call setting,REDIS_URL,redis://127.0.0.1:6379/0)
 db_conninfo := $(firstword $(subst ?, ,$(db_url)))
 db_name := $(notdir $(db_conninfo))
 db_server := $(patsubst %/$(db_name),%/postgres,$(db_conninfo))
+# Where `make run` serves (honcho hands it to the Procfile's web process as $PORT).
+port := $(call setting,PORT,8000)
+url := http://127.0.0.1:$(port)
+READY_TIMEOUT ?= 120
 
 # The checks of `make test` run with the test settings, which bring a test-only SECRET_KEY.
 MANAGE_TEST := DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py
@@ -80,25 +84,34 @@ migrate: install db binding-key ## Apply the migrations (tables, RLS policies, p
 static: install binding-key
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
-seed: migrate ## Load the demo data, about 500 orders per SCALE (default 1), and roll up its analytics; idempotent
-	$(PY) manage.py seed_demo --scale $(SCALE)
+seed: migrate ## Load the demo world when it is absent (about 500 orders per SCALE, default 1; RESET=1 rebuilds it) and roll up its analytics
+	$(PY) manage.py seed_demo --scale $(SCALE)$(if $(RESET), --reset)
+	$(PY) manage.py seed_moderation
 	$(PY) manage.py seed_notifications
 	$(PY) manage.py analytics_backfill --from "$$(date -u -d '-400 days' +%F)" --to "$$(date -u +%F)" --chunk-days 31
 
+# Where to log in: printed before the processes start and again once /readyz answers, because
+# honcho's start-up output scrolls the first one away.
+banner = echo; echo "SAMIA-TAROT $(1) on $(url) (Ctrl-C stops web, worker and beat)"; \
+	echo "  back office  $(url)/backoffice/"; echo "  API docs     $(url)/api/docs/"; \
+	echo "  demo accounts, password demo-password-2026:"; \
+	echo "    superadmin@demo.samia.test  admin@demo.samia.test  monitor@demo.samia.test"; \
+	echo "    reader1@demo.samia.test  client1@demo.samia.test"; echo
+ready = $(PY) -c "import urllib.request; urllib.request.urlopen('$(url)/readyz', timeout=2)" 2>/dev/null
+port_free = $(PY) -c "import socket; socket.socket().bind(('127.0.0.1', $(port)))" 2>/dev/null
+
 # The web server logs in as samia_web (samia/wsgi.py), worker and beat as the owner in DATABASE_URL.
-run: migrate static seed ## Migrate, seed, then run web + worker + beat on http://127.0.0.1:8000
-	@echo
-	@echo "SAMIA-TAROT is starting on http://127.0.0.1:8000 (Ctrl-C stops web, worker and beat)"
-	@echo "  back office  http://127.0.0.1:8000/backoffice/"
-	@echo "  API docs     http://127.0.0.1:8000/api/docs/"
-	@echo "  demo accounts, password demo-password-2026:"
-	@echo "    superadmin@demo.samia.test  admin@demo.samia.test  monitor@demo.samia.test"
-	@echo "    reader1@demo.samia.test  client1@demo.samia.test"
-	@echo
-	$(HONCHO) start
+# The waiter in the background gives up when the shell that runs honcho is gone.
+run: migrate static seed ## Migrate, seed the demo when it is absent, then run web + worker + beat on http://127.0.0.1:8000 (or PORT)
+	@$(port_free) || { echo "port $(port) is in use: stop what listens there or run with PORT=<another port>" >&2; exit 1; }
+	@$(call banner,is starting)
+	@recipe=$$$$; ( for _ in $$(seq $(READY_TIMEOUT)); do kill -0 $$recipe 2>/dev/null || exit 0; \
+		if $(ready); then $(call banner,is up); exit 0; fi; sleep 1; done; \
+		echo "$(url)/readyz did not answer within $(READY_TIMEOUT)s: see web.1 above" >&2 ) & \
+	$(HONCHO) start --port $(port)
 
 web: migrate static ## Run only the web server (gunicorn) in the foreground
-	$(HONCHO) start web
+	$(HONCHO) start --port $(port) web
 
 worker: migrate ## Run only the Celery worker in the foreground
 	$(HONCHO) start worker

@@ -278,3 +278,35 @@ def test_it_derives_the_events_the_services_would_have_emitted():
     assert count("call.scheduled") == Call.objects.count()
     delivered = Order.objects.filter(delivered_at__isnull=False).order_by("id").first()
     assert ("order.delivered", "marketplace.order", delivered.pk, delivered.delivered_at) in events
+
+
+def test_it_leaves_a_world_in_use_as_it_is():
+    _seed()
+    client = User.objects.get(email=f"client1@{DEMO_DOMAIN}")
+    response = api_as(client).post("/orders", {"service": "tarot", "question": "And next week?"}, format="json")
+    assert response.status_code == 201
+    before = _counts()
+
+    output = _seed()
+
+    assert "already seeded (60 users, 501 orders)" in output
+    assert _counts() == before
+
+
+def test_a_reset_removes_the_moderation_rows_about_the_demo_world_first():
+    _seed()
+    monitor = User.objects.get(email=f"monitor@{DEMO_DOMAIN}")
+    response = api_as(monitor).post(
+        "/monitor/moderate/order/" + str(Order.objects.filter(status="assigned").order_by("id").first().pk),
+        {"action": "hold", "reason": "fraud"},
+        format="json",
+    )
+    assert response.status_code == 201
+    counts, fingerprint = _counts(), _fingerprint()
+
+    output = _seed(reset=True)
+
+    assert "Removed the demo world: 60 users, 500 orders." in output
+    assert (_counts(), _fingerprint()) != (counts, fingerprint)  # the held order is assigned again
+    _seed(reset=True)
+    assert _counts()["Order"] == 500

@@ -1,4 +1,4 @@
-"""The notifications demo data is idempotent and plans, never fakes, sends."""
+"""The notifications demo data is seeded once and plans, never fakes, sends."""
 
 import datetime as dt
 import io
@@ -24,10 +24,16 @@ def test_seeding_twice_adds_nothing_and_the_planned_pushes_wait_for_a_provider(u
         Campaign.objects.count(),
         Send.objects.count(),
     )
-    assert counts[0] > 0 and counts[1] > 0 and counts[2] == 1 and counts[3] == 3
+    assert counts[0] > 0 and counts[1] > 0 and counts[2] == 2
+    welcome = Send.objects.filter(campaign__isnull=True)
+    assert welcome.count() == 3
+    # The paused campaign's sends are held: the dispatcher leaves them planned.
+    paused = Send.objects.filter(campaign__status="paused")
+    assert counts[3] == 3 + paused.count() and paused.count() > 0
     Send.objects.update(due_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     dispatcher.dispatch(budget_seconds=5)
-    assert set(Send.objects.values_list("state", "last_error")) <= {
+    assert set(welcome.values_list("state", "last_error")) <= {
         ("queued", "provider_unavailable"),
         ("queued", "quiet_hours"),
     }
+    assert set(paused.values_list("state", "held")) == {("planned", True)}
