@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from unfold.widgets import UnfoldAdminURLInputWidget
 
 from notifications import planning, selectors
 from notifications.admin.display import REFUSALS, in_words, person, run_each, when
@@ -33,6 +34,8 @@ from samia.rls.registry import Identity
 
 PREVIEW_TEMPLATE = "notifications/admin/campaign_preview.html"
 NAME = "notifications_campaign"
+# The theme's own button look (its stylesheet carries only the classes its templates use).
+BUTTON = "bg-primary-600 cursor-pointer font-medium px-3 py-2 rounded-default text-sm text-white"
 
 # The workflow buttons: what the API route needs (its `access`, so the same declaration decides)
 # and the states the service accepts. planning.campaign_schedule refuses paused and completed ones.
@@ -110,7 +113,9 @@ class AudienceAdmin(DeclaredModelAdmin):
 class CampaignFormBase(forms.ModelForm):
     """The same checks as POST /admin/campaigns (planning.campaign_check), one field per language."""
 
-    link_url = forms.URLField(required=False, assume_scheme="https", max_length=200)
+    link_url = forms.URLField(
+        required=False, assume_scheme="https", max_length=200, widget=UnfoldAdminURLInputWidget(attrs={"dir": "ltr"})
+    )
 
     class Meta:
         model = Campaign
@@ -255,9 +260,10 @@ class CampaignAdmin(DeclaredModelAdmin):
             planning.validate_templates(channel, templates_from(request.POST, channel))
         except ValidationError as error:
             errors = error.messages
-        campaign = Campaign(
-            channel=channel, purpose=purpose, templates=templates_from(request.POST, channel, strict=False)
-        )
+        templates = templates_from(request.POST, channel, strict=False)
+        # The link as typed: an SMS's length, and so its segments, include the tracked link.
+        link_url = request.POST.get("link_url", "")[:200]
+        campaign = Campaign(channel=channel, purpose=purpose, templates=templates, link_url=link_url)
         shown = previews(campaign)
         html = render_to_string(PREVIEW_TEMPLATE, {"previews": shown, "errors": errors}, request=request)
         data = [{"language": p["code"], "dir": p["dir"], "message": p["message"]} for p in shown]
@@ -325,8 +331,8 @@ class CampaignAdmin(DeclaredModelAdmin):
             return _("No step is open to you in this state.")
         return format_html_join(
             " ",
-            '<button type="submit" class="button" formmethod="post" formnovalidate formaction="{}">{}</button>',
-            ((reverse(f"admin:{NAME}_{step}", args=[campaign.pk]), LABELS[step]) for step in steps),
+            '<button type="submit" class="{}" formmethod="post" formnovalidate formaction="{}">{}</button>',
+            ((BUTTON, reverse(f"admin:{NAME}_{step}", args=[campaign.pk]), LABELS[step]) for step in steps),
         )
 
     @admin.display(description=_("Figures"))

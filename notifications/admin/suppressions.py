@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from unfold.widgets import UnfoldAdminTextInputWidget
 
 from notifications import services
 from notifications.admin.display import ServiceRefusals, person, run_each, when
@@ -52,6 +53,7 @@ class SuppressionForm(forms.ModelForm):
         label=_("Number or device token"),
         required=False,
         max_length=4096,
+        widget=UnfoldAdminTextInputWidget(attrs={"dir": "ltr"}),
         help_text=_("Instead of a user: an E.164 number (SMS, WhatsApp) or a push token. Only its keyed hash is kept."),
     )
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
+from unfold.widgets import UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
 
 from notifications import selectors
 from notifications.models import Campaign, Channel
@@ -38,26 +39,26 @@ def template_fields() -> dict[str, forms.Field]:
             label=format_lazy("{} ({})", _("Title"), name),
             required=False,
             max_length=120,
-            widget=forms.TextInput(attrs={**typed, "size": 60, "data-template-part": "title"}),
+            widget=UnfoldAdminTextInputWidget(attrs={**typed, "size": 60, "data-template-part": "title"}),
             help_text=_("Push needs one; SMS sends it as the first line."),
         )
         fields[f"body_{code}"] = forms.CharField(
             label=format_lazy("{} ({})", _("Body"), name),
             required=False,
             max_length=1000,
-            widget=forms.Textarea(attrs={**typed, "rows": 3, "data-template-part": "body"}),
+            widget=UnfoldAdminTextareaWidget(attrs={**typed, "rows": 3, "data-template-part": "body"}),
         )
         fields[f"content_sid_{code}"] = forms.CharField(
             label=format_lazy("{} ({})", _("WhatsApp template SID"), name),
             required=False,
             max_length=64,
-            widget=forms.TextInput(attrs={"dir": "ltr", "data-template-part": "content_sid"}),
+            widget=UnfoldAdminTextInputWidget(attrs={"dir": "ltr", "data-template-part": "content_sid"}),
             help_text=_("The approved template's Content SID (HX...)."),
         )
         fields[f"variables_{code}"] = forms.CharField(
             label=format_lazy("{} ({})", _("WhatsApp template variables"), name),
             required=False,
-            widget=forms.Textarea(attrs={**typed, "rows": 2, "data-template-part": "variables"}),
+            widget=UnfoldAdminTextareaWidget(attrs={**typed, "rows": 2, "data-template-part": "variables"}),
             help_text=_("One per line: 1=value"),
         )
     return fields

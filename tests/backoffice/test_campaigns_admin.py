@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from notifications import selectors
 from notifications.models import Campaign, DeviceToken, Send, Suppression
 from samia.audit.models import AuditEntry
 from tests.conftest import api_as
@@ -166,6 +167,17 @@ def test_the_preview_says_what_is_wrong_and_which_language_falls_back(personas):
     arabic = next(p for p in only_english["previews"] if p["language"] == "ar")
     assert arabic["dir"] == "ltr" and arabic["message"]["body"] == "Hello"
     assert "recipients get the English text" in only_english["html"]
+
+
+def test_the_preview_lists_whatever_else_the_renderer_measures(personas):
+    typed = {"channel": "sms", "purpose": "marketing", "body_en": "Hello", "link_url": "https://samia.test/x"}
+    campaign = Campaign(channel="sms", purpose="marketing", templates={"en": {"title": "", "body": "Hello"}})
+    measured = set(selectors.campaign_preview(campaign=campaign, language="en")) - {"language", "title", "body"}
+
+    html = _logged_in(personas["admin"]).post(PREVIEW, typed).json()["html"]
+
+    for key in measured:  # e.g. the SMS's exact text, encoding and segments
+        assert f"<dt>{key.replace('_', ' ').capitalize()}</dt>" in html
 
 
 def test_the_preview_endpoint_is_for_those_who_may_read_campaigns(personas):

@@ -21,7 +21,7 @@
       form.querySelectorAll("[data-template-part]").forEach(function (input) {
         var part = input.getAttribute("data-template-part");
         var wanted = whatsapp ? part === "content_sid" || part === "variables" : part === "title" || part === "body";
-        var row = input.closest(".form-row") || input.parentElement;
+        var row = input.closest(".field-" + input.name) || input.closest(".form-row") || input.parentElement;
         row.hidden = !wanted;
       });
     }
