@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminURLInputWidget
 
 from notifications import planning, selectors
-from notifications.admin.display import REFUSALS, in_words, person, run_each, when
+from notifications.admin.display import person, when
 from notifications.admin.templates import (
     LANGUAGES,
     TEXT_PARTS,
@@ -29,7 +29,7 @@ from notifications.admin.templates import (
 from notifications.apis import CampaignPauseView, CampaignResumeView, CampaignScheduleView
 from notifications.models import Audience, Campaign, Channel, Purpose
 from samia import audit
-from samia.rls.admin import DeclaredModelAdmin
+from samia.rls.admin import REFUSALS, DeclaredModelAdmin, run_action, service_refusal
 from samia.rls.registry import Identity
 
 PREVIEW_TEMPLATE = "notifications/admin/campaign_preview.html"
@@ -161,7 +161,7 @@ CampaignForm = type("CampaignForm", (CampaignFormBase,), template_fields())
 
 def _run_bulk(modeladmin, request, queryset, name: str) -> None:
     identity = Identity.of(request.user)
-    run_each(modeladmin, request, queryset, lambda c: _perform(name, identity, c.pk), name=str)
+    run_action(request, queryset, lambda campaign: _perform(name, identity, campaign.pk))
 
 
 @admin.action(description=_("Schedule: plan one send per recipient"), permissions=["schedule"])
@@ -278,7 +278,7 @@ class CampaignAdmin(DeclaredModelAdmin):
         try:
             campaign = selectors.campaign_get(identity=identity, campaign_id=campaign_id)
         except Campaign.DoesNotExist as error:
-            self.message_user(request, in_words(error), messages.ERROR)
+            self.message_user(request, service_refusal(error, Campaign), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:notifications_campaign_changelist"))
         if step not in offered(identity, campaign):
             self.message_user(request, _("This step is not open to you for a campaign in this state."), messages.ERROR)
@@ -287,7 +287,10 @@ class CampaignAdmin(DeclaredModelAdmin):
             with transaction.atomic():
                 figures = _perform(step, identity, campaign.pk)
         except REFUSALS as error:
-            self.message_user(request, in_words(error), messages.ERROR)
+            reason = service_refusal(error, Campaign)
+            if reason is None:
+                raise
+            self.message_user(request, reason, messages.ERROR)
         else:
             self.message_user(request, DONE[step] % figures, messages.SUCCESS)
         return HttpResponseRedirect(page)

@@ -10,23 +10,23 @@ from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from notifications import services
-from notifications.admin.display import ServiceRefusals, person, run_each, when
+from notifications.admin.display import person, when
 from notifications.apis import SuppressionLiftView
 from notifications.models import Channel, LiftReason, Suppression
 from samia.accounts.validators import validate_e164
-from samia.rls.admin import DeclaredModelAdmin
+from samia.rls.admin import DeclaredModelAdmin, run_action
 from samia.rls.registry import Identity
 
 
 def _lift_action(reason: LiftReason):
     def lift(modeladmin, request, queryset):
         identity = Identity.of(request.user)
-        run_each(
-            modeladmin,
+        run_action(
             request,
             queryset,
-            lambda s: services.suppression_lift(suppression_id=s.pk, actor=identity, reason=reason.value),
-            name=lambda s: _("Suppression #%(id)s") % {"id": s.pk},
+            lambda suppression: services.suppression_lift(
+                suppression_id=suppression.pk, actor=identity, reason=reason.value
+            ),
         )
 
     lift.__name__ = f"lift_{reason.value}"
@@ -78,7 +78,7 @@ class SuppressionForm(forms.ModelForm):
 
 
 @admin.register(Suppression)
-class SuppressionAdmin(ServiceRefusals, DeclaredModelAdmin):
+class SuppressionAdmin(DeclaredModelAdmin):
     form = SuppressionForm
     list_display = ["id", "channel", "recipient", "reason", "source", "created", "creator", "lifted", "lifter"]
     list_select_related = ["user", "created_by", "lifted_by"]
