@@ -11,6 +11,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget
 
 from samia.accounts.models import Role, User
 from samia.backoffice_timezone import time_column
@@ -71,7 +72,9 @@ def _active_readers():
 
 
 class AssignInput(forms.Form):
-    reader = forms.ModelChoiceField(queryset=User.objects.none(), empty_label="Choose a reader")
+    reader = forms.ModelChoiceField(
+        queryset=User.objects.none(), empty_label="Choose a reader", widget=UnfoldAdminSelectWidget
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,7 +83,9 @@ class AssignInput(forms.Form):
 
 class RejectInput(forms.Form):
     reason = forms.CharField(
-        max_length=500, widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}), help_text="The reader reads it."
+        max_length=500,
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 2, "dir": "auto"}),
+        help_text="The reader reads it.",
     )
 
 
