@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "samia.accounts.otp_middleware.StaffTwoFactorMiddleware",
     # Inside the binding: request.user is read under the caller's identity, never as the web login.
     "backoffice.middleware.ProfileLanguageMiddleware",
+    "samia.backoffice_timezone.BackofficeTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "samia.urls"
