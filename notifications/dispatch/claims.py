@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.dispatch.messages import render, sms_measure
-from notifications.models import Channel, DeviceToken
+from notifications.models import OPT_IN_PURPOSES, Channel, DeviceToken
 from notifications.services import address_hash
 
 # A push goes to at most this many of a user's devices (the most recently registered).
@@ -126,7 +126,8 @@ def load(ids: list[int]) -> list[Work]:
     texts = [w for w in works if w.channel != Channel.PUSH and w.phone]
     for work in texts:
         work.address_hash = address_hash(work.phone)
-    contacted = _contacted(texts)
+    # Only a transactional text's footer depends on an earlier contact; a marketing text always has one.
+    contacted = _contacted([w for w in texts if w.purpose not in OPT_IN_PURPOSES])
     for work in works:
         work.first_contact = (work.channel, work.address_hash) not in contacted
         work.message = render(work, campaigns, notifications, horoscopes)
