@@ -33,7 +33,7 @@ class ReasonCode(models.Model):
         ordering = ["code"]
 
     def __str__(self):
-        return self.code
+        return self.label or self.code
 
 
 class Case(models.Model):
@@ -115,7 +115,7 @@ class Case(models.Model):
         ]
 
     def __str__(self):
-        return f"Case #{self.pk} ({self.status})"
+        return f"Case #{self.pk} · {self.get_status_display()}"
 
     @staticmethod
     def due_at(opened_at: dt.datetime, severity: str) -> dt.datetime:
@@ -173,7 +173,7 @@ class ModerationAction(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.action} {self.target_type} #{self.target_id}"
+        return f"{self.get_action_display()} · {self.get_target_type_display()} #{self.target_id}"
 
     @property
     def is_in_force(self) -> bool:
@@ -227,7 +227,8 @@ class Appeal(models.Model):
         ]
 
     def __str__(self):
-        return f"Appeal #{self.pk} ({self.status})"
+        decided = f" ({self.get_decision_display()})" if self.decision else ""
+        return f"Appeal #{self.pk} · {self.get_status_display()}{decided}"
 
 
 class SweepRule(models.Model):
@@ -275,7 +276,7 @@ class SweepRule(models.Model):
         ]
 
     def __str__(self):
-        return self.rule
+        return self.get_rule_display()
 
 
 class SweepRuleCountry(models.Model):
@@ -334,4 +335,4 @@ class LineageEdge(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.from_type}:{self.from_id} -> {self.to_type}:{self.to_id}"
+        return f"{self.get_from_type_display()} #{self.from_id} → {self.get_to_type_display()} #{self.to_id}"
