@@ -98,7 +98,8 @@ banner = echo; echo "SAMIA-TAROT $(1) on $(url) (Ctrl-C stops web, worker and be
 	echo "    superadmin@demo.samia.test  admin@demo.samia.test  monitor@demo.samia.test"; \
 	echo "    reader1@demo.samia.test  client1@demo.samia.test"; echo
 ready = $(PY) -c "import urllib.request; urllib.request.urlopen('$(url)/readyz', timeout=2)" 2>/dev/null
-port_free = $(PY) -c "import socket; socket.socket().bind(('127.0.0.1', $(port)))" 2>/dev/null
+# SO_REUSEADDR as gunicorn sets it: a port left in TIME_WAIT by the last run is free, a listening one is not.
+port_free = $(PY) -c "import socket as s; k = s.socket(); k.setsockopt(s.SOL_SOCKET, s.SO_REUSEADDR, 1); k.bind(('127.0.0.1', $(port)))" 2>/dev/null
 
 # The web server logs in as samia_web (samia/wsgi.py), worker and beat as the owner in DATABASE_URL.
 # The waiter in the background gives up when the shell that runs honcho is gone.
