@@ -58,6 +58,21 @@ def test_it_counts_encoding_segments_and_units(text, expected):
     assert tuple(measure(text)) == expected
 
 
+def test_the_alphabet_is_the_codecs_basic_and_extension_tables():
+    from notifications.dispatch.segments import GSM_COSTS
+
+    expected = {}
+    for code in range(0x3000):  # Latin, Greek, Cyrillic, Arabic, punctuation, the euro sign
+        character = chr(code)
+        try:
+            expected[character] = len(character.encode("gsm03.38"))
+        except UnicodeEncodeError:
+            continue
+    del expected["\x1b"]  # the escape itself is not a character of a text
+    assert expected == GSM_COSTS
+    assert len(expected) == 137 and sorted(c for c, cost in expected.items() if cost == 2) == sorted("\x0c[\\]^{|}~€")
+
+
 def go_now(campaign_id: int) -> None:
     """Make a campaign's sends due now, inside their window (its send_on is in the past)."""
     sends = Send.objects.filter(campaign_id=campaign_id)
