@@ -12,6 +12,7 @@ from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
+from django.forms import ModelChoiceField
 from django.http import HttpResponseRedirect
 from unfold.admin import ModelAdmin
 
@@ -143,6 +144,24 @@ class DeclaredModelAdmin(ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         return self._refusable(request, super().changelist_view, extra_context)
+
+    def get_changelist_formset(self, request, **kwargs):
+        # list_editable: every row's form would run its own query for each foreign key's choices
+        # (an N+1); the rows of one page share one evaluation per field.
+        formset = super().get_changelist_formset(request, **kwargs)
+        shared: dict[str, list] = {}
+
+        class SharedChoicesForm(formset.form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                for name, field in self.fields.items():
+                    if isinstance(field, ModelChoiceField):
+                        if name not in shared:
+                            shared[name] = list(field.choices)
+                        field.choices = shared[name]
+
+        formset.form = SharedChoicesForm
+        return formset
 
     def _allowed(self, request, operation: str) -> bool:
         declaration = DECLARATIONS.get(self.model._meta.db_table)
