@@ -353,3 +353,19 @@ def test_the_queue_shows_people_labels_and_the_staff_members_zone(personas, case
     assert client.email not in html
     assert "Fraud" in html  # the reason's label, not its code
     assert "(Asia/Riyadh)" in html
+
+
+def test_moderation_rows_read_as_words(personas, case):
+    action = services.order_moderate(
+        identity=Identity.of(personas["monitor"]),
+        order_id=case.order_id,
+        action="hold",
+        reason_code="fraud",
+        evidence=[],
+    )[1][0]
+
+    assert (str(case), str(case.reason), str(action)) == (
+        f"Case #{case.pk} · Open",
+        "Fraud",
+        f"Hold order · Order #{case.order_id}",
+    )
