@@ -62,7 +62,10 @@ def test_it_rejects_malformed_login_input(db, payload):
 def test_it_refuses_a_blocked_account(make_user):
     make_user(email="alice@example.test", blocked_at=timezone.now())
 
-    assert _login("alice@example.test").status_code == 401
+    # The right password for a blocked account says so (issue 16: the user may appeal); no token.
+    response = _login("alice@example.test")
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "account_blocked")
+    assert "access" not in response.json()
 
 
 def test_it_lets_an_account_back_in_when_its_block_expires(make_user):
