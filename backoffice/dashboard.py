@@ -61,6 +61,7 @@ def _orders(request, identity, now) -> dict | None:
     summary = selectors.order_summary(identity=identity, now=now)
     for row in summary["statuses"]:
         row["link"] = changelist(request, Order, status__exact=row["status"])
+        row["shown"] = f"{selectors.COUNT_CAP}+" if row["capped"] else row["count"]
     summary["stuck_link"] = changelist(
         request, Order, status__exact="awaiting_approval", submitted_at__lt=_when(summary["stuck_before"])
     )
@@ -142,7 +143,7 @@ def _kpis(request, identity, today) -> dict | None:
                     "unit": "h",
                 },
             ]
-    if "moderation" in data and "fulfillment" not in data:
+    if "moderation" in data:
         days = data["moderation"]["days"]
         labels = [row["day"].isoformat() for row in days]
         charts.append(
@@ -197,7 +198,7 @@ def _kpis(request, identity, today) -> dict | None:
         )
     if "engagement" in data:
         users = data["engagement"]
-        tiles += [{"title": name.upper(), "value": users[name]} for name in ("dau", "wau", "mau")]
+        tiles += [{"title": f"{name.upper()} ({users['day']})", "value": users[name]} for name in ("dau", "wau", "mau")]
     return {"first": first, "last": today, "families": data["families"], "charts": charts, "tiles": tiles}
 
 

@@ -45,6 +45,9 @@ KPI_TABLES = {
     "calls": "metrics_daily_calls",
     "engagement": "metrics_daily_active_users",
 }
+# Open orders are counted up to this many per status (the dashboard shows "1000+"): an exact count
+# of a long queue reads every one of its index entries on every page load.
+COUNT_CAP = 1000
 VERIFY_TASK = "moderation.verify_audit"
 TAMPER_KEY = "audit_tamper:"
 CAMPAIGNS_SHOWN = 10
@@ -96,21 +99,21 @@ def case_summary(*, identity: Identity, now: dt.datetime) -> list[dict]:
 
 
 def order_summary(*, identity: Identity, now: dt.datetime) -> dict:
-    """Return the open orders per status and the stuck ones (awaiting approval longer than BACKOFFICE_STUCK_HOURS)."""
+    """Return the open orders per status (up to COUNT_CAP + 1) and the stuck ones (awaiting approval past the limit)."""
     orders = marketplace.order_list(identity=identity).order_by()
-    counts = dict(
-        orders.filter(status__in=OPEN_ORDER_STATUSES)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
+    counts = {status: orders.filter(status=status)[: COUNT_CAP + 1].count() for status in OPEN_ORDER_STATUSES}
     stuck_before = now - dt.timedelta(hours=settings.BACKOFFICE_STUCK_HOURS)
     stuck = orders.filter(status=OrderStatus.AWAITING_APPROVAL, submitted_at__lt=stuck_before).aggregate(
         count=Count("id"), oldest=Min("submitted_at")
     )
     return {
         "statuses": [
-            {"status": status, "label": OrderStatus(status).label, "count": counts.get(status, 0)}
+            {
+                "status": status,
+                "label": OrderStatus(status).label,
+                "count": counts[status],
+                "capped": counts[status] > COUNT_CAP,
+            }
             for status in OPEN_ORDER_STATUSES
         ],
         "stuck": stuck["count"],
@@ -121,10 +124,15 @@ def order_summary(*, identity: Identity, now: dt.datetime) -> dict:
 
 
 def kpis(*, identity: Identity, first: dt.date, last: dt.date) -> dict:
-    """Return the daily series of `first`..`last` and the totals of `last` and of the whole range, per readable family."""
+    """Return the daily series of `first`..`last`, the day `last` and the whole range, per readable family.
+
+    Monitors read the moderation family; whoever reads fulfillment reads the same decisions there.
+    DAU/WAU/MAU are the day before `last`'s: the last day the nightly rollup has stored.
+    """
     families = kpi_families(identity)
+    if "fulfillment" in families:
+        families.remove("moderation")
     result: dict = {"first": first, "last": last, "families": families}
-    whole, today = {"first": first, "last": last, "group_by": []}, {"first": last, "last": last, "group_by": []}
     daily = {"first": first, "last": last, "group_by": ["day"]}
     for family, function in (
         ("fulfillment", analytics.fulfillment_metrics),
@@ -132,15 +140,17 @@ def kpis(*, identity: Identity, first: dt.date, last: dt.date) -> dict:
         ("calls", analytics.call_metrics),
     ):
         if family in families:
+            days = function(identity=identity, **daily)
+            today = next((row for row in days if row["day"] == last), None)
             result[family] = {
-                "days": function(identity=identity, **daily),
-                "today": function(identity=identity, **today)[0],
-                "range": function(identity=identity, **whole)[0],
+                "days": days,
+                "today": today or function(identity=identity, first=last, last=last, group_by=[])[0],
+                "range": function(identity=identity, first=first, last=last, group_by=[])[0],
             }
     if "payments" in families:
         result["payments"] = analytics.payment_metrics(identity=identity, first=first, last=last, group_by=["provider"])
     if "engagement" in families:
-        result["engagement"] = analytics.active_users(identity=identity, day=last)
+        result["engagement"] = analytics.active_users(identity=identity, day=last - dt.timedelta(days=1))
     return result
 
 

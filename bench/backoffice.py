@@ -1,0 +1,186 @@
+"""Back-office latency at seed_demo --scale 400: the dashboard and every changelist, through gunicorn.
+
+Reuses the `samia_bench` database (200,000 orders from the RLS bench) when it holds a world, else
+seeds one; rolls the analytics up for the dashboard's 30 days when they are missing and opens the
+demo's moderation cases. Starts gunicorn (2 workers, DEBUG off, the web login) on loopback, logs
+in as the demo admin with a session like a browser, then requests the dashboard and each
+changelist the admin's sidebar lists, one after another, and prints p50/p95 per page (client-side,
+so the figure includes rendering and the loopback round trip).
+
+    .venv/bin/python bench/backoffice.py [--requests 30] [--seed]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.cookiejar
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.keys import BENCH_KEYS  # noqa: E402  (the project root is on the path now)
+
+PYTHON = sys.executable
+DATABASE = "samia_bench"
+PORT = 8111
+BASE = f"http://127.0.0.1:{PORT}"
+ENV = {
+    **os.environ,
+    **BENCH_KEYS,
+    "DATABASE_URL": f"postgres://root@127.0.0.1:5432/{DATABASE}",
+    "DEBUG": "0",
+    "LOG_LEVEL": "WARNING",
+    "PYTHONPATH": str(ROOT),
+    # plain HTTP on loopback: cookies without Secure, and a password alone (the demo's admin has no TOTP device)
+    "SECURE_COOKIES": "0",
+    "STAFF_2FA_REQUIRED": "0",
+    "ALLOWED_HOSTS": "127.0.0.1",
+}
+ADMIN = ("admin@demo.samia.test", "demo-password-2026")
+GUNICORN = ("--workers", "2", "--no-control-socket", "--log-level", "warning")
+GOALS_MS = {"dashboard": 150, "changelist": 200}
+
+
+def manage(*args: str) -> str:
+    return subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=ENV, check=True, text=True, capture_output=True
+    ).stdout
+
+
+def psql(sql: str) -> str:
+    return subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "root", DATABASE, "-tAc", sql], check=True, text=True, capture_output=True
+    ).stdout.strip()
+
+
+def prepare(seed: bool) -> None:
+    exists = subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "root",
+            "postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname='{DATABASE}'",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if exists != "1":
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "root", DATABASE], check=True)
+    manage("migrate", "--noinput", "-v0")
+    if seed or int(psql("SELECT count(*) FROM marketplace_order")) < 200_000:
+        started = time.perf_counter()
+        manage("seed_demo", "--scale", "400", "--seed", "42")
+        print(f"seed_demo --scale 400: {time.perf_counter() - started:.0f} s")
+    today = dt.datetime.now(ZoneInfo("Asia/Riyadh")).date()
+    first = today - dt.timedelta(days=30)
+    if int(psql(f"SELECT count(*) FROM metrics_daily_fulfillment WHERE day >= '{first}'")) == 0:
+        started = time.perf_counter()
+        manage("analytics_backfill", "--from", first.isoformat(), "--to", today.isoformat(), "-v0")
+        print(f"analytics_backfill {first}..{today}: {time.perf_counter() - started:.0f} s")
+    manage("seed_moderation")
+    psql("VACUUM ANALYZE")
+    print(
+        "world:",
+        psql("SELECT count(*) FROM marketplace_order"),
+        "orders,",
+        psql("SELECT count(*) FROM accounts_user"),
+        "users,",
+        psql("SELECT count(*) FROM moderation_case"),
+        "cases,",
+        psql("SELECT count(*) FROM events_raw"),
+        "raw events",
+    )
+
+
+def start_server() -> subprocess.Popen:
+    server = subprocess.Popen(
+        [str(Path(PYTHON).parent / "gunicorn"), "samia.wsgi:application", "--bind", f"127.0.0.1:{PORT}", *GUNICORN],
+        cwd=ROOT,
+        env=ENV,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{BASE}/healthz", timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def logged_in() -> urllib.request.OpenerDirector:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{BASE}/backoffice/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "username": ADMIN[0], "password": ADMIN[1], "next": "/backoffice/"}
+    )
+    request = urllib.request.Request(f"{BASE}/backoffice/login/", data=body.encode(), headers={"Referer": BASE})
+    landed = opener.open(request)
+    if landed.url.rstrip("/") != f"{BASE}/backoffice":
+        raise SystemExit(f"login failed: landed on {landed.url}")
+    return opener
+
+
+def timed(opener, url: str, requests: int) -> list[float]:
+    opener.open(url).read()  # warm: the worker's first plans and templates
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = opener.open(url)
+        response.read()
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status == 200, url
+    return times
+
+
+def p95(times: list[float]) -> float:
+    return statistics.quantiles(times, n=20)[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--seed", action="store_true", help="Seed a new world even if one is there.")
+    arguments = parser.parse_args()
+    prepare(arguments.seed)
+    server = start_server()
+    try:
+        opener = logged_in()
+        home = opener.open(f"{BASE}/backoffice/").read().decode()
+        lists = sorted(set(re.findall(r'href="(/backoffice/[a-z_]+/[a-z_]+/)"', home)))
+        pages = [("dashboard", "/backoffice/")] + [("changelist", url) for url in lists]
+        print(f"load average before: {os.getloadavg()[0]:.1f}; {arguments.requests} requests per page")
+        print("| page | p50 ms | p95 ms | goal |")
+        print("|---|---|---|---|")
+        worst = {}
+        for kind, url in pages:
+            times = timed(opener, BASE + url, arguments.requests)
+            worst[kind] = max(worst.get(kind, 0), p95(times))
+            flag = "" if p95(times) <= GOALS_MS[kind] else " (over)"
+            print(f"| {url} | {statistics.median(times):.0f} | {p95(times):.0f}{flag} | {GOALS_MS[kind]} |")
+        print(f"load average after: {os.getloadavg()[0]:.1f}; worst p95: {worst}")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
