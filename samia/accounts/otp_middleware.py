@@ -9,8 +9,8 @@ from django.urls import reverse
 from samia.accounts import otp
 from samia.accounts.identity import BACKOFFICE_PREFIX
 
-# The 2FA pages themselves and the way out.
-OPEN_PREFIXES = (f"{BACKOFFICE_PREFIX}2fa/", f"{BACKOFFICE_PREFIX}logout/")
+# The way in and the way out; the other 2FA pages (new recovery codes, resets) need a verified session too.
+OPEN_PREFIXES = tuple(f"{BACKOFFICE_PREFIX}{page}" for page in ("2fa/enrol/", "2fa/verify/", "logout/"))
 
 
 class StaffTwoFactorMiddleware:

@@ -180,7 +180,7 @@ def test_it_leaves_the_2fa_pages_and_logout_open_to_an_unverified_session(person
     client = logged_in(user)
 
     assert client.get("/backoffice/2fa/verify/").status_code == 200
-    assert client.get("/backoffice/2fa/").status_code == 200
+    assert client.get("/backoffice/2fa/enrol/").status_code == 302  # enrolled: on to verify
     assert client.post("/backoffice/logout/").status_code in (200, 302)
     assert client.get("/backoffice/").headers["Location"].startswith("/backoffice/login/")
 
@@ -266,6 +266,21 @@ def test_it_refuses_a_reset_below_superadmin(personas, required, role):
     assert TOTPDevice.objects.filter(user=target).count() == 1
     assert StaticToken.objects.filter(device__user=target).count() == 10
     assert entries("accounts.otp.reset") == []
+
+
+def test_it_wants_a_verified_session_for_a_reset(personas, required):
+    target = personas["admin"]
+    enrolled(target)
+    enrolled(personas["superadmin"])
+    client = logged_in(personas["superadmin"])  # password only
+
+    response = client.post(f"/backoffice/2fa/staff/{target.pk}/reset/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/backoffice/2fa/verify/")
+    assert TOTPDevice.objects.filter(user=target).count() == 1
+    assert client.post("/backoffice/2fa/recovery-codes/").status_code == 302
+    assert entries("accounts.otp.reset") == entries("accounts.otp.recovery_renew") == []
 
 
 def test_it_refuses_a_superadmin_resetting_their_own_second_factor(personas, required):
