@@ -4,13 +4,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Severity(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
 
 
 # How long a case of each severity may wait; a case's priority is its severity.
@@ -38,18 +39,18 @@ class ReasonCode(models.Model):
 
 class Case(models.Model):
     class Source(models.TextChoices):
-        MANUAL = "manual", "Manual"
-        SWEEP = "sweep", "Sweep"
+        MANUAL = "manual", _("Manual")
+        SWEEP = "sweep", _("Sweep")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        IN_REVIEW = "in_review", "In review"
-        ESCALATED = "escalated", "Escalated"
-        RESOLVED = "resolved", "Resolved"
+        OPEN = "open", _("Open")
+        IN_REVIEW = "in_review", _("In review")
+        ESCALATED = "escalated", _("Escalated")
+        RESOLVED = "resolved", _("Resolved")
 
     class Team(models.TextChoices):
-        MONITORS = "monitors", "Monitors"
-        ADMINS = "admins", "Admins"
+        MONITORS = "monitors", _("Monitors")
+        ADMINS = "admins", _("Admins")
 
     subject = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -124,21 +125,21 @@ class Case(models.Model):
 
 class ModerationAction(models.Model):
     class Code(models.TextChoices):
-        BLOCK = "block", "Block user"
-        UNBLOCK = "unblock", "Unblock user"
-        HOLD = "hold", "Hold order"
-        UNLIST = "unlist", "Unlist order"
-        RELEASE = "release", "Release order"
-        REMOVE_MEDIA = "remove_media", "Remove media"
-        ESCALATE = "escalate", "Escalate case"
-        END_CALL = "end_call", "End call"
-        FLAG = "flag", "Flag"
+        BLOCK = "block", _("Block user")
+        UNBLOCK = "unblock", _("Unblock user")
+        HOLD = "hold", _("Hold order")
+        UNLIST = "unlist", _("Unlist order")
+        RELEASE = "release", _("Release order")
+        REMOVE_MEDIA = "remove_media", _("Remove media")
+        ESCALATE = "escalate", _("Escalate case")
+        END_CALL = "end_call", _("End call")
+        FLAG = "flag", _("Flag")
 
     class TargetType(models.TextChoices):
-        USER = "user", "User"
-        ORDER = "order", "Order"
-        MEDIA = "media", "Media"
-        CALL = "call", "Call"
+        USER = "user", _("User")
+        ORDER = "order", _("Order")
+        MEDIA = "media", _("Media")
+        CALL = "call", _("Call")
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=16, choices=Code.choices)
@@ -182,13 +183,13 @@ class ModerationAction(models.Model):
 
 class Appeal(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        DECIDED = "decided", "Decided"
+        OPEN = "open", _("Open")
+        DECIDED = "decided", _("Decided")
 
     class Decision(models.TextChoices):
-        UPHOLD = "uphold", "Uphold"
-        OVERTURN = "overturn", "Overturn"
-        MODIFY = "modify", "Modify"
+        UPHOLD = "uphold", _("Uphold")
+        OVERTURN = "overturn", _("Overturn")
+        MODIFY = "modify", _("Modify")
 
     action = models.OneToOneField(ModerationAction, on_delete=models.PROTECT, related_name="appeal")
     subject = models.ForeignKey(
@@ -235,11 +236,11 @@ class SweepRule(models.Model):
     """The thresholds of one nightly sweep; admins edit them in the back office."""
 
     class Rule(models.TextChoices):
-        REJECT_RATE = "reject_rate", "Abnormal reject rate per reader"
-        REFUND_LOOP = "refund_loop", "Refund loops per client"
-        CALL_DROPS = "call_drops", "High call-drop rate per reader"
-        PAYMENT_FALLBACK = "payment_fallback", "Payment fallback spikes per provider and country"
-        SPAM_ORDERS = "spam_orders", "Spam or bulk orders per client"
+        REJECT_RATE = "reject_rate", _("Abnormal reject rate per reader")
+        REFUND_LOOP = "refund_loop", _("Refund loops per client")
+        CALL_DROPS = "call_drops", _("High call-drop rate per reader")
+        PAYMENT_FALLBACK = "payment_fallback", _("Payment fallback spikes per provider and country")
+        SPAM_ORDERS = "spam_orders", _("Spam or bulk orders per client")
 
     # Rules that compare a rate with max_rate; the others count only.
     RATE_RULES = (Rule.REJECT_RATE, Rule.CALL_DROPS, Rule.PAYMENT_FALLBACK)
@@ -316,10 +317,10 @@ class LineageEdge(models.Model):
     """One link of a case's evidence graph (order -> media, call or payment), rebuilt from real rows."""
 
     class NodeType(models.TextChoices):
-        ORDER = "order", "Order"
-        MEDIA = "media", "Media"
-        CALL = "call", "Call"
-        PAYMENT = "payment", "Payment"
+        ORDER = "order", _("Order")
+        MEDIA = "media", _("Media")
+        CALL = "call", _("Call")
+        PAYMENT = "payment", _("Payment")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="lineage", db_index=False)
     from_type = models.CharField(max_length=8, choices=NodeType.choices)

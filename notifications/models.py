@@ -18,23 +18,24 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from samia.accounts.models import Language, Role
 
 
 class Channel(models.TextChoices):
-    PUSH = "push", "Push (FCM/APNs)"
-    SMS = "sms", "SMS"
-    WHATSAPP = "whatsapp", "WhatsApp"
+    PUSH = "push", _("Push (FCM/APNs)")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
 
 
 class Purpose(models.TextChoices):
     # Order updates and account notices: sent under the contract unless the user opts out.
-    TRANSACTIONAL = "transactional", "Transactional"
+    TRANSACTIONAL = "transactional", _("Transactional")
     # Campaigns: sent only after an explicit opt-in.
-    MARKETING = "marketing", "Marketing"
+    MARKETING = "marketing", _("Marketing")
     # The daily zodiac push: sent only after an explicit opt-in.
-    ZODIAC = "zodiac", "Daily horoscope"
+    ZODIAC = "zodiac", _("Daily horoscope")
 
 
 # Purposes that need an explicit opt-in; the others are sent until the user opts out.
@@ -43,8 +44,8 @@ OPT_IN_PURPOSES = (Purpose.MARKETING, Purpose.ZODIAC)
 
 class DeviceToken(models.Model):
     class Platform(models.TextChoices):
-        FCM = "fcm", "FCM (Android/Web)"
-        APNS = "apns", "APNs (iOS)"
+        FCM = "fcm", _("FCM (Android/Web)")
+        APNS = "apns", _("APNs (iOS)")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="device_tokens")
     platform = models.CharField(max_length=4, choices=Platform.choices)
@@ -65,18 +66,18 @@ class DeviceToken(models.Model):
 
 class Consent(models.Model):
     class Status(models.TextChoices):
-        GRANTED = "granted", "Granted"
-        REVOKED = "revoked", "Revoked"
+        GRANTED = "granted", _("Granted")
+        REVOKED = "revoked", _("Revoked")
 
     class Basis(models.TextChoices):
-        CONSENT = "consent", "Consent"
-        CONTRACT = "contract", "Contract"
+        CONSENT = "consent", _("Consent")
+        CONTRACT = "contract", _("Contract")
 
     class Source(models.TextChoices):
-        API = "api", "App / API"
-        SMS_KEYWORD = "sms_keyword", "SMS/WhatsApp keyword"
-        ADMIN = "admin", "Staff"
-        IMPORT = "import", "Import"
+        API = "api", _("App / API")
+        SMS_KEYWORD = "sms_keyword", _("SMS/WhatsApp keyword")
+        ADMIN = "admin", _("Staff")
+        IMPORT = "import", _("Import")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=8, choices=Channel.choices)
@@ -103,24 +104,24 @@ class Consent(models.Model):
 
 class LiftReason(models.TextChoices):
     # Why staff lifted a suppression: a code for the audit trail, never a free-text note.
-    CUSTOMER_REQUEST = "customer_request", "The recipient asked to be reached again"
-    ADDRESS_FIXED = "address_fixed", "The number or token was corrected"
-    PROVIDER_RESOLVED = "provider_resolved", "The provider's problem is resolved"
-    ADDED_IN_ERROR = "added_in_error", "Added by mistake"
+    CUSTOMER_REQUEST = "customer_request", _("The recipient asked to be reached again")
+    ADDRESS_FIXED = "address_fixed", _("The number or token was corrected")
+    PROVIDER_RESOLVED = "provider_resolved", _("The provider's problem is resolved")
+    ADDED_IN_ERROR = "added_in_error", _("Added by mistake")
 
 
 class Suppression(models.Model):
     class Reason(models.TextChoices):
-        HARD_BOUNCE = "hard_bounce", "Hard bounce"
-        COMPLAINT = "complaint", "Complaint"
-        UNSUBSCRIBED = "unsubscribed", "Unsubscribed at the provider (21610)"
-        STOP = "stop", "STOP keyword"
-        INVALID_TOKEN = "invalid_token", "Invalid device token"
-        MANUAL = "manual", "Manual"
+        HARD_BOUNCE = "hard_bounce", _("Hard bounce")
+        COMPLAINT = "complaint", _("Complaint")
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed at the provider (21610)")
+        STOP = "stop", _("STOP keyword")
+        INVALID_TOKEN = "invalid_token", _("Invalid device token")
+        MANUAL = "manual", _("Manual")
 
     class Source(models.TextChoices):
-        AUTOMATIC = "automatic", "Automatic"
-        MANUAL = "manual", "Manual"
+        AUTOMATIC = "automatic", _("Automatic")
+        MANUAL = "manual", _("Manual")
 
     channel = models.CharField(max_length=8, choices=Channel.choices)
     user = models.ForeignKey(
@@ -167,11 +168,11 @@ class Suppression(models.Model):
 
 class Audience(models.Model):
     class Segment(models.TextChoices):
-        EVERYONE = "everyone", "Everyone"
-        LISTENED_7D = "listened_7d", "Listened to a horoscope in the last 7 days"
-        ACTIVE_30D = "active_30d", "Opened the app in the last 30 days"
-        DORMANT_30D = "dormant_30d", "Not seen in the last 30 days"
-        ORDERED_90D = "ordered_90d", "Ordered a reading in the last 90 days"
+        EVERYONE = "everyone", _("Everyone")
+        LISTENED_7D = "listened_7d", _("Listened to a horoscope in the last 7 days")
+        ACTIVE_30D = "active_30d", _("Opened the app in the last 30 days")
+        DORMANT_30D = "dormant_30d", _("Not seen in the last 30 days")
+        ORDERED_90D = "ordered_90d", _("Ordered a reading in the last 90 days")
 
     name = models.CharField(max_length=120)
     roles = models.JSONField(default=list, blank=True, help_text="Empty: clients and readers.")
@@ -190,10 +191,10 @@ DEFAULT_AUDIENCE_ROLES = (Role.CLIENT, Role.READER)
 
 class Campaign(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SCHEDULED = "scheduled", "Scheduled"
-        PAUSED = "paused", "Paused"
-        COMPLETED = "completed", "Completed"
+        DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
+        PAUSED = "paused", _("Paused")
+        COMPLETED = "completed", _("Completed")
 
     name = models.CharField(max_length=120)
     purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.MARKETING)
@@ -238,26 +239,26 @@ class Notification(models.Model):
 
 
 class Encoding(models.TextChoices):
-    GSM7 = "gsm7", "GSM-7"
-    UCS2 = "ucs2", "UCS-2"
+    GSM7 = "gsm7", _("GSM-7")
+    UCS2 = "ucs2", _("UCS-2")
 
 
 class Send(models.Model):
     class State(models.TextChoices):
-        PLANNED = "planned", "Planned"
+        PLANNED = "planned", _("Planned")
         QUEUED = "queued", "Queued"  # handed to the dispatcher: in flight or waiting for a retry
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        OPENED = "opened", "Opened / read"
-        CLICKED = "clicked", "Clicked"
-        FAILED = "failed", "Failed"
-        BOUNCED = "bounced", "Bounced"
-        SUPPRESSED = "suppressed", "Suppressed"
-        OPTED_OUT = "opted_out", "Opted out"
-        SKIPPED_QUIET_HOURS = "skipped_quiet_hours", "Skipped (quiet hours)"
-        EXPIRED = "expired", "Expired (window over)"
-        CANCELLED = "cancelled", "Cancelled"
-        UNKNOWN = "unknown", "Unknown outcome"
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        OPENED = "opened", _("Opened / read")
+        CLICKED = "clicked", _("Clicked")
+        FAILED = "failed", _("Failed")
+        BOUNCED = "bounced", _("Bounced")
+        SUPPRESSED = "suppressed", _("Suppressed")
+        OPTED_OUT = "opted_out", _("Opted out")
+        SKIPPED_QUIET_HOURS = "skipped_quiet_hours", _("Skipped (quiet hours)")
+        EXPIRED = "expired", _("Expired (window over)")
+        CANCELLED = "cancelled", _("Cancelled")
+        UNKNOWN = "unknown", _("Unknown outcome")
 
     notification = models.ForeignKey(
         Notification, on_delete=models.CASCADE, null=True, blank=True, related_name="sends"
@@ -330,9 +331,9 @@ class Send(models.Model):
 
 class Bounce(models.Model):
     class Kind(models.TextChoices):
-        HARD = "hard", "Hard"
-        SOFT = "soft", "Soft"
-        COMPLAINT = "complaint", "Complaint"
+        HARD = "hard", _("Hard")
+        SOFT = "soft", _("Soft")
+        COMPLAINT = "complaint", _("Complaint")
 
     send = models.ForeignKey(Send, on_delete=models.CASCADE, related_name="bounces")
     channel = models.CharField(max_length=8, choices=Channel.choices)
@@ -351,10 +352,10 @@ class WebhookEvent(models.Model):
     """A verified webhook or tracking hit, stored before it is acted on (by the inbox job)."""
 
     class Kind(models.TextChoices):
-        STATUS = "status", "Twilio status callback"
-        INBOUND = "inbound", "Twilio inbound message"
-        OPEN = "open", "Tracked open"
-        CLICK = "click", "Tracked click"
+        STATUS = "status", _("Twilio status callback")
+        INBOUND = "inbound", _("Twilio inbound message")
+        OPEN = "open", _("Tracked open")
+        CLICK = "click", _("Tracked click")
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices, blank=True)

@@ -2,17 +2,18 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
 
 from samia.accounts.validators import validate_country, validate_date_of_birth, validate_e164, validate_timezone
 from samia.accounts.zodiac import Sign, sign_for
 
 
 class Role(models.TextChoices):
-    CLIENT = "client", "Client"
-    READER = "reader", "Reader"
-    MONITOR = "monitor", "Monitor"
-    ADMIN = "admin", "Admin"
-    SUPERADMIN = "superadmin", "Superadmin"
+    CLIENT = "client", _("Client")
+    READER = "reader", _("Reader")
+    MONITOR = "monitor", _("Monitor")
+    ADMIN = "admin", _("Admin")
+    SUPERADMIN = "superadmin", _("Superadmin")
 
     @property
     def rank(self) -> int:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from samia.accounts.zodiac import Sign
 from samia.marketplace.states import OrderStatus
@@ -9,11 +10,11 @@ from samia.marketplace.states import OrderStatus
 
 class Service(models.Model):
     class Code(models.TextChoices):
-        TAROT = "tarot", "Tarot"
-        COFFEE = "coffee", "Coffee cup"
-        ASTRO = "astro", "Astrology"
-        HEALING = "healing", "Healing"
-        DIRECT_CALL = "direct_call", "Direct call"
+        TAROT = "tarot", _("Tarot")
+        COFFEE = "coffee", _("Coffee cup")
+        ASTRO = "astro", _("Astrology")
+        HEALING = "healing", _("Healing")
+        DIRECT_CALL = "direct_call", _("Direct call")
 
     code = models.CharField(max_length=16, choices=Code.choices, unique=True)
     name = models.CharField(max_length=80)
@@ -99,10 +100,10 @@ class OrderIdempotencyKey(models.Model):
 
 class MediaAsset(models.Model):
     class Kind(models.TextChoices):
-        AUDIO = "audio", "Audio"
-        IMAGE = "image", "Image"
-        PDF = "pdf", "PDF"
-        OTHER = "other", "Other"
+        AUDIO = "audio", _("Audio")
+        IMAGE = "image", _("Image")
+        PDF = "pdf", _("PDF")
+        OTHER = "other", _("Other")
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="media_assets", db_index=False
@@ -136,17 +137,17 @@ class MediaAsset(models.Model):
 
 class Call(models.Model):
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        RINGING = "ringing", "Ringing"
-        ANSWERED = "answered", "Answered"
-        ENDED = "ended", "Ended"
-        DROPPED = "dropped", "Dropped"
-        FAILED = "failed", "Failed"
+        SCHEDULED = "scheduled", _("Scheduled")
+        RINGING = "ringing", _("Ringing")
+        ANSWERED = "answered", _("Answered")
+        ENDED = "ended", _("Ended")
+        DROPPED = "dropped", _("Dropped")
+        FAILED = "failed", _("Failed")
 
     class Party(models.TextChoices):
-        CLIENT = "client", "Client"
-        READER = "reader", "Reader"
-        SYSTEM = "system", "System"
+        CLIENT = "client", _("Client")
+        READER = "reader", _("Reader")
+        SYSTEM = "system", _("System")
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="calls", db_index=False)
     client = models.ForeignKey(
@@ -181,15 +182,15 @@ class Call(models.Model):
 
 class Payment(models.Model):
     class Provider(models.TextChoices):
-        STRIPE = "stripe", "Stripe"
-        SQUARE = "square", "Square"
-        MANUAL = "manual", "Manual"
+        STRIPE = "stripe", _("Stripe")
+        SQUARE = "square", _("Square")
+        MANUAL = "manual", _("Manual")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        REFUNDED = "refunded", "Refunded"
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        REFUNDED = "refunded", _("Refunded")
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments", db_index=False)
     provider = models.CharField(max_length=8, choices=Provider.choices)
@@ -225,12 +226,12 @@ class Payment(models.Model):
 
 class Horoscope(models.Model):
     class Scope(models.TextChoices):
-        DAILY = "daily", "Daily"
+        DAILY = "daily", _("Daily")
 
     class Approval(models.TextChoices):
-        PENDING = "pending", "Pending"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     sign = models.CharField(max_length=12, choices=Sign.choices)
     date = models.DateField()
