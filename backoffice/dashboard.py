@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from backoffice import selectors
 from moderation.models import Case
@@ -93,19 +94,19 @@ def _kpis(request, identity, today) -> dict | None:
         labels = [row["day"].isoformat() for row in days]
         charts += [
             {
-                "title": "Orders per day",
+                "title": _("Orders per day"),
                 "type": "bar",
                 "link": changelist(request, Order, **since),
                 "data": _chart(
                     labels,
                     [
-                        {"label": "Created", "data": [row["created"] for row in days]},
-                        {"label": "Delivered", "data": [row["delivered"] for row in days]},
+                        {"label": _("Created"), "data": [row["created"] for row in days]},
+                        {"label": _("Delivered"), "data": [row["delivered"] for row in days]},
                     ],
                 ),
             },
             {
-                "title": "TTF-Delivery (hours), p50 and p90",
+                "title": _("TTF-Delivery (hours), p50 and p90"),
                 "type": "line",
                 "link": changelist(request, Order, status__exact="delivered", delivered_at__gte=start),
                 "data": _chart(
@@ -117,28 +118,36 @@ def _kpis(request, identity, today) -> dict | None:
                 ),
             },
             {
-                "title": "Approval rate (%)",
+                "title": _("Approval rate (%)"),
                 "type": "line",
                 "link": changelist(request, Order, decided_at__gte=start),
                 "data": _chart(
-                    labels, [{"label": "Approved", "data": [_percent(row["approval_rate"]) for row in days]}]
+                    labels, [{"label": _("Approved"), "data": [_percent(row["approval_rate"]) for row in days]}]
                 ),
             },
         ]
         for period, row in (
-            ("Today", data["fulfillment"]["today"]),
-            (f"{KPI_DAYS} days", data["fulfillment"]["range"]),
+            (_("Today"), data["fulfillment"]["today"]),
+            (_("%(days)s days") % {"days": KPI_DAYS}, data["fulfillment"]["range"]),
         ):
             tiles += [
-                {"title": f"Orders created ({period})", "value": row["created"], "link": changelist(request, Order)},
-                {"title": f"Approval rate ({period})", "value": _percent(row["approval_rate"]), "unit": "%"},
                 {
-                    "title": f"TTF-Delivery p50 ({period})",
+                    "title": _("Orders created (%(period)s)") % {"period": period},
+                    "value": row["created"],
+                    "link": changelist(request, Order),
+                },
+                {
+                    "title": _("Approval rate (%(period)s)") % {"period": period},
+                    "value": _percent(row["approval_rate"]),
+                    "unit": "%",
+                },
+                {
+                    "title": _("TTF-Delivery p50 (%(period)s)") % {"period": period},
                     "value": _hours(row["ttf_delivery_p50_seconds"]),
                     "unit": "h",
                 },
                 {
-                    "title": f"TTF-Delivery p90 ({period})",
+                    "title": _("TTF-Delivery p90 (%(period)s)") % {"period": period},
                     "value": _hours(row["ttf_delivery_p90_seconds"]),
                     "unit": "h",
                 },
@@ -148,35 +157,42 @@ def _kpis(request, identity, today) -> dict | None:
         labels = [row["day"].isoformat() for row in days]
         charts.append(
             {
-                "title": "Reading decisions: approval, refund and call-drop rates (%)",
+                "title": _("Reading decisions: approval, refund and call-drop rates (%)"),
                 "type": "line",
                 "link": changelist(request, Order, decided_at__gte=start),
                 "data": _chart(
                     labels,
                     [
-                        {"label": "Approval", "data": [_percent(row["approval_rate"]) for row in days]},
-                        {"label": "Refund", "data": [_percent(row["refund_rate"]) for row in days]},
-                        {"label": "Call drop", "data": [_percent(row["call_drop_rate"]) for row in days]},
+                        {"label": _("Approval"), "data": [_percent(row["approval_rate"]) for row in days]},
+                        {"label": _("Refund"), "data": [_percent(row["refund_rate"]) for row in days]},
+                        {"label": _("Call drop"), "data": [_percent(row["call_drop_rate"]) for row in days]},
                     ],
                 ),
             }
         )
-        for period, row in (("Today", data["moderation"]["today"]), (f"{KPI_DAYS} days", data["moderation"]["range"])):
+        for period, row in (
+            (_("Today"), data["moderation"]["today"]),
+            (_("%(days)s days") % {"days": KPI_DAYS}, data["moderation"]["range"]),
+        ):
             tiles += [
-                {"title": f"Approved ({period})", "value": row["approved"]},
-                {"title": f"Rejected ({period})", "value": row["rejected"]},
-                {"title": f"Approval rate ({period})", "value": _percent(row["approval_rate"]), "unit": "%"},
+                {"title": _("Approved (%(period)s)") % {"period": period}, "value": row["approved"]},
+                {"title": _("Rejected (%(period)s)") % {"period": period}, "value": row["rejected"]},
+                {
+                    "title": _("Approval rate (%(period)s)") % {"period": period},
+                    "value": _percent(row["approval_rate"]),
+                    "unit": "%",
+                },
             ]
     if "payments" in data:
         providers = data["payments"]
         charts.append(
             {
-                "title": f"Payment success by provider, {KPI_DAYS} days (%)",
+                "title": _("Payment success by provider, %(days)s days (%%)") % {"days": KPI_DAYS},
                 "type": "bar",
                 "link": changelist(request, Payment, **since),
                 "data": _chart(
                     [row["provider"] for row in providers],
-                    [{"label": "Success", "data": [_percent(row["success_rate"]) for row in providers]}],
+                    [{"label": _("Success"), "data": [_percent(row["success_rate"]) for row in providers]}],
                 ),
             }
         )
@@ -184,17 +200,21 @@ def _kpis(request, identity, today) -> dict | None:
         days = data["calls"]["days"]
         charts.append(
             {
-                "title": "Call answer rate (%)",
+                "title": _("Call answer rate (%)"),
                 "type": "line",
                 "link": changelist(request, Call, scheduled_at__gte=start),
                 "data": _chart(
                     [row["day"].isoformat() for row in days],
-                    [{"label": "Answered", "data": [_percent(row["answer_rate"]) for row in days]}],
+                    [{"label": _("Answered"), "data": [_percent(row["answer_rate"]) for row in days]}],
                 ),
             }
         )
         tiles.append(
-            {"title": "Call answer rate (today)", "value": _percent(data["calls"]["today"]["answer_rate"]), "unit": "%"}
+            {
+                "title": _("Call answer rate (today)"),
+                "value": _percent(data["calls"]["today"]["answer_rate"]),
+                "unit": "%",
+            }
         )
     if "engagement" in data:
         users = data["engagement"]
