@@ -14,6 +14,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.db import DatabaseError, transaction
 from django.forms import ModelChoiceField
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext, gettext_lazy
 from unfold.admin import ModelAdmin
 
 from samia.exceptions import DomainError
@@ -38,13 +39,13 @@ def permission_from_declaration(user, perm: str) -> bool:
 
 # SQLSTATE (or its class, two characters) -> what the person is told. Anything else stays a server error.
 _REFUSALS = {
-    "42501": "Your role may not make this change.",
-    "23505": "Another {name} already has these values.",
-    "23503": "This change refers to something that does not exist, or that something else still needs.",
-    "23502": "A required value is missing.",
-    "23": "This change breaks a rule of {name}.",
-    "22": "A value is out of range or malformed.",
-    "P0": "The database refused this change.",
+    "42501": gettext_lazy("Your role may not make this change."),
+    "23505": gettext_lazy("Another {name} already has these values."),
+    "23503": gettext_lazy("This change refers to something that does not exist, or that something else still needs."),
+    "23502": gettext_lazy("A required value is missing."),
+    "23": gettext_lazy("This change breaks a rule of {name}."),
+    "22": gettext_lazy("A value is out of range or malformed."),
+    "P0": gettext_lazy("The database refused this change."),
 }
 
 
@@ -58,12 +59,12 @@ def refusal_message(error: DatabaseError, model) -> str | None:
     diag = cause.diag
     # A trigger's RAISE speaks our words (the function's own message); Postgres's own messages name tables.
     if "PL/pgSQL function" in (diag.context or "") and diag.message_primary:
-        return f"The change was refused: {diag.message_primary}."
+        return gettext("The change was refused: %(reason)s.") % {"reason": diag.message_primary}
     if state == "23514":
         constraint = next((c for c in model._meta.constraints if c.name == diag.constraint_name), None)
         if constraint is not None:
-            return f"The change was refused: {constraint.get_violation_error_message()}"
-    return template.format(name=model._meta.verbose_name)
+            return gettext("The change was refused: %(reason)s") % {"reason": constraint.get_violation_error_message()}
+    return str(template).format(name=model._meta.verbose_name)
 
 
 REFUSALS = (ValidationError, DomainError, PermissionDenied, ObjectDoesNotExist, DatabaseError)
@@ -76,10 +77,10 @@ def service_refusal(error: Exception, model) -> str | None:
     if isinstance(error, DomainError):
         return error.message
     if isinstance(error, PermissionDenied):
-        return str(error) or "Your role may not do this."
+        return str(error) or gettext("Your role may not do this.")
     if isinstance(error, ObjectDoesNotExist):
         message = str(error)
-        return "It no longer exists." if not message or "matching query does not exist" in message else message
+        return gettext("It no longer exists.") if not message or "matching query does not exist" in message else message
     if isinstance(error, DatabaseError):
         return refusal_message(error, model)
     return None
@@ -106,10 +107,12 @@ def run_action(request, queryset, fn: Callable) -> tuple[int, int]:
             continue
         done += 1
     if not refused:
-        messages.success(request, f"{done} done.")
+        messages.success(request, gettext("%(done)s done.") % {"done": done})
     else:
         level = messages.WARNING if done else messages.ERROR
-        messages.add_message(request, level, f"{done} done, {len(refused)} refused. {'; '.join(refused)}")
+        reasons = "; ".join(refused)
+        message = gettext("%(done)s done, %(refused)s refused. %(reasons)s")
+        messages.add_message(request, level, message % {"done": done, "refused": len(refused), "reasons": reasons})
     return done, len(refused)
 
 
