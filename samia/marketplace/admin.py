@@ -200,7 +200,12 @@ class OrderAdmin(DeclaredModelAdmin):
                 buttons.append(
                     {"action": action, "label": button.label, "form": form, "url": url, "danger": button.danger}
                 )
-        extra_context = {**(extra_context or {}), "order_buttons": buttons}
+        # Nothing on the form is edited directly: no save buttons, and a posted form changes nothing.
+        hidden = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
+        extra_context = {**(extra_context or {}), **hidden, "order_buttons": buttons}
+        if order is not None and request.method == "POST":
+            self.message_user(request, "An order changes only through the buttons on its page.", messages.WARNING)
+            return HttpResponseRedirect(request.get_full_path())
         return super().change_view(request, object_id, form_url, extra_context)
 
     def transition_view(self, request, object_id, action):

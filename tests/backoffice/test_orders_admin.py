@@ -312,3 +312,17 @@ def test_horoscope_text_is_laid_out_in_its_own_direction(personas):
     assert '<div dir="auto" style="white-space: pre-line">يوم هادئ يناسب التأمل</div>' in listing
     textareas = re.findall(r"<textarea[^>]*>", page)
     assert textareas and all('dir="auto"' in tag for tag in textareas)
+
+
+def test_the_order_form_offers_no_save_and_a_posted_form_changes_nothing(personas):
+    order = _order_in("new", personas)
+    client = _logged_in(personas["admin"])
+    url = f"{ORDERS}{order.pk}/change/"
+
+    page = client.get(url).content.decode()
+    response = client.post(url, {"is_gold": "on", "question": "Changed?"}, follow=True)
+
+    assert 'name="_save"' not in page and 'name="_continue"' not in page
+    assert _messages(response) == [("warning", "An order changes only through the buttons on its page.")]
+    order.refresh_from_db()
+    assert (order.is_gold, order.question, order.status) == (False, "What does the week hold?", "new")

@@ -374,12 +374,11 @@ def test_an_order_change_a_trigger_refuses_is_a_message_not_a_500(world):
     data = _form_data(client.get(url))
     before = _table_counts()
 
+    # Nothing on the order form is edited directly (issue 15): orders move through the buttons on the page.
     response = client.post(url, {**data, "is_gold": "on"})
 
     message = _refused_on_the_same_page(client, url, response)
-    assert message == (
-        "The change was refused: an order's client, service, question, priority and creation time are fixed."
-    )
+    assert message == "An order changes only through the buttons on its page."
     order.refresh_from_db()
     assert order.is_gold is False
     assert _table_counts() == before
