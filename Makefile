@@ -123,6 +123,9 @@ beat: migrate ## Run only Celery beat (DatabaseScheduler) in the foreground
 test: install db ## Lint, migration and RLS checks, then the whole pytest suite
 	@command -v minisign >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y minisign \
 		|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y minisign; }
+	@# GNU gettext: tests/test_translations.py extracts the marked strings to check locale/ar is current.
+	@command -v xgettext >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y gettext \
+		|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y gettext; }
 	$(MANAGE_TEST) migrate --noinput
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
