@@ -127,8 +127,9 @@ def _prepare(work: Work, now: dt.datetime, report: Report) -> str | None:
     """Check one send right before it goes; settle it and return None when it must not go now."""
     hashed = work.address_hash
     params = {"id": work.id, "lease": work.lease_until, "hash": hashed}
+    params.update(encoding=work.encoding, segments=work.segments)  # measured by `load`
     with connection.cursor() as cursor:
-        cursor.execute(_CHECK_SQL, {**params, "encoding": work.encoding, "segments": work.segments})
+        cursor.execute(_CHECK_SQL, params)
         row = cursor.fetchone()
     if row is None:  # cancelled, reaped or settled elsewhere meanwhile
         return None
