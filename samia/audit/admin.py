@@ -9,6 +9,7 @@ from django.db.models.expressions import RawSQL
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from samia.accounts.models import Role, User
 from samia.audit import policies, selectors, verify
@@ -67,16 +68,23 @@ class AuditEntryAdmin(ReadOnlyAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not may_verify_chain(request.user):
             self.message_user(
-                request, "Your role reads only part of the trail, so it cannot verify the chain.", messages.ERROR
+                request,
+                gettext("Your role reads only part of the trail, so it cannot verify the chain."),
+                messages.ERROR,
             )
         else:
             report = selectors.chain_verify()
             if report.ok:
                 self.message_user(
-                    request, f"The chain verifies: {report.rows} entries up to #{report.last_seq}.", messages.SUCCESS
+                    request,
+                    gettext("The chain verifies: %(rows)s entries up to #%(seq)s.")
+                    % {"rows": report.rows, "seq": report.last_seq},
+                    messages.SUCCESS,
                 )
             else:
-                self.message_user(request, f"The chain is damaged: {report.damage}.", messages.ERROR)
+                self.message_user(
+                    request, gettext("The chain is damaged: %(damage)s.") % {"damage": report.damage}, messages.ERROR
+                )
         return HttpResponseRedirect(reverse("admin:audit_auditentry_changelist"))
 
     def get_queryset(self, request):
@@ -144,14 +152,18 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     @admin.display(description="row hash recomputed")
     def hash_check(self, entry):
         if verify.row_hash(entry.prev_hash, entry.payload) == entry.row_hash:
-            return "Matches: sha256(previous hash + payload) is this row's hash."
-        return "Does not match: the payload or a hash was changed after the row was chained."
+            return gettext("Matches: sha256(previous hash + payload) is this row's hash.")
+        return gettext("Does not match: the payload or a hash was changed after the row was chained.")
 
     @admin.display(description="link to the row before")
     def link_check(self, entry):
         if selectors.entries_verify([entry])[entry.seq]:
-            return f"Links: its previous hash is the hash of #{entry.seq - 1}." if entry.seq > 1 else "Links: genesis."
-        return f"Broken: its previous hash is not the hash of #{entry.seq - 1} (or that row is gone)."
+            if entry.seq <= 1:
+                return gettext("Links: genesis.")
+            return gettext("Links: its previous hash is the hash of #%(seq)s.") % {"seq": entry.seq - 1}
+        return gettext("Broken: its previous hash is not the hash of #%(seq)s (or that row is gone).") % {
+            "seq": entry.seq - 1
+        }
 
 
 @admin.register(AuditCheckpoint)
