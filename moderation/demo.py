@@ -60,8 +60,9 @@ def demo_ready() -> bool:
 def demo_moderation_create(*, today: dt.date) -> None:
     """Open the demo's cases through the services and the sweeps, and appeal one of its blocks."""
     monitor = _staff(Role.MONITOR)
-    clients = [c for c in _demo_users(Role.CLIENT) if c.email != f"client1@{DEMO_DOMAIN}"]  # client1 logs in
-    readers = [r for r in _demo_users(Role.READER) if r.email != f"reader1@{DEMO_DOMAIN}"]
+    # client1 and reader1 are the accounts people log in with: they stay unblocked.
+    clients = list(_demo_users(Role.CLIENT).exclude(email=f"client1@{DEMO_DOMAIN}")[:3])
+    readers = list(_demo_users(Role.READER).exclude(email=f"reader1@{DEMO_DOMAIN}")[:1])
     waiting = Order.objects.filter(client__email__endswith=f"@{DEMO_DOMAIN}", status=OrderStatus.AWAITING_APPROVAL)
     delivered = Order.objects.filter(client__email__endswith=f"@{DEMO_DOMAIN}", status=OrderStatus.DELIVERED)
 
