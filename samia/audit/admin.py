@@ -38,9 +38,8 @@ def _pre(text: str):
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["seq", "occurred", "actor", "role", "action", "target", "outcome", "verifies"]
-    list_filter = ["family", "outcome", "actor_role"]
+    list_filter = ["family", "outcome", "actor_role", "occurred_at"]
     search_fields = ["=action", "=target_id", "=actor_id", "=request_id"]
-    date_hierarchy = "occurred_at"
     ordering = ["-seq"]
     show_full_result_count = False
     list_before_template = "audit/admin/verify_chain.html"

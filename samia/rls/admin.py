@@ -11,9 +11,11 @@ from collections.abc import Callable
 from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import DatabaseError, transaction
 from django.forms import ModelChoiceField
 from django.http import HttpResponseRedirect
+from django.utils.functional import cached_property
 from django.utils.translation import gettext, gettext_lazy
 from unfold.admin import ModelAdmin
 
@@ -116,6 +118,20 @@ def run_action(request, queryset, fn: Callable) -> tuple[int, int]:
     return done, len(refused)
 
 
+class CappedPaginator(Paginator):
+    """Count a list's rows only up to COUNT_CAP: under RLS every counted row is a heap read.
+
+    A list of 200,000 orders answers in tens of milliseconds instead of seconds; its pages past the
+    cap are reached by filtering, which is how people look for a row in a list that long anyway.
+    """
+
+    COUNT_CAP = 1000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.COUNT_CAP].count()
+
+
 class DeclaredModelAdmin(ModelAdmin):
     """A ModelAdmin (unfold's) whose permissions and querysets come from the table's declaration.
 
@@ -129,6 +145,7 @@ class DeclaredModelAdmin(ModelAdmin):
     # A filtered list counts its matches once; "(N total)" would count the whole table again, and under
     # RLS every counted row is a heap read (200,000 orders: seconds).
     show_full_result_count = False
+    paginator = CappedPaginator
 
     def _refusable(self, request, view, *args, **kwargs):
         try:
