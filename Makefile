@@ -126,6 +126,11 @@ test: install db ## Lint, migration and RLS checks, then the whole pytest suite
 	@# GNU gettext: tests/test_translations.py extracts the marked strings to check locale/ar is current.
 	@command -v xgettext >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y gettext \
 		|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y gettext; }
+	@# Headless Chromium and its driver for tests/browser (skipped, saying so, where they cannot be installed).
+	@{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 \
+		|| DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver \
+		|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; } \
+		|| echo "chromium could not be installed: the browser tests will be skipped" >&2
 	$(MANAGE_TEST) migrate --noinput
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

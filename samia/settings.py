@@ -172,6 +172,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/backoffice/login/"
+# The back office's login form carries no `next` when opened directly: land on the dashboard, not Django's /accounts/profile/.
+LOGIN_REDIRECT_URL = "/backoffice/"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ar", "Arabic")]
