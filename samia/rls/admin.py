@@ -212,7 +212,31 @@ class DeclaredModelAdmin(ModelAdmin):
 
     def get_queryset(self, request):
         declaration = DECLARATIONS[self.model._meta.db_table]
-        return declaration.scope(super().get_queryset(request), Identity.of(request.user))
+        queryset = declaration.scope(super().get_queryset(request), Identity.of(request.user))
+        prefetched = self._listed_relations(prefetched=True)
+        return queryset.prefetch_related(*prefetched) if prefetched else queryset
+
+    def get_list_select_related(self, request):
+        """Join only the listed relations to tables without a policy of their own; prefetch the rest.
+
+        Joining two tables under row-level security hides the selectivity of both policies from the
+        planner, which then sorts a whole table for a page of 100 (200,000 orders with their client and
+        reader: 0.5 s; the page, then its people by id: 7 ms).
+        """
+        return self._listed_relations(prefetched=False)
+
+    def _listed_relations(self, *, prefetched: bool) -> list[str]:
+        if not isinstance(self.list_select_related, list | tuple):
+            return [] if prefetched else self.list_select_related
+        return [name for name in self.list_select_related if self._under_a_policy(name) is prefetched]
+
+    def _under_a_policy(self, name: str) -> bool:
+        model = self.model
+        for part in name.split("__"):
+            model = model._meta.get_field(part).related_model
+            if model._meta.db_table in DECLARATIONS:
+                return True
+        return False
 
 
 class ReadOnlyAdmin(DeclaredModelAdmin):

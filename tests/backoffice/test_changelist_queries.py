@@ -67,7 +67,11 @@ def test_it_runs_a_constant_number_of_queries_per_changelist_page(world):
         assert after[model][1] >= before[model][1] + 10, model
     for model in models:
         (shapes_before, _), (shapes_after, rows) = before[model], after[model]
-        assert len(shapes_after) == len(shapes_before), (model, Counter(shapes_after) - Counter(shapes_before))
+        # A relation under a policy of its own is prefetched: one query per relation once the page has
+        # rows that point somewhere (an empty page, or all-null references, runs none). Never one per row.
+        prefetched = len(admin.site._registry[model]._listed_relations(prefetched=True))
+        grown = len(shapes_after) - len(shapes_before)
+        assert 0 <= grown <= prefetched, (model, Counter(shapes_after) - Counter(shapes_before))
         if rows >= 3:  # a statement run once per row would show here
             repeated = [shape for shape, times in Counter(shapes_after).items() if times >= min(rows, 10)]
             assert not repeated, (model, repeated)
