@@ -43,7 +43,16 @@ def sidebar(request) -> list[dict]:
     groups = [
         {
             "title": "",
-            "items": [{"title": "Dashboard", "icon": "dashboard", "link": reverse(f"{site.name}:index")}],
+            "items": [
+                {"title": "Dashboard", "icon": "dashboard", "link": reverse(f"{site.name}:index")},
+                {"title": "Two-factor sign-in", "icon": "key", "link": reverse("two_factor:status")},
+                {
+                    "title": "Staff two-factor resets",
+                    "icon": "lock_reset",
+                    "link": reverse("two_factor:staff"),
+                    "permission": lambda request: getattr(request.user, "role", None) == "superadmin",
+                },
+            ],
         }
     ]
     for title, icon, app_labels in AREAS:
