@@ -314,8 +314,10 @@ class PaymentAdmin(DeclaredModelAdmin):
         "fallback_of_id",
         "created",
     ]
-    list_filter = ["provider", "status", "country", "currency"]
-    search_fields = ["=order__id", "provider_reference"]
+    # Country and currency are searched (e.g. "SA"), not filtered: a filter lists the table's distinct
+    # values, one pass over every payment on each page.
+    list_filter = ["provider", "status"]
+    search_fields = ["=order__id", "provider_reference", "=country", "=currency"]
     raw_id_fields = ["order", "fallback_of"]
     readonly_fields = ["created", "updated"]
 
