@@ -3,18 +3,19 @@
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from backoffice import selectors
 
 # Area -> the app labels whose admin pages it lists, in this order.
 AREAS = (
-    ("Moderation", "gavel", ("moderation",)),
-    ("Notifications", "campaign", ("notifications",)),
-    ("Analytics", "monitoring", ("analytics",)),
-    ("Marketplace", "storefront", ("marketplace",)),
-    ("Accounts", "group", ("accounts",)),
-    ("Audit", "verified_user", ("audit",)),
-    ("Jobs", "schedule", ("django_celery_beat",)),
+    (_("Moderation"), "gavel", ("moderation",)),
+    (_("Notifications"), "campaign", ("notifications",)),
+    (_("Analytics"), "monitoring", ("analytics",)),
+    (_("Marketplace"), "storefront", ("marketplace",)),
+    (_("Accounts"), "group", ("accounts",)),
+    (_("Audit"), "verified_user", ("audit",)),
+    (_("Jobs"), "schedule", ("django_celery_beat",)),
 )
 
 
@@ -44,10 +45,10 @@ def sidebar(request) -> list[dict]:
         {
             "title": "",
             "items": [
-                {"title": "Dashboard", "icon": "dashboard", "link": reverse(f"{site.name}:index")},
-                {"title": "Two-factor sign-in", "icon": "key", "link": reverse("two_factor:status")},
+                {"title": _("Dashboard"), "icon": "dashboard", "link": reverse(f"{site.name}:index")},
+                {"title": _("Two-factor sign-in"), "icon": "key", "link": reverse("two_factor:status")},
                 {
-                    "title": "Staff two-factor resets",
+                    "title": _("Staff two-factor resets"),
                     "icon": "lock_reset",
                     "link": reverse("two_factor:staff"),
                     "permission": lambda request: getattr(request.user, "role", None) == "superadmin",
@@ -57,11 +58,11 @@ def sidebar(request) -> list[dict]:
     ]
     for title, icon, app_labels in AREAS:
         items = _items(site, app_labels)
-        if title == "Analytics":
+        if app_labels == ("analytics",):
             items.insert(
                 0,
                 {
-                    "title": "KPIs (last 30 days)",
+                    "title": _("KPIs (last 30 days)"),
                     "link": reverse(f"{site.name}:index") + "#kpis",
                     "permission": lambda request: bool(selectors.kpi_families(selectors.identity_of(request))),
                 },
