@@ -105,7 +105,10 @@ def call_end(*, identity: Identity, call_id: int, reason: str = "completed") -> 
     """End an answered call normally."""
     call = _locked(identity, call_id)
     _check(call, (S.ANSWERED,), "end")
-    now = timezone.now()
+    return _end_answered(call, identity=identity, now=timezone.now(), reason=reason)
+
+
+def _end_answered(call: Call, *, identity: Identity, now, reason: str) -> Call:
     previous, call.status, call.ended_at, call.end_reason = call.status, S.ENDED, now, reason[:40]
     call.save(update_fields=["status", "ended_at", "end_reason"])
     return _recorded(
@@ -137,20 +140,10 @@ def call_moderate_end(*, identity: Identity, call_id: int) -> Call:
     if not result.ok:
         raise Unavailable("The calls provider did not end the call.", outcome=result.outcome.value, code=result.code)
     now = timezone.now()
-    previous, call.ended_at, call.end_reason = call.status, now, ENDED_BY_MODERATION
-    if previous != S.ANSWERED:
-        # Never connected: a failed call, not a drop the reader's drop rate would count.
-        call.status = S.FAILED
-        call.save(update_fields=["status", "ended_at", "end_reason"])
-        audit.record(action="call.end", actor=identity, target=call, details={"from": previous, "to": call.status})
-        return call
-    call.status = S.ENDED
+    if call.status == S.ANSWERED:
+        return _end_answered(call, identity=identity, now=now, reason=ENDED_BY_MODERATION)
+    # Never connected: a failed call, not a drop the reader's drop rate would count.
+    previous, call.status, call.ended_at, call.end_reason = call.status, S.FAILED, now, ENDED_BY_MODERATION
     call.save(update_fields=["status", "ended_at", "end_reason"])
-    return _recorded(
-        call,
-        identity=identity,
-        action="end",
-        previous=previous,
-        event="call.ended",
-        duration_seconds=_seconds(call, now),
-    )
+    audit.record(action="call.end", actor=identity, target=call, details={"from": previous, "to": call.status})
+    return call
