@@ -26,7 +26,7 @@ from notifications.dispatch.messages import text
 from notifications.models import Channel, Send, Suppression
 from notifications.quiet import in_quiet_hours, next_allowed
 from notifications.services import device_deactivate, suppression_add
-from samia.providers import registry
+from samia.providers import gates, registry
 from samia.providers.base import Outcome, ProviderUnavailable, Result
 
 # The dispatcher logs under one name, whichever of its modules speaks.
@@ -333,6 +333,13 @@ class Courier:
         calls = MAX_DEVICES if work.channel == Channel.PUSH else 1
         if now >= work.lease_until - dt.timedelta(seconds=settings.PROVIDER_TIMEOUT_SECONDS * calls + 1):
             self.hand_back([work])
+            return
+        blocked = gates.send_blocked(channel=work.channel, marketing=work.campaign_id is not None)
+        if blocked:  # switched off (campaigns, providers) or held by an app's check: wait, do not fail
+            with transaction.atomic():
+                self._settle_pending()
+                _release(work, due_at=now + dt.timedelta(seconds=settings.NOTIFICATIONS_DEFER_SECONDS), error=blocked)
+            report.deferred += 1
             return
         with transaction.atomic():
             self._settle_pending()
