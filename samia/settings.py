@@ -325,8 +325,13 @@ NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
 NOTIFICATIONS_BACKOFF_BASE_SECONDS = env.int("NOTIFICATIONS_BACKOFF_BASE_SECONDS", default=30)
 NOTIFICATIONS_BACKOFF_CAP_SECONDS = env.int("NOTIFICATIONS_BACKOFF_CAP_SECONDS", default=3600)
 NOTIFICATIONS_DEFER_SECONDS = env.int("NOTIFICATIONS_DEFER_SECONDS", default=300)
-# Provider calls each dispatcher keeps in flight (threads with their own database connection).
-NOTIFICATIONS_SEND_CONCURRENCY = env.int("NOTIFICATIONS_SEND_CONCURRENCY", default=4)
+# Provider requests each dispatcher worker keeps in flight (async, on one event loop; the worker
+# still uses one database connection whatever this is).
+NOTIFICATIONS_SEND_CONCURRENCY = env.int("NOTIFICATIONS_SEND_CONCURRENCY", default=200)
+# Provider rate limits shared by every worker (token buckets in Redis): bucket=N/s or N/m, e.g.
+# "fcm=600000/m,twilio:sms=100/s". Buckets: fcm, apns, twilio (the account), twilio:sms,
+# twilio:whatsapp, twilio:<Messaging Service SID>, twilio:<WhatsApp sender>.
+NOTIFICATIONS_RATE_LIMITS = env.dict("NOTIFICATIONS_RATE_LIMITS", default={"fcm": "600000/m"})
 # How long one dispatcher run keeps claiming batches before it hands over to the next tick.
 NOTIFICATIONS_DISPATCH_BUDGET_SECONDS = env.int("NOTIFICATIONS_DISPATCH_BUDGET_SECONDS", default=50)
 # WhatsApp outside the 24-hour customer-service window: the approved template (content SID) per
@@ -363,6 +368,8 @@ NOTIFICATIONS_INBOX_ON_COMMIT = env.bool("NOTIFICATIONS_INBOX_ON_COMMIT", defaul
 NOTIFICATIONS_INBOX_RETENTION_DAYS = env.int("NOTIFICATIONS_INBOX_RETENTION_DAYS", default=90)
 # Seconds any provider call may take before it is abandoned (connect + read).
 PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=10.0)
+# Connections each async provider client (FCM, Twilio) may open per process (HTTP/1.1: one per request in flight).
+PROVIDER_MAX_CONNECTIONS = env.int("PROVIDER_MAX_CONNECTIONS", default=256)
 # FCM HTTP v1: the project and its service account key (the JSON file's text).
 FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
 FCM_SERVICE_ACCOUNT_JSON = env.str("FCM_SERVICE_ACCOUNT_JSON", default="")
