@@ -7,10 +7,11 @@ JWTAuthorizationHeaderProvider, hence a new JWT, for every connection it opens, 
 connection after 10 s without traffic; `_Pool` shares one provider instead, which renews its JWT
 after 30 minutes (aioapns' TOKEN_TTL; Apple accepts a JWT up to an hour old).
 
-aioapns is asyncio while its callers (Celery tasks, possibly several threads) are synchronous: the
-pool lives on an event loop in a daemon thread of this process, and `send()` hands it one coroutine
-with run_coroutine_threadsafe. A forked child never uses its parent's loop (its thread did not
-survive the fork): the client is rebuilt whenever os.getpid() changes.
+aioapns is asyncio: the pool lives on the process's provider loop (`samia/providers/aio.py`).
+`send_async()` runs on that loop (the dispatcher keeps many pushes in flight over the pool's HTTP/2
+streams); `send()` hands it the same coroutine with run_coroutine_threadsafe for synchronous
+callers. A forked child never uses its parent's loop: the client is rebuilt whenever os.getpid()
+changes.
 
 The aioapns seams used, none patched globally:
 - `APNsKeyConnectionPool.create_connection` (overridden: shared JWT provider);
@@ -44,6 +45,7 @@ from django.conf import settings
 from django.utils.http import parse_http_date_safe
 from h2.exceptions import H2Error, NoAvailableStreamIDError
 
+from samia.providers import aio
 from samia.providers.base import Health, Outcome, Provider, Result
 
 logger = logging.getLogger(__name__)
@@ -147,20 +149,14 @@ class _Pool(APNsKeyConnectionPool):
 
 
 class _Client:
-    """This process's event loop thread and the aioapns pool it owns."""
+    """This process's aioapns pool, on the process's provider loop (samia/providers/aio.py)."""
 
     def __init__(self, config: _Config):
         self.config = config
         self.pid = os.getpid()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="apns-client", daemon=True)
-        self.thread.start()
-        try:
-            # aioapns binds the pool to asyncio.get_event_loop(): build it on its own loop.
-            self.pool: _Pool = self.call(self._build(), timeout=10)
-        except BaseException:
-            self._stop()
-            raise
+        self.loop = aio.loop()
+        # aioapns binds the pool to asyncio.get_event_loop(): build it on the provider loop.
+        self.pool: _Pool = _Pool(config) if aio.here() else self.call(self._build(), timeout=10)
 
     async def _build(self) -> _Pool:
         return _Pool(self.config)
@@ -172,11 +168,13 @@ class _Client:
         return self.submit(coroutine).result(timeout)
 
     def close(self) -> None:
+        if aio.here():  # on the loop itself: close without waiting for it
+            self.pool.close()
+            return
         try:
             self.call(self._close_connections(), timeout=5)
         except Exception:
             logger.debug("apns client: closing its connections failed", exc_info=True)
-        self._stop()
 
     async def _close_connections(self) -> None:
         self.pool.close()
@@ -184,12 +182,6 @@ class _Client:
             if not self.pool.connections:
                 break
             await asyncio.sleep(0.01)
-
-    def _stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        if not self.thread.is_alive():
-            self.loop.close()
 
 
 _lock = threading.Lock()
@@ -343,6 +335,30 @@ class APNsProvider(Provider):
     ) -> Result:
         """Push one alert; raise ProviderUnavailable when unconfigured, otherwise every failure is a Result."""
         self.require()
+        message = dict(token=token, title=title, body=body, data=data, collapse_id=collapse_id)
+        future = aio.submit(self.send_async(**message, ttl_seconds=ttl_seconds, critical=critical))
+        try:
+            return future.result(settings.PROVIDER_TIMEOUT_SECONDS + CALLER_MARGIN_SECONDS)
+        except TimeoutError:  # the loop did not even finish in time: the request may be out
+            future.cancel()
+            return Result(Outcome.UNKNOWN, code="timeout")
+        except Exception as error:
+            logger.warning("apns send failed: %s", type(error).__name__)
+            return Result(Outcome.UNKNOWN, code=type(error).__name__)
+
+    async def send_async(
+        self,
+        *,
+        token: str,
+        title: str,
+        body: str,
+        data: dict[str, str] | None = None,
+        collapse_id: str = "",
+        ttl_seconds: int = 86400,
+        critical: bool = False,
+    ) -> Result:
+        """`send()` on the provider loop: one HTTP/2 stream of the shared pool."""
+        self.require()
         if not DEVICE_TOKEN.fullmatch(token or ""):
             return Result(Outcome.INVALID_RECIPIENT, code="BadDeviceToken")
         if len(collapse_id.encode()) > MAX_COLLAPSE_ID_BYTES:
@@ -355,18 +371,13 @@ class APNsProvider(Provider):
             collapse_key=collapse_id or None,
             push_type=PushType.ALERT,
         )
-        timeout = settings.PROVIDER_TIMEOUT_SECONDS
         try:
             client = _client_for(_Config.from_settings())
         except Exception as error:  # e.g. an unreadable CA file
             logger.warning("apns client setup failed: %s", type(error).__name__)
             return Result(Outcome.RETRYABLE, code="client_setup")
-        future = client.submit(_push(client.pool, request, timeout))
         try:
-            return future.result(timeout + CALLER_MARGIN_SECONDS)
-        except TimeoutError:  # the loop did not even finish in time: the request may be out
-            future.cancel()
-            return Result(Outcome.UNKNOWN, code="timeout")
+            return await _push(client.pool, request, settings.PROVIDER_TIMEOUT_SECONDS)
         except Exception as error:
             logger.warning("apns send failed: %s", type(error).__name__)
             return Result(Outcome.UNKNOWN, code=type(error).__name__)
@@ -377,10 +388,14 @@ class APNsProvider(Provider):
             return Health(self.name, False, "not_configured")
         timeout = settings.PROVIDER_TIMEOUT_SECONDS
         try:
-            client = _client_for(_Config.from_settings())
-            detail = client.call(_connect(client.pool, timeout), timeout + CALLER_MARGIN_SECONDS)
+            detail = aio.call(_probe(_Config.from_settings(), timeout), timeout + CALLER_MARGIN_SECONDS)
         except TimeoutError:
             detail = "timeout"
         except Exception as error:
             detail = type(error).__name__
         return Health(self.name, not detail, detail)
+
+
+async def _probe(config: _Config, timeout: float) -> str:
+    # The client is built on the loop, like every send's (never while a thread waits on the loop).
+    return await _connect(_client_for(config).pool, timeout)

@@ -7,6 +7,7 @@ raises is mapped onto four kinds of failure, so callers decide retries in one pl
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from dataclasses import dataclass, field
 
@@ -64,6 +65,10 @@ class Provider:
 
     def send(self, **message) -> Result:
         raise NotImplementedError
+
+    async def send_async(self, **message) -> Result:
+        """`send()` for callers on an event loop; adapters with an async client override it."""
+        return await asyncio.to_thread(self.send, **message)
 
     def probe(self) -> Health:
         raise NotImplementedError

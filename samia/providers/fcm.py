@@ -5,13 +5,19 @@ this adapter posts the request itself, once. pyfcm's `send_request` sleeps and r
 FCM sends Retry-After (and its default adapter lets urllib3 resend POSTs on 502/503), while
 retries belong to the notifications dispatcher; its `parse_response` also drops the FCM error
 code and the Retry-After that the dispatcher needs. One `send()` is one HTTP request.
+
+`send_async()` is the dispatcher's path: the same payload and the same shared access token, posted
+by httpx on the process's provider loop (`samia/providers/aio.py`) over HTTP/2 where the server
+speaks it (FCM does: one connection multiplexes the requests in flight), HTTP/1.1 otherwise.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
+import os
 import re
 import threading
 import time
@@ -21,6 +27,7 @@ from email.utils import parsedate_to_datetime
 import google.auth.exceptions
 import google.auth.transport
 import google.auth.transport.requests
+import httpx
 import requests
 from django.conf import settings
 from google.oauth2 import service_account
@@ -97,6 +104,7 @@ class FCMProvider(Provider):
     def __init__(self):
         self._client: _Client | None = None
         self._client_lock = threading.Lock()
+        self._async: tuple[int, httpx.AsyncClient] | None = None
 
     def configured(self) -> bool:
         return bool(settings.FCM_PROJECT_ID and settings.FCM_SERVICE_ACCOUNT_JSON)
@@ -132,15 +140,7 @@ class FCMProvider(Provider):
             client = self.client()
         except ValueError:  # unreadable key file; its text never goes further than here
             return _reported(Result(Outcome.PERMANENT, code="invalid_service_account"))
-        payload = client.parse_payload(
-            fcm_token=token,
-            notification_title=title,
-            notification_body=body,
-            data_payload={str(key): str(value) for key, value in (data or {}).items()} or None,
-            android_config=_android(collapse_id, ttl_seconds, critical),
-            webpush_config=_webpush(collapse_id, ttl_seconds, critical),
-            apns_config=_apns(collapse_id, ttl_seconds, critical),
-        )
+        payload = _payload(client, token, title, body, data, collapse_id, ttl_seconds, critical)
         try:
             headers = client.request_headers()  # the bearer token, fetched or cached
             response = client.requests_session.post(
@@ -163,12 +163,58 @@ class FCMProvider(Provider):
         except requests.RequestException:
             result = Result(Outcome.UNKNOWN, code="transport")
         else:
-            result = _result(response)
-            if response.status_code == 401:
-                client.forget_access_token()
-                if client._is_access_token_expired(response):  # pyfcm's own check of the 401's reason
-                    result = Result(Outcome.RETRYABLE, code="ACCESS_TOKEN_EXPIRED", details=result.details)
+            result = _answered(client, response)
         return _reported(result)
+
+    async def send_async(
+        self,
+        *,
+        token: str,
+        title: str,
+        body: str,
+        data: dict[str, str] | None = None,
+        collapse_id: str = "",
+        ttl_seconds: int = 86400,
+        critical: bool = False,
+    ) -> Result:
+        """`send()` on the provider loop, through this process's httpx client (HTTP/2 when offered)."""
+        self.require()
+        try:
+            client = self.client()
+        except ValueError:
+            return _reported(Result(Outcome.PERMANENT, code="invalid_service_account"))
+        payload = _payload(client, token, title, body, data, collapse_id, ttl_seconds, critical)
+        try:
+            if client.credentials.valid:
+                headers = client.request_headers()
+            else:  # a token request is blocking HTTP: off the loop, once for every waiting send
+                headers = await asyncio.to_thread(client.request_headers)
+            response = await self._http().post(client.fcm_end_point, content=payload, headers=headers)
+        except google.auth.exceptions.RefreshError as error:
+            result = Result(Outcome.PERMANENT, code=_oauth_error(error))
+        except google.auth.exceptions.TransportError:
+            result = Result(Outcome.RETRYABLE, code="token_unavailable")
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):  # nothing was sent
+            result = Result(Outcome.RETRYABLE, code="connect")
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError):
+            result = Result(Outcome.UNKNOWN, code="timeout")  # after the request went out: FCM may have it
+        except httpx.HTTPError:
+            result = Result(Outcome.UNKNOWN, code="transport")
+        else:
+            result = _answered(client, response)
+        return _reported(result)
+
+    def _http(self) -> httpx.AsyncClient:
+        """This process's async HTTP client, built on the provider loop (it is bound to it)."""
+        if self._async is None or self._async[0] != os.getpid():
+            timeout = settings.PROVIDER_TIMEOUT_SECONDS
+            limits = httpx.Limits(
+                max_connections=settings.PROVIDER_MAX_CONNECTIONS,
+                max_keepalive_connections=settings.PROVIDER_MAX_CONNECTIONS,
+            )
+            # No retries (httpx has none by default): a resent push is the dispatcher's decision.
+            self._async = (os.getpid(), httpx.AsyncClient(http2=True, limits=limits, timeout=timeout))
+        return self._async[1]
 
     def probe(self) -> Health:
         """Healthy when an access token can be had (the cached one counts)."""
@@ -183,6 +229,28 @@ class FCMProvider(Provider):
         except google.auth.exceptions.TransportError:
             return Health(self.name, False, "token_unavailable")
         return Health(self.name, True)
+
+
+def _payload(client: _Client, token, title, body, data, collapse_id, ttl_seconds, critical) -> bytes:
+    return client.parse_payload(
+        fcm_token=token,
+        notification_title=title,
+        notification_body=body,
+        data_payload={str(key): str(value) for key, value in (data or {}).items()} or None,
+        android_config=_android(collapse_id, ttl_seconds, critical),
+        webpush_config=_webpush(collapse_id, ttl_seconds, critical),
+        apns_config=_apns(collapse_id, ttl_seconds, critical),
+    )
+
+
+def _answered(client: _Client, response) -> Result:
+    """The Result of an answer (requests' or httpx's); a 401 drops the access token."""
+    result = _result(response)
+    if response.status_code == 401:
+        client.forget_access_token()
+        if client._is_access_token_expired(response):  # pyfcm's own check of the 401's reason
+            result = Result(Outcome.RETRYABLE, code="ACCESS_TOKEN_EXPIRED", details=result.details)
+    return result
 
 
 def _android(collapse_id: str, ttl_seconds: int, critical: bool) -> dict:
@@ -207,7 +275,7 @@ def _apns(collapse_id: str, ttl_seconds: int, critical: bool) -> dict:
     return {"headers": headers}
 
 
-def _result(response: requests.Response) -> Result:
+def _result(response: requests.Response | httpx.Response) -> Result:
     """Map FCM's answer by its FcmError code, else its google.rpc status, else the HTTP status."""
     status = response.status_code
     answer = _json(response)
@@ -255,7 +323,7 @@ def _retry_after(value: str | None) -> int | None:
     return max(0, math.ceil((when - datetime.now(UTC)).total_seconds()))
 
 
-def _json(response: requests.Response) -> dict:
+def _json(response: requests.Response | httpx.Response) -> dict:
     try:
         answer = response.json()
     except ValueError:

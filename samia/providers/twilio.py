@@ -5,11 +5,16 @@ its own, and the requests adapters are mounted with none. A failure before the r
 (connection refused, connect timeout) is retryable; one after it may have reached Twilio (read
 timeout, connection reset) is UNKNOWN and the dispatcher decides.
 
+`send_async()` is the dispatcher's path: the same request through the library's async client
+(`AsyncTwilioHttpClient`, aiohttp) on the process's provider loop (`samia/providers/aio.py`),
+its connection pool holding up to PROVIDER_MAX_CONNECTIONS requests in flight, still no retries.
+
 Tests point the client at a local fake (tests/fakes/twilio.py) with TWILIO_API_BASE.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import math
@@ -19,14 +24,18 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import cached_property
 
+import aiohttp
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, SSLError
 
+from samia import secrets
 from samia.providers.base import Health, Outcome, Provider, Result
 
 # twilio's HTTP client logs request URLs and response headers at INFO. settings.LOGGING sets it to
@@ -42,16 +51,56 @@ RATE_LIMITED_CODES = frozenset({"20429"})
 TwilioError = (TwilioRestException, TwilioServiceException)
 
 
+def _auth_token() -> str:
+    """The auth token set through the keyring (`manage.py secrets_set twilio_auth_token`), else TWILIO_AUTH_TOKEN."""
+    return secrets.credential("twilio_auth_token") or settings.TWILIO_AUTH_TOKEN
+
+# The Retry-After of the answer to the request being made in this asyncio task (the library's
+# exception carries no headers; awaiting does not copy the context, so the caller reads it).
+_answer_headers: contextvars.ContextVar[dict] = contextvars.ContextVar("twilio_answer_headers")
+
+
+class _AsyncHttpClient(AsyncTwilioHttpClient):
+    """The library's aiohttp client with its session built on the provider loop, a bounded pool,
+    connect and read timeouts, and the answer's Retry-After kept for the caller. No retries."""
+
+    def __init__(self, timeout: float):
+        super().__init__(pool_connections=False, timeout=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _pool(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            # connect covers the wait for a free pooled connection too: a timeout there sent nothing.
+            timeout = aiohttp.ClientTimeout(total=None, connect=self.timeout, sock_read=self.timeout)
+            connector = aiohttp.TCPConnector(limit=settings.PROVIDER_MAX_CONNECTIONS)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=timeout)
+        return self._session
+
+    async def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None, **kwargs):
+        headers = dict(headers or {})
+        if auth:
+            headers["Authorization"] = aiohttp.encode_basic_auth(auth[0], auth[1])
+        async with self._pool().request(
+            method.upper(), url, params=params, data=data, headers=headers, allow_redirects=False
+        ) as response:
+            text = await response.text()
+        holder = _answer_headers.get(None)
+        if holder is not None:
+            holder["retry_after"] = response.headers.get("Retry-After")
+        return Response(response.status, text, response.headers)
+
+
 class TwilioProvider(Provider):
     """Send through the Messaging Service TWILIO_MESSAGING_SERVICE_SID; subclasses address the channel."""
 
     def __init__(self):
         # The response hook runs in the sending thread; Retry-After is read right after the call fails.
         self._last_response = threading.local()
+        self._async: tuple[int, Client] | None = None
 
     def configured(self) -> bool:
         return bool(
-            settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_MESSAGING_SERVICE_SID
+            settings.TWILIO_ACCOUNT_SID and _auth_token() and settings.TWILIO_MESSAGING_SERVICE_SID
         )
 
     @cached_property
@@ -66,7 +115,10 @@ class TwilioProvider(Provider):
         adapter = HTTPAdapter(max_retries=0, pool_maxsize=min(32, (os.cpu_count() or 1) + 4))
         http_client.session.mount("https://", adapter)
         http_client.session.mount("http://", adapter)
-        client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
+        return self._aimed(Client(settings.TWILIO_ACCOUNT_SID, _auth_token(), http_client=http_client))
+
+    @staticmethod
+    def _aimed(client: Client) -> Client:
         if settings.TWILIO_API_BASE:
             # Every resource used here lives in the Api domain (client.api.v2010...), whose
             # base_url is read on each request. An edge or region (TWILIO_EDGE/TWILIO_REGION in
@@ -85,6 +137,61 @@ class TwilioProvider(Provider):
         status_callback: str = "",
     ) -> Result:
         """Send a free-form `body` or an approved template (`content_sid` + `content_variables`) to `to`."""
+        message = self._message(to, body, content_sid, content_variables, status_callback)
+        self._last_response.retry_after = None
+        try:
+            created = self.client.api.v2010.account.messages.create(**message)
+        except TwilioError as error:
+            result = self._refused(error, getattr(self._last_response, "retry_after", None))
+        except requests.exceptions.RequestException as error:
+            result = _transport_failure(error)
+        else:
+            result = Result(Outcome.SENT, message_id=created.sid)
+        return self._logged(result)
+
+    async def send_async(
+        self,
+        *,
+        to: str,
+        body: str = "",
+        content_sid: str = "",
+        content_variables: dict[str, str] | None = None,
+        status_callback: str = "",
+    ) -> Result:
+        """`send()` on the provider loop, through the library's async client."""
+        message = self._message(to, body, content_sid, content_variables, status_callback)
+        holder: dict = {}
+        _answer_headers.set(holder)
+        try:
+            created = await self._async_client().api.v2010.account.messages.create_async(**message)
+        except TwilioError as error:
+            result = self._refused(error, holder.get("retry_after"))
+        except (TimeoutError, aiohttp.ClientError) as error:
+            result = _async_transport_failure(error)
+        else:
+            result = Result(Outcome.SENT, message_id=created.sid)
+        return self._logged(result)
+
+    def _async_client(self) -> Client:
+        """This process's async client; its session is bound to the provider loop it is built on."""
+        if self._async is None or self._async[0] != os.getpid():
+            http_client = _AsyncHttpClient(timeout=settings.PROVIDER_TIMEOUT_SECONDS)
+            self._async = (
+                os.getpid(),
+                self._aimed(Client(settings.TWILIO_ACCOUNT_SID, _auth_token(), http_client=http_client)),
+            )
+        return self._async[1]
+
+    def _logged(self, result: Result) -> Result:
+        # The outcome and Twilio's code only: the library's message may quote the number. Accepted
+        # sends are counted by the dispatcher's run summary; refusals are worth a line each.
+        level = logging.DEBUG if result.ok else logging.INFO
+        logger.log(
+            level, "twilio send", extra={"provider": self.name, "outcome": result.outcome.value, "code": result.code}
+        )
+        return result
+
+    def _message(self, to, body, content_sid, content_variables, status_callback) -> dict:
         if bool(body) == bool(content_sid):
             raise ValueError("give exactly one of body or content_sid")
         if content_variables is not None and not content_sid:
@@ -100,22 +207,7 @@ class TwilioProvider(Provider):
                 message["content_variables"] = json.dumps(content_variables, ensure_ascii=False)
         if status_callback:
             message["status_callback"] = status_callback
-        self._last_response.retry_after = None
-        try:
-            created = self.client.api.v2010.account.messages.create(**message)
-        except TwilioError as error:
-            result = self._refused(error)
-        except requests.exceptions.RequestException as error:
-            result = _transport_failure(error)
-        else:
-            result = Result(Outcome.SENT, message_id=created.sid)
-        # The outcome and Twilio's code only: the library's message may quote the number. Accepted
-        # sends are counted by the dispatcher's run summary; refusals are worth a line each.
-        level = logging.DEBUG if result.ok else logging.INFO
-        logger.log(
-            level, "twilio send", extra={"provider": self.name, "outcome": result.outcome.value, "code": result.code}
-        )
-        return result
+        return message
 
     def probe(self) -> Health:
         """Fetch the account: the credentials work and the account is active."""
@@ -139,7 +231,7 @@ class TwilioProvider(Provider):
         """Sender fields besides the Messaging Service."""
         return {}
 
-    def _refused(self, error: TwilioRestException | TwilioServiceException) -> Result:
+    def _refused(self, error: TwilioRestException | TwilioServiceException, retry_after_header: str | None) -> Result:
         status = int(error.status)
         code = str(error.code if error.code is not None else status)
         retry_after = None
@@ -147,7 +239,7 @@ class TwilioProvider(Provider):
             outcome = Outcome.INVALID_RECIPIENT
         elif status == 429 or code in RATE_LIMITED_CODES or status >= 500:
             outcome = Outcome.RETRYABLE
-            retry_after = _seconds(getattr(self._last_response, "retry_after", None))
+            retry_after = _seconds(retry_after_header)
         else:  # 63016 (outside the 24h window), 20003 (credentials), 20404, any other 4xx
             outcome = Outcome.PERMANENT
         return Result(outcome, code=code, retry_after_seconds=retry_after, details={"http_status": status})
@@ -188,6 +280,15 @@ def _transport_failure(error: requests.exceptions.RequestException) -> Result:
     if isinstance(error, requests.exceptions.Timeout | requests.exceptions.ChunkedEncodingError):
         return Result(Outcome.UNKNOWN, code="timeout")  # ReadTimeout or a cut answer: it was sent
     return Result(Outcome.PERMANENT, code="request")  # refused before sending (e.g. a malformed URL)
+
+
+def _async_transport_failure(error: aiohttp.ClientError | TimeoutError) -> Result:
+    """As `_transport_failure`, for aiohttp: RETRYABLE before the request left, UNKNOWN after."""
+    if isinstance(error, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+        return Result(Outcome.RETRYABLE, code="connect")  # refused, TLS, or no pooled connection in time
+    if isinstance(error, aiohttp.InvalidURL):
+        return Result(Outcome.PERMANENT, code="request")
+    return Result(Outcome.UNKNOWN, code="timeout")  # read timeout, reset or cut answer after sending
 
 
 def _seconds(retry_after: str | None) -> int | None:

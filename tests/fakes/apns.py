@@ -10,17 +10,23 @@ size, echoes the request's apns-id, and answers 200 or an error status with the
     topic-         400 DeviceTokenNotForTopic           big-    413 PayloadTooLarge
     busy-          503 ServiceUnavailable               slow-   never answers (the stream stays open)
 
+Latency, injected 429/503 answers and a rate limit (429 TooManyRequests over it, counted) come
+from `realism` (tests/fakes/realism.py); in a test it answers at once unless the test sets them.
+
 The TLS CA and server certificate (apns_keys.py) are generated at start into a temporary directory, never stored.
 
 Standalone (a benchmark starts it in another process):
     python -m tests.fakes.apns --port 8443 --ca-out /tmp/apns-ca.pem [--public-key key.pem]
-Without --public-key it accepts any well-formed ES256 JWT.
+        [--latency-ms 80 --p99-ms 400 --error-share 0 --rate-limit 0]
+Without --public-key it accepts any well-formed ES256 JWT. On SIGTERM it prints its counts, and
+`realism.stats()` as JSON on the last line.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import re
 import shutil
@@ -45,7 +51,9 @@ from h2.events import ConnectionTerminated, DataReceived, RequestReceived, Strea
 from h2.exceptions import H2Error
 from h2.settings import SettingCodes
 
+from tests.fakes import realism as realism_module
 from tests.fakes.apns_keys import make_key, write_tls_files
+from tests.fakes.realism import Realism
 
 __all__ = ["FakeAPNs", "Reply", "make_key", "running"]
 
@@ -103,6 +111,7 @@ class FakeAPNs:
         self._open: set[_Connection] = set()  # touched by the loop thread only
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self.realism = Realism()
 
     # -- what tests read and set --------------------------------------------------------------
 
@@ -153,6 +162,7 @@ class FakeAPNs:
             self._scripts.clear()
             self._connections = 0
             self._count = 0
+        self.realism = Realism()
 
     def disconnect(self) -> None:
         """Close every open client connection, as APNs does when it recycles a connection."""
@@ -267,11 +277,19 @@ class FakeAPNs:
         request_error = self._request_error(headers, body, payload)
         if request_error:
             return request_error
+        if not self.realism.admit():
+            return Reply(429, "TooManyRequests", retry_after=1)
         with self._lock:
             scripted = self._scripts.get(token)
-            if scripted:
-                return scripted.popleft()
-        return _default_reply(token)
+            reply = scripted.popleft() if scripted else None
+        reply = reply or _default_reply(token)
+        delay = reply.delay if reply.delay is not None else self.realism.delay()
+        injected = self.realism.injected_error() if reply.status == 200 else None
+        if injected == 429:
+            return Reply(429, "TooManyRequests", delay=delay, retry_after=self.realism.retry_after)
+        if injected:
+            return Reply(503, "ServiceUnavailable", delay=delay)
+        return dataclasses.replace(reply, delay=delay or None)
 
     @staticmethod
     def _request_error(headers: dict[str, str], body: bytes, payload) -> Reply | None:
@@ -393,6 +411,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--ca-out", required=True, help="where to copy the CA certificate the client must trust")
     parser.add_argument("--public-key", help="PEM public key that verifies provider JWTs (default: accept any)")
+    realism_module.add_arguments(parser)
     arguments = parser.parse_args()
     public_key = None
     if arguments.public_key:
@@ -401,11 +420,13 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     with running(public_key, port=arguments.port, record=False) as fake:
+        fake.realism = realism_module.from_arguments(arguments)
         shutil.copyfile(fake.ca_file, arguments.ca_out)
         print(f"fake APNs listening on {fake.host}:{fake.port} (CA: {arguments.ca_out})", flush=True)
         while not stop.wait(1):
             pass
         print(f"fake APNs served {fake.count} pushes over {fake.connections} connections", flush=True)
+        print(json.dumps(fake.realism.stats()), flush=True)
 
 
 if __name__ == "__main__":

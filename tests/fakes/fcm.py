@@ -12,8 +12,13 @@ chosen by its prefix:
     slow-          answers after `slow_seconds` (longer than any client timeout in the tests)
     drop-          reads the request, then closes the connection without answering
 
+Latency, injected 429/503 answers and a rate limit (429 QUOTA_EXCEEDED over it, counted) come
+from `realism` (tests/fakes/realism.py); in a test it answers at once unless the test sets them.
+`GET /__fake/stats` answers `realism.stats()`.
+
 Standalone (a benchmark starts it in another process):
     python -m tests.fakes.fcm --port 8765 [--service-account PATH]
+        [--latency-ms 80 --p99-ms 400 --error-share 0 --rate-limit 0]
 prints its base URL; the token endpoint is `<base URL>/token`.
 """
 
@@ -35,6 +40,9 @@ from urllib.parse import parse_qs
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.fakes import realism as realism_module
+from tests.fakes.realism import Realism
 
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
@@ -168,6 +176,7 @@ class FakeFCM:
             self._expired: set[str] = set()
             self._token_calls = 0
             self._names = itertools.count(1)
+        self.realism = Realism()
 
     # -- what tests read ----------------------------------------------------------------
 
@@ -299,7 +308,7 @@ def _jwt_claims(assertion: str) -> dict:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 256  # a benchmark opens many connections at once
+    request_queue_size = 1024  # a benchmark opens many connections at once
     fake: FakeFCM
 
 
@@ -326,13 +335,22 @@ class _Handler(BaseHTTPRequestHandler):
         unauthorized = fake._authorize(self.headers.get("Authorization", ""))
         if unauthorized:
             return self._reply(*unauthorized)
+        if not fake.realism.admit():
+            return self._reply(429, error_body(429, "QUOTA_EXCEEDED"), {"Retry-After": "1"})
         behaviour = fake._behaviour(str(message.get("token", "")))
         if behaviour.drop:
             self.close_connection = True
             return None
         delay = fake.slow_seconds if str(message.get("token", "")).startswith("slow-") else behaviour.delay
+        delay = delay or fake.realism.delay()
         if delay and fake._stopping.wait(delay):
             return None
+        injected = fake.realism.injected_error() if behaviour.status == 200 else None
+        if injected == 429:
+            headers = {"Retry-After": str(fake.realism.retry_after)}
+            return self._reply(429, error_body(429, "QUOTA_EXCEEDED"), headers)
+        if injected:
+            return self._reply(503, error_body(503, "UNAVAILABLE"))
         bad_data = [i for i, value in enumerate((message.get("data") or {}).values()) if not isinstance(value, str)]
         if bad_data:
             field = f"message.data[{bad_data[0]}].value"
@@ -342,6 +360,11 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {"Retry-After": str(behaviour.retry_after)} if behaviour.retry_after is not None else {}
         answer = error_body(behaviour.status, behaviour.error_code, field=behaviour.field, message=behaviour.message)
         return self._reply(behaviour.status, answer, headers)
+
+    def do_GET(self):
+        if self.path == "/__fake/stats":
+            return self._reply(200, self.server.fake.realism.stats())
+        return self._reply(404, error_body(404, "NOT_FOUND", message="Not found."))
 
     def _reply(self, status: int, answer: dict, headers: dict | None = None) -> None:
         payload = json.dumps(answer).encode()
@@ -375,8 +398,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--service-account", metavar="PATH", help="write a service account JSON for this server")
+    realism_module.add_arguments(parser)
     args = parser.parse_args(argv)
     fake = FakeFCM(args.host, args.port)
+    fake.realism = realism_module.from_arguments(args)
     if args.service_account:
         Path(args.service_account).write_text(service_account_json(fake.token_uri))
     print(fake.base_url, flush=True)

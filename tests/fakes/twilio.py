@@ -11,6 +11,11 @@ Without a script, the recipient's last digits choose the answer, like Twilio's m
 "0000" unsubscribed (21610), "1111" invalid 'To' (21211), "2222" rate limited (429, 20429,
 Retry-After: 5), "3333" unavailable (503), "9999" answers after `slow_seconds`, longer than any
 client timeout used in tests. Every other number is accepted.
+
+Latency, injected 429/503 answers and a rate limit (429, 20429 over it, counted) come from
+`realism` (tests/fakes/realism.py); in a test it answers at once unless the test sets them.
+`GET /__fake/stats` answers `realism.stats()`. Standalone options:
+`[--latency-ms 80 --p99-ms 400 --error-share 0 --rate-limit 0]`.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes import realism as realism_module
+from tests.fakes.realism import Realism
 
 API_VERSION = "2010-04-01"
 FAKE_PHONE_NUMBER = "+15005550006"  # the number inbound messages are addressed to
@@ -90,6 +98,7 @@ class FakeTwilio:
     _requests: list[RecordedRequest] = field(default_factory=list)
     _scripts: dict[str, list[Script]] = field(default_factory=dict)
     _messages: dict[str, dict] = field(default_factory=dict)
+    realism: Realism = field(default_factory=Realism)
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -126,6 +135,7 @@ class FakeTwilio:
             self._requests.clear()
             self._scripts.clear()
             self._messages.clear()
+        self.realism = Realism()
 
     def status_callback_form(
         self, message_sid: str, status: str, error_code: int | str | None = None
@@ -219,6 +229,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
+        if path == "/__fake/stats":
+            return self._send_json(200, self.fake.realism.stats())
         authorized = self._authorized()
         self.fake.record(RecordedRequest("GET", path, {}, authorized))
         if not authorized:
@@ -245,17 +257,26 @@ class Handler(BaseHTTPRequestHandler):
         invalid = self._invalid(form)
         if invalid:
             return self._send_json(400, _error(400, invalid))
+        realism = self.fake.realism
+        if not realism.admit():
+            return self._send_json(429, _error(429, 20429, to), {"Retry-After": "1"})
         script = self.fake.next_script(to)
         if script is None:
             status, code, retry_after = BY_SUFFIX.get(to[-4:], (201, None, None))
             delay = self.fake.slow_seconds if to.endswith(SLOW_SUFFIX) else None
             script = Script(status, code, retry_after, delay, None, False)
-        if script.delay:
+        delay = script.delay or realism.delay()
+        if delay:
             # Stopping the server wakes a slow answer, so no thread outlives the test.
-            self.fake.stopping.wait(script.delay)
+            self.fake.stopping.wait(delay)
         if script.disconnect:
             self.close_connection = True
             return
+        injected = realism.injected_error() if script.status < 300 else None
+        if injected == 429:
+            return self._send_json(429, _error(429, 20429, to), {"Retry-After": str(realism.retry_after)})
+        if injected:
+            return self._send_json(503, _error(503, 20503, to))
         if script.status >= 300:
             headers = {"Retry-After": str(script.retry_after)} if script.retry_after is not None else {}
             return self._send_json(script.status, _error(script.status, script.code, to), headers)
@@ -346,7 +367,7 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 256  # bursts from a benchmark's many clients
+    request_queue_size = 1024  # bursts from a benchmark's many clients
 
     def __init__(self, address: tuple[str, int], fake: FakeTwilio):
         super().__init__(address, Handler)
@@ -380,8 +401,10 @@ def main() -> None:
     parser.add_argument("--account-sid", required=True)
     parser.add_argument("--auth-token", required=True)
     parser.add_argument("--slow-seconds", type=float, default=5.0)
+    realism_module.add_arguments(parser)
     arguments = parser.parse_args()
     fake = FakeTwilio(arguments.account_sid, arguments.auth_token, slow_seconds=arguments.slow_seconds)
+    fake.realism = realism_module.from_arguments(arguments)
     server = Server((arguments.host, arguments.port), fake)
     print(f"fake twilio serving on {fake.base_url}", flush=True)
     try:

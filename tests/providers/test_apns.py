@@ -324,7 +324,7 @@ def test_eight_threads_share_one_client(fake):
     assert len({r.message_id for r in results}) == 80
     assert sorted(r["token"] for r in fake.requests) == sorted(f"thread{n}" for n in range(80))
     assert (fake.connections, len(fake.jwts)) == (1, 1)
-    assert [t.name for t in threading.enumerate()].count("apns-client") == 1
+    assert [t.name for t in threading.enumerate()].count("provider-loop") == 1
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
