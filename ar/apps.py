@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class ArConfig(AppConfig):
     name = "ar"
+    verbose_name = "AR"
+
+    def ready(self):
+        # The signed download refuses a removed asset's object even if deleting it failed
+        # (samia.storage asks; the kernel does not import ar).
+        from ar import selectors
+        from samia import storage
+
+        storage.removed_check_register(selectors.key_removed)

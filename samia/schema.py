@@ -28,6 +28,9 @@ _DESCRIPTIONS = {
     403: "Your role may not do this.",
     404: "No such object, or not one you may see.",
     409: "The object is not in a state that allows this; `details.status` is its current state.",
+    410: "The object was removed.",
+    413: "The upload is larger than allowed; `details.max_bytes` is the limit.",
+    415: "The file's type, measured from its bytes, is not accepted here.",
     429: "Too many attempts; see Retry-After.",
     503: "A dependency is unavailable.",
 }

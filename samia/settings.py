@@ -195,6 +195,39 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Private files reached through URLs that expire (samia/storage): "local" keeps them under
+# PRIVATE_MEDIA_ROOT and serves GET /files/<token>; "s3" keeps them in the private bucket
+# STORAGE_S3_BUCKET (credentials and endpoint as django-storages reads them: AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY, AWS_S3_REGION_NAME, AWS_S3_ENDPOINT_URL) and hands out presigned GETs.
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="local")
+STORAGE_S3_BUCKET = env.str("STORAGE_S3_BUCKET", default="")
+if STORAGE_BACKEND not in ("local", "s3") or (STORAGE_BACKEND == "s3" and not STORAGE_S3_BUCKET):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("STORAGE_BACKEND is local, or s3 with STORAGE_S3_BUCKET set.")
+STORAGES["private"] = (
+    {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": STORAGES["default"]["OPTIONS"]}
+    if STORAGE_BACKEND == "local"
+    else {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {"bucket_name": STORAGE_S3_BUCKET, "default_acl": None, "file_overwrite": False},
+    }
+)
+# Keys of the local signed URLs: "kid=secret,kid2=secret2"; new URLs use STORAGE_URL_KEY_ID. A URL
+# lives minutes, so unset keys derive k0 from SECRET_KEY (rotating it only ends URLs in flight).
+STORAGE_URL_KEYS = {
+    key_id: required_secret("STORAGE_URL_KEYS", debug_default="", value=secret or f"storage-urls:{SECRET_KEY}")
+    for key_id, secret in (env.dict("STORAGE_URL_KEYS", default={}) or {"k0": ""}).items()
+}
+STORAGE_URL_KEY_ID = env.str("STORAGE_URL_KEY_ID", default="k0")
+# How long a signed URL lives unless the caller asks for less; samia.storage caps it at 900 s.
+STORAGE_URL_TTL_SECONDS = env.int("STORAGE_URL_TTL_SECONDS", default=300)
+if not 1 <= STORAGE_URL_TTL_SECONDS <= 900 or STORAGE_URL_KEY_ID not in STORAGE_URL_KEYS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("STORAGE_URL_TTL_SECONDS is 1 to 900 and STORAGE_URL_KEY_ID one of STORAGE_URL_KEYS.")
+# AR assets (ar/): the largest upload accepted, in bytes (50 MB).
+AR_MAX_UPLOAD_BYTES = env.int("AR_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["samia.accounts.authentication.BoundIdentityAuthentication"],
@@ -258,6 +291,7 @@ SPECTACULAR_SETTINGS = {
         "SuppressionLiftReasonEnum": "notifications.models.LiftReason",
         "AppPlatformEnum": "samia.events.serializers.PLATFORMS",
         "PlatformEnum": "notifications.models.DeviceToken.Platform",
+        "ArAssetKindEnum": "ar.models.ArAsset.Kind",
     },
 }
 

@@ -38,6 +38,8 @@ urlpatterns = [
     path("", include("moderation.urls")),
     path("", include("notifications.urls")),
     path("", include("analytics.urls")),
+    path("", include("samia.storage.urls")),
+    path("", include("ar.urls")),
 ]
 
 handler400 = "samia.errors.bad_request"

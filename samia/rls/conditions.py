@@ -150,18 +150,23 @@ class DateInUse(Condition):
 
 @dataclass(frozen=True)
 class Via(Condition):
-    """The row's `column` points at a row of `target` that satisfies `condition`."""
+    """The row's `column` matches `target_column` of a row of `target` that satisfies `condition`.
+
+    `target_column` is the referenced row's id by default; another column follows a relation the
+    other way (an asset's id found in the `asset_id` of a link that satisfies the condition).
+    """
 
     column: str
     target: str  # table name of the referenced model
     condition: Condition
+    target_column: str = "id"
 
     def sql(self) -> str:
-        return f"({self.column} IN (SELECT id FROM {self.target} WHERE {self.condition.sql()}))"
+        return f"({self.column} IN (SELECT {self.target_column} FROM {self.target} WHERE {self.condition.sql()}))"
 
     def q(self, identity) -> Q:
-        ids = _model_of(self.target).objects.filter(self.condition.q(identity)).values("id")
-        return Q(**{f"{self.column}__in": ids})
+        values = _model_of(self.target).objects.filter(self.condition.q(identity)).values(self.target_column)
+        return Q(**{f"{self.column}__in": values})
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ TEMPLATES = (
     "notifications.states.state_guard_sql",
     "notifications.sql.DEVICE_CLAIM",
     "moderation.sql.BLOCK_EXPLAINED",
+    "ar.sql.KEY_REMOVED",
 )
 README = Path(settings.BASE_DIR) / "samia" / "rls" / "RLS_README.md"
 

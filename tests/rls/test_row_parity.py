@@ -38,6 +38,35 @@ def test_it_lists_exactly_the_rows_postgres_shows(world, route, persona):
     assert api_ids == db_ids
 
 
+AR_LIST_ROUTES = ["/admin/ar/assets", "/ar/assets"]
+
+
+@pytest.mark.parametrize("route", AR_LIST_ROUTES)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_it_lists_exactly_the_ar_assets_postgres_shows(world, route, persona):
+    from ar.models import ArAsset, ArLink
+
+    # given assets on the reader's order, on the other reader's order, and on none
+    p, orders = world["personas"], world["orders"]
+    for index, order in enumerate([orders["in_progress"], orders["approved"], None]):
+        asset = ArAsset.objects.create(
+            kind="overlay",
+            storage_key=f"ar/parity-{index}",
+            content_type="image/png",
+            sha256=f"{index:064x}",
+            bytes=1,
+            created_by=p["admin"],
+        )
+        if order is not None:
+            ArLink.objects.create(asset=asset, order=order, created_by=p["admin"])
+    user = p[persona]
+
+    api_ids = _api_ids(user, route)
+    db_ids = sorted(r[0] for r in rows_as(Identity(user.pk, user.role), "SELECT id FROM ar_arasset"))
+
+    assert api_ids == db_ids
+
+
 @pytest.mark.parametrize("persona", [*PERSONAS, None])
 def test_it_lists_exactly_the_horoscopes_postgres_shows(world, persona):
     user = world["personas"][persona] if persona else None
