@@ -7,6 +7,8 @@ os.environ.setdefault("JWT_SIGNING_KEY", "tests-only-jwt-signing-key-that-is-lon
 os.environ.setdefault("NOTIFICATIONS_LINK_KEYS", "k0=tests-only-link-signing-key")
 # A fixed test-only key for the identity binding (samia.rls.binding); migrate stores it in the test database.
 os.environ.setdefault("RLS_BINDING_KEY", "tests-only-rls-binding-key")
+# A fixed test-only master key of the keyring (samia/secrets): a valid Fernet key, never used elsewhere.
+os.environ.setdefault("SECRETS_MASTER_KEYS", "dGVzdHMtb25seS1zZWNyZXRzLW1hc3Rlci1rZXktMzI=")
 # One key space per test process (pytest-xdist workers share the Redis server).
 os.environ.setdefault("CACHE_KEY_PREFIX", f"samia-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}")
 
@@ -27,3 +29,6 @@ NOTIFICATIONS_INBOX_ON_COMMIT = False
 # In-process dispatch runs inside each test's transaction, which other threads cannot see;
 # the killed-worker test runs a real dispatcher process with the default concurrency.
 NOTIFICATIONS_SEND_CONCURRENCY = 1
+# Provider circuits never open by accident across tests (a fake answering 503 five times);
+# tests/ops sets the real threshold where it tests the breaker.
+PROVIDER_BREAKER_FAIL_MAX = 1_000_000

@@ -2,6 +2,7 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from samia.api import ApiView
@@ -59,11 +60,18 @@ class AuditPublicKeyView(ApiView):
     @extend_schema(
         responses={
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="a minisign public key file"),
-            **error_responses(503),
+            **error_responses(400, 404, 503),
         },
-        summary="The audit signing public key, as a minisign .pub file",
+        parameters=[s.PublicKeyQuerySerializer],
+        summary="The audit signing public key (or, with key_id, any earlier one), as a minisign .pub file",
         auth=[{}, {"jwtAuth": []}],
     )
     def get(self, request):
-        key = services.signing_key()
+        key_id = self.parse(s.PublicKeyQuerySerializer, request.query_params).get("key_id")
+        if key_id:  # every key that ever signed stays published: old exports still verify
+            key = minisign.published_keys().get(key_id.upper())
+            if key is None:
+                raise NotFound("No audit signing key has this id.")
+        else:
+            key = services.signing_key()
         return HttpResponse(minisign.public_key_text(key), content_type="text/plain; charset=utf-8")

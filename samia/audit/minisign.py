@@ -116,10 +116,25 @@ def verify(data: bytes, signature_text: str, public_text: str) -> str:
 
 
 def configured_key() -> SigningKey:
-    """The audit signing key from settings (AUDIT_SIGNING_KEY, AUDIT_SIGNING_KEY_ID); M28 adds rotation."""
-    from django.conf import settings
+    """The active audit signing key: the keyring's `audit_signing` (version 1 is AUDIT_SIGNING_KEY)."""
+    from samia import secrets
 
-    return SigningKey.from_config(seed_b64=settings.AUDIT_SIGNING_KEY, key_id_hex=settings.AUDIT_SIGNING_KEY_ID)
+    try:
+        key = secrets.current("audit_signing")
+    except secrets.SecretMissing:
+        raise SigningUnavailable("AUDIT_SIGNING_KEY and AUDIT_SIGNING_KEY_ID are not configured") from None
+    return _from_keyring(key)
+
+
+def _from_keyring(key) -> SigningKey:
+    return SigningKey.from_config(seed_b64=base64.b64encode(key.value).decode(), key_id_hex=key.key_id)
+
+
+def published_keys() -> dict[str, SigningKey]:
+    """Every audit signing key that ever signed, by key id (retired ones too): their public halves stay published."""
+    from samia import secrets
+
+    return {key.key_id: _from_keyring(key) for key in secrets.published("audit_signing")}
 
 
 def trusted_public_key(path=None) -> tuple[str, str]:
@@ -146,6 +161,10 @@ def trusted_public_key(path=None) -> tuple[str, str]:
         return ours
     with open(path, encoding="utf-8") as handle:
         given = handle.read()
-    if ours is not None and public_key_id(given) != public_key_id(ours[0]):
+    if (
+        ours is not None
+        and public_key_id(given) != public_key_id(ours[0])
+        and public_key_id(given) not in published_keys()
+    ):
         raise ValueError(f"key id {public_key_id(given)} is not ours ({public_key_id(ours[0])})")
     return given, f"the key in {path}"

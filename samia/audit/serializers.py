@@ -58,3 +58,7 @@ class CheckpointSerializer(serializers.ModelSerializer):
         model = AuditCheckpoint
         fields = ["id", "seq", "row_hash", "count", "signed_at", "key_id", "statement", "signature", "signed_by_id"]
         read_only_fields = fields
+
+
+class PublicKeyQuerySerializer(serializers.Serializer):
+    key_id = serializers.RegexField(r"^[0-9A-Fa-f]{16}$", required=False, help_text="a key id (16 hex digits)")

@@ -71,7 +71,9 @@ def _target(target) -> tuple[str, str]:
     return target._meta.label_lower, str(target.pk)
 
 
-def record(*, action: str, actor, target=None, outcome: str = "success", details: dict | None = None) -> None:
+def record(
+    *, action: str, actor, target=None, outcome: str = "success", details: dict | None = None, cursor=None
+) -> None:
     """Append one audit entry in the current transaction; Postgres chains it when the transaction commits.
 
     Only the canonical payload is written (a plain INSERT, without RETURNING: the writer need not be
@@ -100,6 +102,9 @@ def record(*, action: str, actor, target=None, outcome: str = "success", details
             "target_type": target_type,
         }
     )
+    if cursor is not None:  # a connection of the caller's own (the owner's, for system entries made in a request)
+        cursor.execute(_INSERT, [payload])
+        return
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, [payload])
 

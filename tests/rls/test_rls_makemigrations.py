@@ -72,7 +72,8 @@ def test_running_the_written_sql_gives_the_same_catalog(app_label):
         transaction.set_rollback(True)
 
     assert after == before
-    assert before["policies"]
+    # An app whose tables have no rule at all (the keyring) has no policy: its RLS is on, nothing granted.
+    assert before["policies"] or not any(d.rules for t, d in DECLARATIONS.items() if d.app_label == app_label)
 
 
 def test_the_written_migration_is_ruff_clean():

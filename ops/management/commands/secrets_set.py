@@ -1,0 +1,33 @@
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ops.services import credential_probe
+from samia.exceptions import DomainError
+from samia.secrets import catalog
+from samia.secrets import services as secrets
+
+
+class Command(BaseCommand):
+    help = (
+        "Store a new provider credential read from standard input; it becomes active only when the "
+        "provider's probe passes with it, otherwise the version in use stays and this exits 1."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help=", ".join(sorted(catalog.CREDENTIALS)))
+
+    def handle(self, *args, name, **options):
+        if catalog.kind(name) != "credential":
+            reason = catalog.NEVER_ROTATED.get(name.upper())
+            raise CommandError(f"{name} is never rotated: {reason}" if reason else f"unknown credential {name}")
+        value = sys.stdin.buffer.read().strip()
+        if not value:
+            raise CommandError("nothing on standard input")
+        try:
+            details = secrets.secret_set(name=name, value=value, actor="system:ops", probe=credential_probe)
+        except secrets.ProbeFailed as error:
+            raise CommandError(f"the probe failed ({error.detail}): the previous version stays active") from None
+        except DomainError as error:
+            raise CommandError(error.message) from None
+        self.stdout.write(f"{name} version {details['version']} active (fingerprint {details['fingerprint']})")

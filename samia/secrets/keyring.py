@@ -1,0 +1,213 @@
+"""The process's copy of the keyring: loaded as the owner, reloaded when the generation moves.
+
+Every process keeps the decrypted live versions in memory. Each read checks the Redis counter
+`samia:secrets:generation` at most every CHECK_SECONDS; a rotation increments it, so every process
+reloads within that time. Without a master key the keyring holds just the environment values
+(version 1), read-only: nothing breaks, nothing rotates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import psycopg
+from redis.exceptions import RedisError
+
+from samia.redis import get_redis, key
+from samia.secrets import catalog, crypto, store
+
+CHECK_SECONDS = 5
+GENERATION = "secrets:generation"
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    version: int
+    key_id: str
+    value: bytes = field(repr=False)
+    status: str = "active"
+
+
+class SecretMissing(crypto.SecretsUnavailable):
+    code = "secret_missing"
+    default_message = "This secret has no version: set it, or configure its environment value."
+
+
+@dataclass
+class _Ring:
+    live: dict[str, list[Key]] = field(default_factory=dict)  # active first, then previous, newest first
+    published: dict[str, list[Key]] = field(default_factory=dict)  # audit_signing, retired included
+    generation: int | None = None
+    checked_at: float = float("-inf")
+    loaded: bool = False
+
+
+_ring = _Ring()
+_lock = threading.Lock()
+
+
+def generation() -> int:
+    return int(get_redis().get(key(GENERATION)) or 0)
+
+
+def bump() -> None:
+    """Tell every process to reload (this one at once)."""
+    get_redis().incr(key(GENERATION))
+    _ring.checked_at = float("-inf")
+
+
+def _environment_ring() -> dict[str, list[Key]]:
+    found = {}
+    for name in (*catalog.ROTATING, *catalog.CREDENTIALS):
+        value = catalog.environment_value(name)
+        if value:
+            found[name] = [Key(name, 1, value[0], value[1])]
+    return found
+
+
+def _import_environment(present: set[str]) -> bool:
+    """Write version 1 of every secret that has none yet from its environment value."""
+    imported = False
+    with store.owner_transaction() as cursor:
+        for name in (*catalog.ROTATING, *catalog.CREDENTIALS):
+            value = None if name in present else catalog.environment_value(name)
+            if value:
+                key_id, secret = value
+                cursor.execute(
+                    store.IMPORT,
+                    {
+                        "name": name,
+                        "key_id": key_id,
+                        "ciphertext": crypto.encrypt(secret),
+                        "fingerprint": crypto.fingerprint(name, secret),
+                    },
+                )
+                imported = imported or cursor.rowcount == 1
+    return imported
+
+
+def reload(current_generation: int | None = None) -> None:
+    """Read the keyring again (as the owner, on a connection of its own)."""
+    if not crypto.configured():
+        live, published = _environment_ring(), {}
+    else:
+        try:
+            rows = store.rows(store.SELECT_ALL)
+        except psycopg.Error:  # e.g. before `migrate` made the table: the environment values, loaded again soon
+            logger.warning("keyring not loaded from the database")
+            _ring.live, _ring.published, _ring.loaded, _ring.generation = _environment_ring(), {}, True, None
+            return
+        present = {row["name"] for row in rows}
+        if {*catalog.ROTATING, *catalog.CREDENTIALS} - present and _import_environment(present):
+            rows = store.rows(store.SELECT_ALL)
+        live, published = {}, {}
+        for row in rows:
+            if not row["ciphertext"]:
+                continue
+            entry = Key(row["name"], row["version"], row["key_id"], crypto.decrypt(row["ciphertext"]), row["status"])
+            if row["status"] != "retired":
+                live.setdefault(row["name"], []).append(entry)
+            if row["name"] == "audit_signing":
+                published.setdefault(row["name"], []).append(entry)
+        for versions in live.values():
+            versions.sort(key=lambda entry: (entry.status != "active", -entry.version))
+    _ring.live, _ring.published = live, published
+    _ring.generation = current_generation
+    _ring.loaded = True
+
+
+def _fresh() -> _Ring:
+    now = time.monotonic()
+    if _ring.loaded and now - _ring.checked_at < CHECK_SECONDS:
+        return _ring
+    with _lock:
+        if _ring.loaded and time.monotonic() - _ring.checked_at < CHECK_SECONDS:
+            return _ring
+        try:
+            seen = generation()
+        except RedisError:  # keep what is loaded; load once when nothing is
+            logger.warning("keyring generation unavailable")
+            seen = _ring.generation
+        if not _ring.loaded or seen != _ring.generation:
+            reload(seen)
+        _ring.checked_at = time.monotonic()
+    return _ring
+
+
+def _versions(name: str) -> list[Key]:
+    """Live versions of `name`; version 1 is the environment value it was imported from, read now
+    (the same value in production; a test that overrides the setting sees its override)."""
+    versions = _fresh().live.get(name, [])
+    if not versions or versions[-1].version != 1:
+        return versions
+    environment = catalog.environment_value(name)
+    first = versions[-1]
+    if environment is None:
+        return versions[:-1]
+    return [*versions[:-1], Key(name, 1, environment[0], environment[1], first.status)]
+
+
+def current(name: str) -> Key:
+    """The active version of `name`: what signs now."""
+    versions = _versions(name)
+    if not versions or versions[0].status != "active":
+        raise SecretMissing(name=name)
+    return versions[0]
+
+
+def verifying(name: str) -> list[Key]:
+    """The active and previous versions of `name`: what still verifies (active first)."""
+    return _versions(name)
+
+
+def find(name: str, key_id: str) -> Key | None:
+    """The live version of `name` with this key id, if any."""
+    return next((entry for entry in _versions(name) if entry.key_id == key_id), None)
+
+
+def published(name: str) -> list[Key]:
+    """Every version of `name` that kept its value, retired ones included (audit public keys)."""
+    found = list(_fresh().published.get(name, ()))
+    environment = catalog.environment_value(name)
+    if environment and not any(entry.key_id == environment[0] for entry in found):
+        found.append(Key(name, 1, environment[0], environment[1]))
+    return found
+
+
+def loaded_generation() -> int | None:
+    """The generation this process's keyring was loaded at (checked at most every CHECK_SECONDS)."""
+    if not crypto.configured():
+        return None
+    return _fresh().generation
+
+
+_candidates: contextvars.ContextVar[dict[str, bytes] | None] = contextvars.ContextVar("secret_candidates", default=None)
+
+
+@contextlib.contextmanager
+def candidate(name: str, value: bytes):
+    """Within the block, `credential(name)` answers `value` (a provider probe of a new credential)."""
+    token = _candidates.set({**(_candidates.get() or {}), name: value})
+    try:
+        yield
+    finally:
+        _candidates.reset(token)
+
+
+def credential(name: str) -> str | None:
+    """A provider credential set through the keyring, or None: the caller then reads its setting."""
+    trial = (_candidates.get() or {}).get(name)
+    if trial is not None:
+        return trial.decode()
+    versions = _versions(name)
+    if versions and versions[0].status == "active" and versions[0].version > 1:
+        return versions[0].value.decode()
+    return None
