@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "samia.marketplace",
     "samia.jobs",
     "samia.audit",
+    "samia.secrets",
     "samia.events",
     "moderation",
     "notifications",
@@ -427,6 +428,22 @@ TWILIO_WHATSAPP_FROM = env.str("TWILIO_WHATSAPP_FROM", default="")
 TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="")
 # The public origin (scheme://host) that Twilio signs webhook URLs with; correct behind a proxy.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
+
+# Keyring (samia/secrets, OPS_README.md): Fernet keys, comma-separated; the first encrypts, every one
+# decrypts (`manage.py secrets_rewrap` after putting a new one first). Unset, the keyring holds the
+# environment values read-only and rotation answers 503 secrets_unavailable.
+SECRETS_MASTER_KEYS = env.list("SECRETS_MASTER_KEYS", default=[])
+# ops.secrets_rotate_due (daily) rotates a generated key whose active version is older than this.
+SECRETS_ROTATE_JWT_DAYS = env.int("SECRETS_ROTATE_JWT_DAYS", default=90)
+SECRETS_ROTATE_LINKS_DAYS = env.int("SECRETS_ROTATE_LINKS_DAYS", default=90)
+SECRETS_ROTATE_STORAGE_DAYS = env.int("SECRETS_ROTATE_STORAGE_DAYS", default=30)
+SECRETS_ROTATE_AUDIT_DAYS = env.int("SECRETS_ROTATE_AUDIT_DAYS", default=365)
+# How long signed storage URLs made with the previous key still open after a rotation (their longest life).
+SECRETS_STORAGE_URL_GRACE_SECONDS = env.int("SECRETS_STORAGE_URL_GRACE_SECONDS", default=3600)
+# Provider circuit breakers (shared by every process through Redis): this many counted failures
+# in a row open a provider's circuit for PROVIDER_BREAKER_RESET_SECONDS, then one call tries it.
+PROVIDER_BREAKER_FAIL_MAX = env.int("PROVIDER_BREAKER_FAIL_MAX", default=5)
+PROVIDER_BREAKER_RESET_SECONDS = env.int("PROVIDER_BREAKER_RESET_SECONDS", default=60)
 
 # Moderation records (cases, actions, lineage) and appeals are purged this long after they
 # are over (resolved, lifted or expired, decided).
