@@ -471,6 +471,16 @@ ANALYTICS_EXACT_PERCENTILE_LIMIT = env.int("ANALYTICS_EXACT_PERCENTILE_LIMIT", d
 # retention) alongside the rest, each committing only if both succeed; 1 runs everything on one.
 ANALYTICS_ROLLUP_CONNECTIONS = env.int("ANALYTICS_ROLLUP_CONNECTIONS", default=2)
 
+# Personalization (M25): the model kind served (bm25: item-kNN with BM25 weights; als), how far back
+# the nightly job reads interactions, the offline evaluation's hold-out days, the fewest users a
+# cohort needs before its own popularity is used (else the country's, else everyone's), and how
+# long the ranking log is kept.
+PERSONALIZATION_MODEL_KIND = env.str("PERSONALIZATION_MODEL_KIND", default="bm25")
+PERSONALIZATION_HISTORY_DAYS = env.int("PERSONALIZATION_HISTORY_DAYS", default=365)
+PERSONALIZATION_HOLDOUT_DAYS = env.int("PERSONALIZATION_HOLDOUT_DAYS", default=7)
+PERSONALIZATION_COHORT_MIN_USERS = env.int("PERSONALIZATION_COHORT_MIN_USERS", default=20)
+PERSONALIZATION_LOG_RETENTION_DAYS = env.int("PERSONALIZATION_LOG_RETENTION_DAYS", default=90)
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,

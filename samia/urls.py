@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include("moderation.urls")),
     path("", include("notifications.urls")),
     path("", include("analytics.urls")),
+    path("", include("personalization.urls")),
     path("", include("ops.urls")),
     path("", include("samia.storage.urls")),
     path("", include("ar.urls")),

@@ -1,0 +1,229 @@
+"""Reads: the current preference, rankings, metrics and evaluations.
+
+`ranked` is the seam other apps call: it reads and never writes. Whoever shows its result records
+it with `services.ranking_record` (the API does, for every ranking it answers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from personalization import policies, sql
+from personalization.experiments import bucket, variant_for
+from personalization.models import (
+    SURFACE_ITEM_TYPE,
+    DailyMetrics,
+    Evaluation,
+    Experiment,
+    Popularity,
+    Preference,
+    RankingLog,
+    Surface,
+    TrainedModel,
+    UserCohort,
+    Variant,
+)
+from personalization.training import Scorer
+from samia.accounts.models import User
+from samia.rls.registry import Identity
+
+MAX_K = 50
+# A typed id per item type: numeric ids for readers and campaigns, a code for services.
+ITEM_PATTERNS = {
+    "reader": re.compile(r"^reader:([1-9][0-9]{0,17})$"),
+    "campaign": re.compile(r"^campaign:([1-9][0-9]{0,17})$"),
+    "service": re.compile(r"^service:([a-z][a-z_]{0,15})$"),
+}
+
+
+@dataclass
+class Ranking:
+    user_id: int
+    surface: str
+    items: list[str]
+    confidences: list[float]
+    rationales: list[str]
+    reason: str
+    model_version: str | None = None
+    experiment_id: int | None = None
+    variant: str = ""
+    bucket: int | None = None
+    opted_out: bool = False
+    exposed_day: dt.date | None = field(default=None, repr=False)
+
+
+def preference_current(*, identity: Identity) -> dict:
+    """Return the caller's current choice: opted out or not, and since when (None: never chose)."""
+    rows = policies.PREFERENCES.scope(Preference.objects.all(), identity).filter(user_id=identity.user_id)
+    latest = rows.order_by("-recorded_at", "-id").values("opted_out", "recorded_at").first()
+    return latest or {"opted_out": False, "recorded_at": None}
+
+
+def user_opted_out(user_id: int) -> bool:
+    """Tell whether the user's latest preference is an opt-out."""
+    latest = Preference.objects.filter(user_id=user_id).order_by("-recorded_at", "-id").values("opted_out").first()
+    return bool(latest and latest["opted_out"])
+
+
+def model_current() -> TrainedModel | None:
+    """Return the newest trained model of the kind rankings use (PERSONALIZATION_MODEL_KIND)."""
+    return TrainedModel.objects.filter(kind=settings.PERSONALIZATION_MODEL_KIND).order_by("-trained_at", "-id").first()
+
+
+_SCORERS: dict[str, Scorer] = {}
+_SCORERS_LOCK = threading.Lock()
+
+
+def scorer_for(model: TrainedModel) -> Scorer:
+    """Return the loaded model, read from private storage once per process and checked against its sha256."""
+    with _SCORERS_LOCK:
+        scorer = _SCORERS.get(model.sha256)
+        if scorer is None:
+            with model.artifact.open("rb") as artifact:
+                scorer = Scorer.from_bytes(model.kind, artifact.read(), model.sha256)
+            _SCORERS.clear()  # keep one model in memory: the newest
+            _SCORERS[model.sha256] = scorer
+        return scorer
+
+
+def experiment_active(surface: str) -> Experiment | None:
+    """Return the active experiment of `surface`, if any."""
+    return Experiment.objects.filter(surface=surface, active=True).first()
+
+
+def candidates_default(*, surface: str, user_id: int) -> list[str]:
+    """Every item the surface may rank for the user: active readers, active services, or the draft and
+    scheduled campaigns whose audience includes the user."""
+    with connection.cursor() as cursor:
+        if surface == Surface.READERS:
+            cursor.execute(
+                "SELECT id FROM accounts_user WHERE role = 'reader' AND is_active AND blocked_at IS NULL ORDER BY id"
+            )
+            return [f"reader:{row[0]}" for row in cursor.fetchall()]
+        if surface == Surface.SERVICES:
+            cursor.execute("SELECT code FROM marketplace_service WHERE is_active ORDER BY code")
+            return [f"service:{row[0]}" for row in cursor.fetchall()]
+        cursor.execute(sql.CAMPAIGN_CANDIDATES, {"user_id": user_id, "now": timezone.now()})
+        return [f"campaign:{row[0]}" for row in cursor.fetchall()]
+
+
+def _validate(surface: str, k: int, candidates: list[str] | None) -> str:
+    if surface not in Surface.values:
+        raise ValidationError({"surface": [f"One of {', '.join(Surface.values)}."]})
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise ValidationError({"k": [f"An integer from 1 to {MAX_K}."]})
+    item_type = SURFACE_ITEM_TYPE[surface]
+    if candidates is not None:
+        pattern = ITEM_PATTERNS[item_type]
+        if not all(isinstance(c, str) and pattern.match(c) for c in candidates):
+            raise ValidationError({"candidates": [f"Each candidate of surface {surface} is a {item_type}:<id>."]})
+    return item_type
+
+
+def _sort_keys(items: list[str], item_type: str) -> np.ndarray:
+    """The tie-breaking key of each item: its numeric id, or its code."""
+    offset = len(item_type) + 1
+    if item_type == "service":
+        return np.array([item[offset:] for item in items])
+    return np.fromiter((int(item[offset:]) for item in items), dtype=np.int64, count=len(items))
+
+
+def _popularity(user_id: int, country: str, item_type: str) -> tuple[dict[str, float], str]:
+    """Scores from the most specific scope with enough users (cohort, country, everyone), and its code."""
+    cohort = UserCohort.objects.filter(user_id=user_id).values_list("cohort", flat=True).first()
+    scopes = [f"cohort:{cohort}"] if cohort else []
+    scopes += [f"country:{country}", "all"]
+    sizes = dict(Popularity.objects.filter(item="", scope__in=scopes).values_list("scope", "users"))
+    chosen = next(
+        (s for s in scopes if s == "all" or sizes.get(s, 0) >= settings.PERSONALIZATION_COHORT_MIN_USERS), "all"
+    )
+    size = sizes.get(chosen) or 1
+    rows = Popularity.objects.filter(scope=chosen, item__startswith=f"{item_type}:").values_list("item", "users")
+    code = {"all": "popular_in:all", f"country:{country}": f"popular_in:{country}"}.get(chosen, "popular_in:cohort")
+    return {item: users / size for item, users in rows}, code
+
+
+def _order(items: list[str], scores: np.ndarray, item_type: str, k: int) -> np.ndarray:
+    """Positions of the k best items: score descending, then item id ascending."""
+    return np.lexsort((_sort_keys(items, item_type), -scores))[:k]
+
+
+def ranked(*, user_id: int, surface: str, candidates: list[str] | None = None, k: int = 10) -> Ranking:
+    """Return the user's top-k candidates for `surface` (ids, confidences, rationale codes); reads only.
+
+    Opted-out users, the popularity variant, users the model has not seen and the time before any
+    model is trained get their cohort's popularity. Equal scores are ordered by item id.
+    """
+    item_type = _validate(surface, k, candidates)
+    user = User.objects.filter(pk=user_id).values("id", "country").first()
+    if user is None:
+        raise User.DoesNotExist("No such user.")
+    if candidates is None:
+        candidates = candidates_default(surface=surface, user_id=user_id)
+    items = sorted(set(candidates))
+    opted_out = user_opted_out(user_id)
+    experiment = None if opted_out else experiment_active(surface)
+    ranking = Ranking(user_id=user_id, surface=surface, items=[], confidences=[], rationales=[], reason="")
+    ranking.opted_out = opted_out
+    if experiment is not None:
+        ranking.experiment_id = experiment.pk
+        ranking.bucket = bucket(experiment.salt, user_id)
+        ranking.variant = variant_for(experiment.variants, ranking.bucket)
+    model = None if opted_out or ranking.variant == Variant.POPULARITY else model_current()
+    scorer = scorer_for(model) if model else None
+    row = scorer.user_row.get(user_id) if scorer else None
+
+    if row is not None and items:
+        columns = np.array([scorer.item_column.get(item, -1) for item in items], dtype=np.int64)
+        all_scores = scorer.scores(np.array([row]))[0]
+        scores = np.where(columns >= 0, all_scores[np.maximum(columns, 0)], 0.0)
+        top = _order(items, scores, item_type, k)
+        known = [i for i in top if columns[i] >= 0 and scores[i] > 0]
+        because = dict(zip(known, scorer.because(row, columns[known]), strict=True))
+        ranking.rationales = [f"similar_to:{because[i]}" if i in because else "no_signal" for i in top]
+        ranking.reason, ranking.model_version = RankingLog.Reason.MODEL, model.version
+    else:
+        popularity, code = _popularity(user_id, user["country"], item_type)
+        scores = np.array([popularity.get(item, 0.0) for item in items], dtype=np.float64)
+        top = _order(items, scores, item_type, k)
+        ranking.rationales = [code if scores[i] > 0 else "no_signal" for i in top]
+        if opted_out:
+            ranking.reason = RankingLog.Reason.OPTED_OUT
+        elif ranking.variant == Variant.POPULARITY:
+            ranking.reason = RankingLog.Reason.POPULARITY_VARIANT
+        else:
+            ranking.reason = RankingLog.Reason.COLD_USER if model else RankingLog.Reason.NO_MODEL
+    ranking.items = [items[i] for i in top]
+    ranking.confidences = [round(float(scores[i]), 6) for i in top]
+    return ranking
+
+
+# ---------------------------------------------------------------------------------------------
+# Metrics
+
+
+def metrics_list(*, identity: Identity, first: dt.date, last: dt.date) -> QuerySet[DailyMetrics]:
+    """Return the daily metrics rows of first..last that `identity` may see (a reader: their own)."""
+    rows = policies.DAILY_METRICS.scope(DailyMetrics.objects.all(), identity)
+    return rows.filter(day__gte=first, day__lte=last)
+
+
+def evaluation_list(*, identity: Identity, first: dt.date, last: dt.date) -> list[dict]:
+    """Return the offline evaluations run on first..last that `identity` may see, newest first."""
+    if identity.persona not in policies.EVALUATIONS.roles_for("select"):
+        return []
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=dt.UTC)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    rows = policies.EVALUATIONS.scope(Evaluation.objects.all(), identity)
+    rows = rows.filter(evaluated_at__gte=start, evaluated_at__lt=end).select_related("model").order_by("-id")
+    return list(rows[:100])
