@@ -211,7 +211,13 @@ STORAGES["private"] = (
     if STORAGE_BACKEND == "local"
     else {
         "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {"bucket_name": STORAGE_S3_BUCKET, "default_acl": None, "file_overwrite": False},
+        # SigV4: X-Amz-Expires is part of what S3 checks the signature over (every region accepts it).
+        "OPTIONS": {
+            "bucket_name": STORAGE_S3_BUCKET,
+            "default_acl": None,
+            "file_overwrite": False,
+            "signature_version": "s3v4",
+        },
     }
 )
 # Keys of the local signed URLs: "kid=secret,kid2=secret2"; new URLs use STORAGE_URL_KEY_ID. A URL
