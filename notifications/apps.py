@@ -1,5 +1,14 @@
+from functools import partial
+
 from django.apps import AppConfig
 
 
 class NotificationsConfig(AppConfig):
     name = "notifications"
+
+    def ready(self):
+        # Budget alerts and incident pages reach staff through notify(); the kernel does not import this app.
+        from notifications import services
+        from samia import staff_notices
+
+        staff_notices.sender_register(partial(services.notify, actor="system:staff_notices"))

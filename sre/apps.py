@@ -3,3 +3,13 @@ from django.apps import AppConfig
 
 class SreConfig(AppConfig):
     name = "sre"
+    verbose_name = "SRE and cost guards"
+
+    def ready(self):
+        # Spent budgets degrade features the kernel guards; the kernel does not import this app.
+        from samia import degraded
+        from samia.providers import gates
+        from sre import budgets
+
+        degraded.checker_register(budgets.degraded_reason)
+        gates.register(budgets.send_gate)

@@ -32,3 +32,6 @@ NOTIFICATIONS_SEND_CONCURRENCY = 1
 # Provider circuits never open by accident across tests (a fake answering 503 five times);
 # tests/ops sets the real threshold where it tests the breaker.
 PROVIDER_BREAKER_FAIL_MAX = 1_000_000
+# The route limiter counts in Redis like production, with limits no other test reaches; tests/sre sets the real ones.
+SRE_RATE_LIMITS = {"default": {"user": "100000/second", "ip": "100000/second"}}
+SRE_QUOTAS = {name: {**quota, "limit": 10**9} for name, quota in SRE_QUOTAS.items()}  # noqa: F405

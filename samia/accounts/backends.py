@@ -67,12 +67,16 @@ def _address(value: str):
         return None
 
 
-def client_ip(request) -> str:
-    """Return the client's address: the peer, or behind TRUSTED_PROXIES the rightmost untrusted X-Forwarded-For hop."""
+def client_ip(request, trusted_proxies: list[str] | None = None) -> str:
+    """Return the client's address: the peer, or behind trusted proxies the rightmost untrusted X-Forwarded-For hop.
+
+    The login limiter trusts TRUSTED_PROXIES; the route limiter (sre) passes SRE_TRUSTED_PROXIES.
+    """
     peer = _address(request.META.get("REMOTE_ADDR", "")) if request is not None else None
     if peer is None:
         return "unknown"
-    trusted = _trusted_networks(tuple(settings.TRUSTED_PROXIES))
+    proxies = settings.TRUSTED_PROXIES if trusted_proxies is None else trusted_proxies
+    trusted = _trusted_networks(tuple(proxies))
     client = peer
     hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
     # Each trusted proxy appends the address it received from; anything left of the first
