@@ -84,11 +84,12 @@ migrate: install db binding-key ## Apply the migrations (tables, RLS policies, p
 static: install binding-key
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
-seed: migrate ## Load the demo world when it is absent (about 500 orders per SCALE, default 1; RESET=1 rebuilds it) and roll up its analytics
+seed: migrate ## Load the demo world when it is absent (about 500 orders per SCALE, default 1; RESET=1 rebuilds it), roll up its analytics, train the rankers once
 	$(PY) manage.py seed_demo --scale $(SCALE)$(if $(RESET), --reset)
 	$(PY) manage.py seed_moderation
 	$(PY) manage.py seed_notifications
 	$(PY) manage.py analytics_backfill --from "$$(date -u -d '-400 days' +%F)" --to "$$(date -u +%F)" --chunk-days 31
+	$(PY) manage.py personalization_train --if-untrained
 
 # Where to log in: printed before the processes start and again once /readyz answers, because
 # honcho's start-up output scrolls the first one away.
