@@ -13,6 +13,7 @@ AREAS = (
     (_("Notifications"), "campaign", ("notifications",)),
     (_("Analytics"), "monitoring", ("analytics",)),
     (_("Marketplace"), "storefront", ("marketplace",)),
+    (_("AR"), "view_in_ar", ("ar",)),
     (_("Accounts"), "group", ("accounts",)),
     (_("Audit"), "verified_user", ("audit",)),
     (_("Jobs"), "schedule", ("django_celery_beat",)),
