@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from django.conf import settings
 
 
+# The key id of a version imported from an environment value that names no key id of its own.
+ENVIRONMENT_KEY_ID = "env1"
+
+
 @dataclass(frozen=True)
 class Rotating:
     role: str  # the least role that may rotate it
@@ -32,8 +36,9 @@ class Credential:
     setting: str  # the environment value version 1 is imported from
 
 
-def _random(size: int, key_id_hex: int = 8) -> Callable[[], tuple[str, bytes]]:
-    return lambda: (random.token_hex(key_id_hex // 2), random.token_bytes(size))
+def _random(size: int) -> Callable[[], tuple[str, bytes]]:
+    """A key id of 8 hex digits and `size` random bytes as URL-safe text (callers may read it as str)."""
+    return lambda: (random.token_hex(4), random.token_urlsafe(size).encode())
 
 
 def _audit_key() -> tuple[str, bytes]:
@@ -42,7 +47,7 @@ def _audit_key() -> tuple[str, bytes]:
 
 
 def _jwt_env():
-    return ("env1", settings.SIMPLE_JWT["SIGNING_KEY"].encode())
+    return (ENVIRONMENT_KEY_ID, settings.SIMPLE_JWT["SIGNING_KEY"].encode())
 
 
 def _links_env():
@@ -52,8 +57,9 @@ def _links_env():
 
 
 def _storage_env():
-    value = settings.STORAGE_URL_SIGNING_KEY if hasattr(settings, "STORAGE_URL_SIGNING_KEY") else ""
-    return ("env1", value.encode()) if value else None
+    kid = settings.STORAGE_URL_KEY_ID
+    secret = settings.STORAGE_URL_KEYS.get(kid)
+    return (kid, secret.encode()) if secret else None
 
 
 def _audit_env():
@@ -92,12 +98,10 @@ ROTATING: dict[str, Rotating] = {
     ),
 }
 
+# Only credentials whose adapter reads `samia.secrets.credential(name)` first: a probe of one that
+# reads its setting alone would pass whatever the new value is.
 CREDENTIALS: dict[str, Credential] = {
     "twilio_auth_token": Credential(("sms", "whatsapp"), "TWILIO_AUTH_TOKEN"),
-    "fcm_service_account": Credential(("fcm",), "FCM_SERVICE_ACCOUNT_JSON"),
-    "apns_key": Credential(("apns",), "APNS_KEY_PEM"),
-    "deepl_api_key": Credential(("translation",), "DEEPL_API_KEY"),
-    "s3_secret_access_key": Credential(("storage",), "AWS_SECRET_ACCESS_KEY"),
 }
 
 # Stable pseudonyms: a new key would orphan every suppression, actor key and handle made with the old one.
@@ -123,5 +127,5 @@ def environment_value(name: str) -> tuple[str, bytes] | None:
     """(key id, value) of the environment value version 1 of `name` is imported from, if set."""
     if name in ROTATING:
         return ROTATING[name].from_environment()
-    value = getattr(settings, CREDENTIALS[name].setting, "")
-    return ("env1", value.encode()) if value else None
+    value = getattr(settings, CREDENTIALS[name].setting)
+    return (ENVIRONMENT_KEY_ID, value.encode()) if value else None

@@ -143,15 +143,15 @@ def _fresh() -> _Ring:
 
 
 def _versions(name: str) -> list[Key]:
-    """Live versions of `name`; version 1 is the environment value it was imported from, read now
-    (the same value in production; a test that overrides the setting sees its override)."""
+    """Live versions of `name`. A version imported from the environment is read from there now (the
+    same value in production; a test that overrides the setting sees its override)."""
     versions = _fresh().live.get(name, [])
     if not versions or versions[-1].version != 1:
         return versions
     environment = catalog.environment_value(name)
     first = versions[-1]
-    if environment is None:
-        return versions[:-1]
+    if environment is None or environment[0] != first.key_id:
+        return versions
     return [*versions[:-1], Key(name, 1, environment[0], environment[1], first.status)]
 
 
@@ -208,6 +208,6 @@ def credential(name: str) -> str | None:
     if trial is not None:
         return trial.decode()
     versions = _versions(name)
-    if versions and versions[0].status == "active" and versions[0].version > 1:
+    if versions and versions[0].status == "active" and versions[0].key_id != catalog.ENVIRONMENT_KEY_ID:
         return versions[0].value.decode()
     return None

@@ -73,7 +73,7 @@ def secret_rotate(*, name: str, actor: Identity | str) -> dict:
         raise PermissionDenied(f"Rotating {name} needs a {spec.role}.")
     if not crypto.configured():
         raise crypto.SecretsUnavailable()
-    keyring.verifying(name)  # loads the ring: version 1 is imported from the environment first
+    keyring.reload(keyring.generation())  # version 1 is imported from the environment first
     with store.owner_transaction() as cursor:
         cursor.execute(store.LOCK_NAME, [name])
         cursor.execute(
@@ -115,7 +115,7 @@ def secret_set(*, name: str, value: bytes, actor: Identity | str, probe: Callabl
         raise crypto.SecretsUnavailable()
     if not value:
         raise ValueError("the credential is empty")
-    keyring.verifying(name)  # version 1 from the environment first, so it is the one kept on failure
+    keyring.reload(keyring.generation())  # version 1 from the environment first: kept on failure
     failed = probe(name, value)
     if failed:
         with store.owner_transaction() as cursor:

@@ -25,9 +25,10 @@ SELECT_NAME = f"SELECT {COLUMNS} FROM secrets_secretversion WHERE name = %s ORDE
 INSERT = """
     INSERT INTO secrets_secretversion
         (name, version, key_id, ciphertext, fingerprint, status, created_at, activated_at, retires_at)
-    VALUES (%(name)s, (SELECT coalesce(max(version), 0) + 1 FROM secrets_secretversion WHERE name = %(name)s),
-            %(key_id)s, %(ciphertext)s, %(fingerprint)s, %(status)s, clock_timestamp(),
-            CASE WHEN %(status)s = 'active' THEN clock_timestamp() END, NULL)
+    VALUES (%(name)s::varchar,
+            (SELECT coalesce(max(version), 0) + 1 FROM secrets_secretversion WHERE name = %(name)s::varchar),
+            %(key_id)s, %(ciphertext)s, %(fingerprint)s, %(status)s::varchar, clock_timestamp(),
+            CASE WHEN %(status)s::varchar = 'active' THEN clock_timestamp() END, NULL)
     RETURNING version
 """
 # Version 1 from the environment: only while the name has no version at all (another process may race).

@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.exceptions import TokenBackendError
 
-from samia.secrets import keyring
+from samia.secrets import catalog, keyring
 
 # Tokens issued before the keyring carry no kid: they were signed with the environment key, version 1.
-ENVIRONMENT_KEY_ID = "env1"
+ENVIRONMENT_KEY_ID = catalog.ENVIRONMENT_KEY_ID
 
 
 class KeyringTokenBackend(TokenBackend):

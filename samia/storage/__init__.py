@@ -63,8 +63,16 @@ class Grant:
 
 
 def url_keys() -> tuple[dict[str, str], str]:
-    """Return the URL signing keys by key id, and the id that signs new URLs (the one place keys are read)."""
-    return settings.STORAGE_URL_KEYS, settings.STORAGE_URL_KEY_ID
+    """Return the URL signing keys by key id, and the id that signs new URLs (the one place keys are read).
+
+    The keyring's `storage_urls` (M28): its active version signs, active and previous verify. The keys
+    still listed in STORAGE_URL_KEYS verify the URLs they made until they are removed from there.
+    """
+    from samia import secrets
+
+    keys = dict(settings.STORAGE_URL_KEYS)
+    keys.update({key.key_id: key.value.decode() for key in secrets.verifying("storage_urls")})
+    return keys, secrets.current("storage_urls").key_id
 
 
 def private_storage() -> Storage:
