@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-
 # The key id of a version imported from an environment value that names no key id of its own.
 ENVIRONMENT_KEY_ID = "env1"
 
