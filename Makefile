@@ -77,6 +77,8 @@ db: services ## Create the database named in DATABASE_URL when it is missing
 binding-key: .env
 	@grep -q '^RLS_BINDING_KEY=' .env || { echo "adding a random RLS_BINDING_KEY to .env"; \
 		umask 077 && printf 'RLS_BINDING_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env; }
+	@grep -q '^COMMUNITY_HANDLE_KEY=' .env || { echo "adding a random COMMUNITY_HANDLE_KEY to .env"; \
+		umask 077 && printf 'COMMUNITY_HANDLE_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env; }
 
 migrate: install db binding-key ## Apply the migrations (tables, RLS policies, periodic tasks); store the binding key
 	$(PY) manage.py migrate --noinput

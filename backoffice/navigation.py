@@ -10,6 +10,7 @@ from backoffice import selectors
 # Area -> the app labels whose admin pages it lists, in this order.
 AREAS = (
     (_("Moderation"), "gavel", ("moderation",)),
+    (_("Community"), "forum", ("community",)),
     (_("Notifications"), "campaign", ("notifications",)),
     (_("Analytics"), "monitoring", ("analytics",)),
     (_("Marketplace"), "storefront", ("marketplace",)),

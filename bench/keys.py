@@ -5,4 +5,5 @@ BENCH_KEYS = {
     "RLS_BINDING_KEY": "bench-only-binding-key-not-a-secret",
     "JWT_SIGNING_KEY": "bench-only-jwt-signing-key-not-a-secret-0123456789",
     "NOTIFICATIONS_LINK_KEYS": "k0=bench-only-link-signing-key",
+    "COMMUNITY_HANDLE_KEY": "bench-only-community-handle-key",
 }

@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class CommunityConfig(AppConfig):
     name = "community"
+    verbose_name = "Community"
+
+    def ready(self):
+        # An appeal's overturn restores a hidden or removed comment, and the case page shows a
+        # community case's comments: moderation asks its registry, it never imports community.
+        from community import moderation_targets
+
+        moderation_targets.register()

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from moderation import policies
+from moderation import policies, targets
 from moderation.models import Appeal, ModerationAction
 from moderation.services import APPEALABLE, Code, _actions, _check_rank, _clear_block, _lift
 from samia import audit
@@ -90,6 +90,9 @@ def _overturn(*, identity: Identity, action: ModerationAction, appeal: Appeal) -
     _lift(ModerationAction.objects.filter(pk=action.pk), identity=identity, reason="overturned")
     if not in_force:
         return False
+    target = targets.get(action.target_type)
+    if target is not None:  # registered by the app that owns the target (community: a comment)
+        return target.restore(identity=identity, action=action)
     details = {"action_id": action.pk, "appeal_id": appeal.pk}
     if action.action == Code.BLOCK:
         user = USERS.get(User.objects.all(), identity, action.subject_id, missing="No such user.")

@@ -41,6 +41,7 @@ class Case(models.Model):
     class Source(models.TextChoices):
         MANUAL = "manual", _("Manual")
         SWEEP = "sweep", _("Sweep")
+        COMMUNITY = "community", _("Community")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -76,7 +77,7 @@ class Case(models.Model):
         "marketplace.Call", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="cases")
-    source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     priority = models.CharField(max_length=8, choices=Severity.choices)
     team = models.CharField(max_length=8, choices=Team.choices, default=Team.MONITORS)
@@ -134,12 +135,16 @@ class ModerationAction(models.Model):
         ESCALATE = "escalate", _("Escalate case")
         END_CALL = "end_call", _("End call")
         FLAG = "flag", _("Flag")
+        APPROVE_COMMENT = "approve_comment", _("Approve comment")
+        HIDE_COMMENT = "hide_comment", _("Hide comment")
+        REMOVE_COMMENT = "remove_comment", _("Remove comment")
 
     class TargetType(models.TextChoices):
         USER = "user", _("User")
         ORDER = "order", _("Order")
         MEDIA = "media", _("Media")
         CALL = "call", _("Call")
+        COMMENT = "comment", _("Comment")
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=16, choices=Code.choices)

@@ -13,7 +13,10 @@ SWEEP_COUNTRIES_TABLE = "moderation_sweeprulecountry"
 SUBJECTS = ("client", "reader")
 # What a monitor may do; lifting a block outright (unblock) and ending a call (calls are updated by
 # admins only, marketplace/policies.py) are for admins.
-MONITOR_ACTIONS = ("block", "hold", "unlist", "release", "remove_media", "escalate", "flag")
+MONITOR_ACTIONS = (
+    "block", "hold", "unlist", "release", "remove_media", "escalate", "flag",
+    "approve_comment", "hide_comment", "remove_comment",
+)  # fmt: skip
 
 REASONS = declare(
     "moderation.ReasonCode",

@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from moderation import policies
-from moderation.models import Appeal, Case, ModerationAction
+from moderation.models import Appeal, Case, ModerationAction, ReasonCode
 from samia.rls.registry import Identity
 
 QUEUE_STATUSES = (Case.Status.OPEN, Case.Status.IN_REVIEW, Case.Status.ESCALATED)
@@ -56,3 +56,14 @@ def block_in_force(*, identity: Identity) -> dict:
         "appealable": appeal is None and action.is_in_force,
         "appeal_id": appeal.pk if appeal else None,
     }
+
+
+def reason_get(*, identity: Identity, code: str) -> ReasonCode:
+    """Return the active reason `code` that `identity` may read, or raise ReasonCode.DoesNotExist."""
+    reasons = policies.REASONS.scope(ReasonCode.objects.filter(is_active=True), identity)
+    return reasons.get(code=code)
+
+
+def reason_list(*, identity: Identity) -> QuerySet[ReasonCode]:
+    """Return the active reasons `identity` may read, by code."""
+    return policies.REASONS.scope(ReasonCode.objects.filter(is_active=True), identity).order_by("code")

@@ -13,7 +13,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from moderation import policies
@@ -31,7 +31,7 @@ from samia.rls.registry import Identity
 Code = ModerationAction.Code
 MAX_DURATION = dt.timedelta(days=3650)
 ORDER_ACTIONS = (Code.HOLD, Code.UNLIST, Code.RELEASE, Code.REMOVE_MEDIA, Code.ESCALATE)
-APPEALABLE = (Code.BLOCK, Code.HOLD, Code.UNLIST, Code.REMOVE_MEDIA)
+APPEALABLE = (Code.BLOCK, Code.HOLD, Code.UNLIST, Code.REMOVE_MEDIA, Code.HIDE_COMMENT, Code.REMOVE_COMMENT)
 SYSTEM_EXPIRY = "system:moderation.expire_blocks"
 
 
@@ -77,6 +77,95 @@ def _case_for(
         sla_due_at=Case.due_at(now, reason.severity),
         assignee_id=identity.user_id,
     )
+
+
+# Opening cases one order at a time: two writers filing on the same order join one case.
+_CASE_LOCK = 0x6D6F64  # "mod"
+
+
+@transaction.atomic
+def case_open(
+    *,
+    actor: Identity | str,
+    subject_id: int,
+    reason_code: str,
+    source: str,
+    order: Order | None = None,
+    dedupe_key: str | None = None,
+    details: dict | None = None,
+) -> Case:
+    """Return the unresolved case of `order` and `source` (or `dedupe_key`), opening one when there is none.
+
+    A case joined with a reason more severe than its priority is raised to it. `actor` is a staff
+    identity or a job ("system:<job>", as the owner role).
+    """
+    reason = _reason(reason_code)
+    cases = Case.objects.all()
+    if isinstance(actor, Identity):
+        cases = policies.CASES.scope(cases, actor)
+    if order is not None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CASE_LOCK, order.pk])
+    if dedupe_key is not None:
+        case = cases.filter(dedupe_key=dedupe_key).first()
+    elif order is not None:
+        case = cases.filter(order=order, source=source).exclude(status=Case.Status.RESOLVED).order_by("id").first()
+    else:
+        case = None
+    if case is None:
+        now = timezone.now()
+        case = Case.objects.create(
+            subject_id=subject_id, order=order, reason=reason, source=source, priority=reason.severity,
+            opened_at=now, sla_due_at=Case.due_at(now, reason.severity), dedupe_key=dedupe_key, details=details or {},
+        )  # fmt: skip
+        audit.record(
+            action="moderation.case.open",
+            actor=actor,
+            target=case,
+            details={"case_id": case.pk, "reason": reason.code, "source": source, "order_id": case.order_id},
+        )
+    elif SEVERITY_ORDER.index(reason.severity) > SEVERITY_ORDER.index(case.priority):
+        previous = case.priority
+        case.priority = reason.severity
+        case.sla_due_at = min(case.sla_due_at, timezone.now() + SLA[case.priority])
+        case.save(update_fields=["priority", "sla_due_at"])
+        audit.record(
+            action="moderation.case.raise",
+            actor=actor,
+            target=case,
+            details={"case_id": case.pk, "reason": reason.code, "from": previous, "to": case.priority},
+        )
+    return case
+
+
+@transaction.atomic
+def target_act(
+    *,
+    identity: Identity,
+    action: str,
+    target_type: str,
+    target_id: int,
+    subject_id: int,
+    reason_code: str,
+    evidence: list[str],
+    source: str,
+    order: Order | None = None,
+) -> ModerationAction:
+    """File `action` on a registered target (moderation/targets.py) on its case; escalate that case when asked.
+
+    An action that decides the target (approve, hide, remove) supersedes the ones still in force on it.
+    """
+    reason = _reason(reason_code)
+    case = case_open(actor=identity, subject_id=subject_id, reason_code=reason.code, source=source, order=order)
+    if action == Code.ESCALATE:
+        _case_escalate(case)
+    else:
+        earlier = _actions(identity).filter(target_type=target_type, target_id=target_id).exclude(action=Code.ESCALATE)
+        _lift(earlier, identity=identity, reason="superseded")
+    return ModerationAction.objects.create(
+        actor_id=identity.user_id, action=action, target_type=target_type, target_id=target_id,
+        subject_id=subject_id, reason=reason, evidence=evidence, case=case,
+    )  # fmt: skip
 
 
 def _lift(actions, *, identity: Identity | None, reason: str) -> list[int]:

@@ -37,8 +37,33 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
-def scrub_text(text: str) -> str:
-    """Replace emails, phone numbers, JWTs and key=secret pairs in free text."""
+# Text people publish (community comments) loses every contact detail and link, not only what a log
+# line could carry: any run of 7 or more digits (Latin, Arabic-Indic U+0660-0669, Extended Arabic-Indic
+# U+06F0-06F9), whatever separates them, and web addresses with or without a scheme.
+PUBLISHED_REMOVED = "[removed]"
+_DIGIT = "[0-9\u0660-\u0669\u06f0-\u06f9]"
+_TLDS = (
+    "com|net|org|info|biz|io|co|me|ly|gl|gg|tv|to|app|dev|link|site|online|store|xyz|shop|live|page|"
+    "sa|ae|eg|qa|kw|bh|om|jo|lb|ma|tn|dz|iq|sy|ps|ye|sd|uk|us|de|fr|ca|au|in|ru|tr"
+)
+_PUBLISHED_PATTERNS = [
+    re.compile("[\\w.%+-]+(?:@|%40|\uff20)[\\w-]+(?:\\.[\\w-]+)+"),
+    re.compile(r"(?i)\b(?:https?|ftp)://\S+|\bwww\.\S+"),
+    re.compile(rf"(?i)\b[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*\.(?:{_TLDS})\b(?:/\S*)?"),
+    re.compile(rf"(?:\+|\uff0b|\b00)?\(?{_DIGIT}(?:[\s\-.()/]{{0,2}}{_DIGIT}){{6,}}"),
+]
+
+
+def scrub_text(text: str, *, published: bool = False) -> str:
+    """Replace emails, phone numbers, JWTs and key=secret pairs in free text.
+
+    `published`: text others will read (a comment); emails, phone numbers in Latin or Arabic-Indic
+    digits and links all become "[removed]".
+    """
+    if published:
+        for pattern in _PUBLISHED_PATTERNS:
+            text = pattern.sub(PUBLISHED_REMOVED, text)
+        return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Feature switches (samia/features): waffle's tables; samia.feature_on reads them for the policies.
+    "waffle",
     "samia.rls",
     "samia.accounts",
     "samia.marketplace",
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
     "samia.audit",
     "samia.secrets",
     "samia.events",
+    "samia.features",
     "moderation",
     "notifications",
     "analytics",
@@ -302,6 +305,7 @@ SPECTACULAR_SETTINGS = {
         "SuppressionLiftReasonEnum": "notifications.models.LiftReason",
         "AppPlatformEnum": "samia.events.serializers.PLATFORMS",
         "PlatformEnum": "notifications.models.DeviceToken.Platform",
+        "CommentStatusEnum": "community.models.Comment.Status",
         "ArAssetKindEnum": "ar.models.ArAsset.Kind",
     },
 }
@@ -540,6 +544,10 @@ SRE_BACKUP_KEEP_DAILY = env.int("SRE_BACKUP_KEEP_DAILY", default=7)
 SRE_BACKUP_KEEP_MONTHLY = env.int("SRE_BACKUP_KEEP_MONTHLY", default=12)
 SRE_BACKUP_MAX_AGE_HOURS = env.int("SRE_BACKUP_MAX_AGE_HOURS", default=26)
 SRE_RESTORE_DRILL_MAX_AGE_DAYS = env.int("SRE_RESTORE_DRILL_MAX_AGE_DAYS", default=8)
+
+# Community (M24): authors appear as member-<HMAC(key, user id)[:8]>. A pseudonym, not a credential:
+# never rotate it (every handle would change); production sets its own (see .env.example).
+COMMUNITY_HANDLE_KEY = required_secret("COMMUNITY_HANDLE_KEY", debug_default=f"community-handles:{SECRET_KEY}")
 
 # Community (M24): authors appear as member-<HMAC(key, user id)[:8]>. A pseudonym, not a credential:
 # never rotate it (every handle would change); production sets its own (see .env.example).

@@ -38,6 +38,8 @@ urlpatterns = [
     path("", include("moderation.urls")),
     path("", include("notifications.urls")),
     path("", include("analytics.urls")),
+    path("", include("samia.features.urls")),
+    path("", include("community.urls")),
     path("", include("personalization.urls")),
     path("", include("ops.urls")),
     path("", include("samia.storage.urls")),

@@ -7,6 +7,7 @@ os.environ.setdefault("JWT_SIGNING_KEY", "tests-only-jwt-signing-key-that-is-lon
 os.environ.setdefault("NOTIFICATIONS_LINK_KEYS", "k0=tests-only-link-signing-key")
 # A fixed test-only key for the identity binding (samia.rls.binding); migrate stores it in the test database.
 os.environ.setdefault("RLS_BINDING_KEY", "tests-only-rls-binding-key")
+os.environ.setdefault("COMMUNITY_HANDLE_KEY", "tests-only-community-handle-key")
 # A fixed test-only master key of the keyring (samia/secrets): a valid Fernet key, never used elsewhere.
 os.environ.setdefault("SECRETS_MASTER_KEYS", "dGVzdHMtb25seS1zZWNyZXRzLW1hc3Rlci1rZXktMzI=")
 # One key space per test process (pytest-xdist workers share the Redis server).

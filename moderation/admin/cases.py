@@ -7,11 +7,12 @@ import datetime as dt
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from moderation import lineage, services
+from moderation import lineage, services, targets
 from moderation.admin.common import Offer, ReasonInput, attempt, bound_forms, subject_history, user_text
 from moderation.models import Case, LineageEdge, ModerationAction
 from moderation.policies import ACTIONS_TABLE, CASES_TABLE, LINEAGE, LINEAGE_TABLE
@@ -247,6 +248,11 @@ class CaseAdmin(DeclaredModelAdmin):
                 "case_evidence": case.actions.select_related("reason", "actor").order_by("id"),
                 "lineage": LINEAGE.scope(LineageEdge.objects.all(), identity).filter(case=case).order_by("id"),
                 **subject_history(identity, case.subject_id),
+                # What other apps draw for their cases (community: the thread and its buttons), by registry.
+                "case_panels": [
+                    render_to_string(template, context, request=request)
+                    for template, context in targets.case_panels(identity, case)
+                ],
             }
         return super().changeform_view(request, object_id, form_url, extra_context)
 

@@ -201,3 +201,22 @@ class Any_(Condition):
 
     def admits(self, column: str, value: Any) -> bool:
         return any(p.admits(column, value) for p in self.parts)
+
+
+@dataclass(frozen=True)
+class FeatureOn(Condition):
+    """Every row while the feature switch `name` is on, none while it is off (samia.feature_on, a waffle switch)."""
+
+    name: str
+
+    def sql(self) -> str:
+        return f"(select samia.feature_on({_literal(self.name)}))"
+
+    def q(self, identity) -> Q:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT samia.feature_on(%s)", [self.name])
+            on = bool(cursor.fetchone()[0])
+        # All rows or none, like the policy; Q(pk__in=[]) makes Django skip the query altogether.
+        return Q(pk__isnull=False) if on else Q(pk__in=[])

@@ -35,6 +35,8 @@ TEMPLATES = (
     "notifications.states.state_guard_sql",
     "notifications.sql.DEVICE_CLAIM",
     "moderation.sql.BLOCK_EXPLAINED",
+    "samia.features.sql.FEATURE_ON",
+    "community.sql.COMMENT_GUARD",
     "ar.sql.KEY_REMOVED",
 )
 README = Path(settings.BASE_DIR) / "samia" / "rls" / "RLS_README.md"

@@ -3,6 +3,7 @@
 import pytest
 
 from samia.rls.registry import Identity
+from tests.community.conftest import community_on, thread  # noqa: F401  (fixtures of the threads case)
 from tests.conftest import api_as, rows_as
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +98,21 @@ def test_it_shows_each_persona_what_the_declaration_says(world):
     assert ids("monitor") == ids("admin") == ids("superadmin") == everything
     assert set(_api_ids(p["reader"], "/payments")) == set()
     assert set(_api_ids(p["client"], "/payments")) == {world["payments"][0].pk}
+
+
+@pytest.mark.parametrize("public", [False, True])
+@pytest.mark.parametrize("persona", [*PERSONAS, None])
+def test_it_lists_exactly_the_thread_comments_postgres_shows(personas, thread, community_on, persona, public):
+    from tests.community.conftest import switch
+
+    switch("community_public", public)
+    user = personas[persona] if persona else None
+    identity = Identity(user.pk, user.role) if user else Identity(None, None)
+    for order in (thread["mine"], thread["theirs"]):
+        response = api_as(user).get(f"/community/threads?order_id={order.pk}&page_size=100")
+        api_ids = sorted(row["id"] for row in response.json()["results"]) if response.status_code == 200 else []
+        sql = "SELECT id FROM community_comment WHERE order_id = %s"
+        db_ids = sorted(r[0] for r in rows_as(identity, sql, [order.pk]))
+
+        assert api_ids == db_ids, (persona, order.pk)
+        assert response.status_code == (200 if db_ids or persona in ("monitor", "admin", "superadmin") else 404)

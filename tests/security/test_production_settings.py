@@ -33,6 +33,7 @@ def production(**overrides) -> dict:
         "JWT_SIGNING_KEY": _key(),
         "NOTIFICATIONS_LINK_KEYS": f"k1={_key()}",
         "RLS_BINDING_KEY": _key(),
+        "COMMUNITY_HANDLE_KEY": _key(),
         "ALLOWED_HOSTS": "api.samia.example",
     }
     environment.update(overrides)

@@ -1,0 +1,30 @@
+"""The trigger that keeps a comment's text and authorship fixed once written.
+
+Migrations freeze a rendering of it; tests/rls/test_function_templates.py fails when the template
+changes without a migration that carries it.
+"""
+
+# ---------------------------------------------------------------------------------------------
+# Staff may update comments (community/policies.py) but only their decision: status, when and by
+# whom it was decided, and the case it was filed on. The text, its hash, the order, the author
+# and their role never change. The owner role (jobs, migrations) is not bound and passes.
+
+COMMENT_GUARD = r"""
+CREATE OR REPLACE FUNCTION samia.community_comment_guard() RETURNS trigger
+  LANGUAGE plpgsql AS $$
+BEGIN
+  IF samia.actor_id() IS NULL THEN
+    RETURN NEW;
+  END IF;
+  IF (NEW.id, NEW.order_id, NEW.author_id, NEW.author_role, NEW.body, NEW.body_sha256, NEW.created_at)
+     IS DISTINCT FROM (OLD.id, OLD.order_id, OLD.author_id, OLD.author_role, OLD.body, OLD.body_sha256, OLD.created_at) THEN
+    RAISE EXCEPTION 'a comment''s text, order and author are fixed; only its decision changes'
+      USING ERRCODE = '42501';
+  END IF;
+  RETURN NEW;
+END $$;
+
+DROP TRIGGER IF EXISTS community_comment_guard ON public.community_comment;
+CREATE TRIGGER community_comment_guard BEFORE UPDATE ON public.community_comment
+  FOR EACH ROW EXECUTE FUNCTION samia.community_comment_guard();
+"""
