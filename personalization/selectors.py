@@ -7,6 +7,7 @@ it with `services.ranking_record` (the API does, for every ranking it answers).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import threading
 from dataclasses import dataclass, field
@@ -24,26 +25,22 @@ from personalization.models import (
     SURFACE_ITEM_TYPE,
     DailyMetrics,
     Evaluation,
-    Experiment,
     Popularity,
     Preference,
     RankingLog,
     Surface,
     TrainedModel,
-    UserCohort,
     Variant,
 )
-from personalization.training import Scorer
+from personalization.training import Scorer, typed_ids
 from samia.accounts.models import User
 from samia.rls.registry import Identity
 
 MAX_K = 50
 # A typed id per item type: numeric ids for readers and campaigns, a code for services.
-ITEM_PATTERNS = {
-    "reader": re.compile(r"^reader:([1-9][0-9]{0,17})$"),
-    "campaign": re.compile(r"^campaign:([1-9][0-9]{0,17})$"),
-    "service": re.compile(r"^service:([a-z][a-z_]{0,15})$"),
-}
+ITEM_IDS = {"reader": "[1-9][0-9]{0,17}", "campaign": "[1-9][0-9]{0,17}", "service": "[a-z][a-z_]{0,15}"}
+# Newline-separated lists of one type's typed ids, matched in one pass.
+ITEM_LISTS = {kind: re.compile(f"{kind}:{ident}(?:\n{kind}:{ident})*") for kind, ident in ITEM_IDS.items()}
 
 
 @dataclass
@@ -69,12 +66,6 @@ def preference_current(*, identity: Identity) -> dict:
     return latest or {"opted_out": False, "recorded_at": None}
 
 
-def user_opted_out(user_id: int) -> bool:
-    """Tell whether the user's latest preference is an opt-out."""
-    latest = Preference.objects.filter(user_id=user_id).order_by("-recorded_at", "-id").values("opted_out").first()
-    return bool(latest and latest["opted_out"])
-
-
 def model_current() -> TrainedModel | None:
     """Return the newest trained model of the kind rankings use (PERSONALIZATION_MODEL_KIND)."""
     return TrainedModel.objects.filter(kind=settings.PERSONALIZATION_MODEL_KIND).order_by("-trained_at", "-id").first()
@@ -94,11 +85,6 @@ def scorer_for(model: TrainedModel) -> Scorer:
             _SCORERS.clear()  # keep one model in memory: the newest
             _SCORERS[model.sha256] = scorer
         return scorer
-
-
-def experiment_active(surface: str) -> Experiment | None:
-    """Return the active experiment of `surface`, if any."""
-    return Experiment.objects.filter(surface=surface, active=True).first()
 
 
 def candidates_default(*, surface: str, user_id: int) -> list[str]:
@@ -123,24 +109,20 @@ def _validate(surface: str, k: int, candidates: list[str] | None) -> str:
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
         raise ValidationError({"k": [f"An integer from 1 to {MAX_K}."]})
     item_type = SURFACE_ITEM_TYPE[surface]
-    if candidates is not None:
-        pattern = ITEM_PATTERNS[item_type]
-        if not all(isinstance(c, str) and pattern.match(c) for c in candidates):
+    if candidates:
+        # One match over the joined list (thousands of candidates): each line must be one typed id.
+        try:
+            joined = "\n".join(candidates)
+        except TypeError:
+            joined = None
+        pattern = ITEM_LISTS[item_type]
+        if joined is None or joined.count("\n") != len(candidates) - 1 or not pattern.fullmatch(joined):
             raise ValidationError({"candidates": [f"Each candidate of surface {surface} is a {item_type}:<id>."]})
     return item_type
 
 
-def _sort_keys(items: list[str], item_type: str) -> np.ndarray:
-    """The tie-breaking key of each item: its numeric id, or its code."""
-    offset = len(item_type) + 1
-    if item_type == "service":
-        return np.array([item[offset:] for item in items])
-    return np.fromiter((int(item[offset:]) for item in items), dtype=np.int64, count=len(items))
-
-
-def _popularity(user_id: int, country: str, item_type: str) -> tuple[dict[str, float], str]:
+def _popularity(user_id: int, country: str, cohort: str | None, item_type: str) -> tuple[dict[str, float], str]:
     """Scores from the most specific scope with enough users (cohort, country, everyone), and its code."""
-    cohort = UserCohort.objects.filter(user_id=user_id).values_list("cohort", flat=True).first()
     scopes = [f"cohort:{cohort}"] if cohort else []
     scopes += [f"country:{country}", "all"]
     sizes = dict(Popularity.objects.filter(item="", scope__in=scopes).values_list("scope", "users"))
@@ -153,9 +135,33 @@ def _popularity(user_id: int, country: str, item_type: str) -> tuple[dict[str, f
     return {item: users / size for item, users in rows}, code
 
 
-def _order(items: list[str], scores: np.ndarray, item_type: str, k: int) -> np.ndarray:
+def _order(ids: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
     """Positions of the k best items: score descending, then item id ascending."""
-    return np.lexsort((_sort_keys(items, item_type), -scores))[:k]
+    return np.lexsort((ids, -scores))[:k]
+
+
+_MODELS: dict[int, TrainedModel] = {}
+
+
+def _model(model_id: int | None) -> TrainedModel | None:
+    """A stored model by id; its row never changes once written, so it is kept per process."""
+    if model_id is None:
+        return None
+    if model_id not in _MODELS:
+        _MODELS[model_id] = TrainedModel.objects.defer("params", "metrics").get(pk=model_id)
+    return _MODELS[model_id]
+
+
+def _context(user_id: int, surface: str) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.RANKING_CONTEXT,
+            {"user_id": user_id, "surface": surface, "kind": settings.PERSONALIZATION_MODEL_KIND},
+        )
+        found = cursor.fetchone()
+    if found is None:
+        raise User.DoesNotExist("No such user.")
+    return found
 
 
 def ranked(*, user_id: int, surface: str, candidates: list[str] | None = None, k: int = 10) -> Ranking:
@@ -165,37 +171,34 @@ def ranked(*, user_id: int, surface: str, candidates: list[str] | None = None, k
     model is trained get their cohort's popularity. Equal scores are ordered by item id.
     """
     item_type = _validate(surface, k, candidates)
-    user = User.objects.filter(pk=user_id).values("id", "country").first()
-    if user is None:
-        raise User.DoesNotExist("No such user.")
+    country, opted_out, cohort, experiment_id, salt, variants, model_id = _context(user_id, surface)
     if candidates is None:
         candidates = candidates_default(surface=surface, user_id=user_id)
-    items = sorted(set(candidates))
-    opted_out = user_opted_out(user_id)
-    experiment = None if opted_out else experiment_active(surface)
+    items = list(dict.fromkeys(candidates))
+    ids = typed_ids(items, item_type)
     ranking = Ranking(user_id=user_id, surface=surface, items=[], confidences=[], rationales=[], reason="")
     ranking.opted_out = opted_out
-    if experiment is not None:
-        ranking.experiment_id = experiment.pk
-        ranking.bucket = bucket(experiment.salt, user_id)
-        ranking.variant = variant_for(experiment.variants, ranking.bucket)
-    model = None if opted_out or ranking.variant == Variant.POPULARITY else model_current()
+    if experiment_id is not None and not opted_out:
+        ranking.experiment_id = experiment_id
+        ranking.bucket = bucket(salt, user_id)
+        ranking.variant = variant_for(json.loads(variants) if isinstance(variants, str) else variants, ranking.bucket)
+    model = None if opted_out or ranking.variant == Variant.POPULARITY else _model(model_id)
     scorer = scorer_for(model) if model else None
     row = scorer.user_row.get(user_id) if scorer else None
 
     if row is not None and items:
-        columns = np.array([scorer.item_column.get(item, -1) for item in items], dtype=np.int64)
+        columns = scorer.columns(item_type, ids)
         all_scores = scorer.scores(np.array([row]))[0]
         scores = np.where(columns >= 0, all_scores[np.maximum(columns, 0)], 0.0)
-        top = _order(items, scores, item_type, k)
+        top = _order(ids, scores, k)
         known = [i for i in top if columns[i] >= 0 and scores[i] > 0]
         because = dict(zip(known, scorer.because(row, columns[known]), strict=True))
         ranking.rationales = [f"similar_to:{because[i]}" if i in because else "no_signal" for i in top]
         ranking.reason, ranking.model_version = RankingLog.Reason.MODEL, model.version
     else:
-        popularity, code = _popularity(user_id, user["country"], item_type)
+        popularity, code = _popularity(user_id, country, cohort, item_type)
         scores = np.array([popularity.get(item, 0.0) for item in items], dtype=np.float64)
-        top = _order(items, scores, item_type, k)
+        top = _order(ids, scores, k)
         ranking.rationales = [code if scores[i] > 0 else "no_signal" for i in top]
         if opted_out:
             ranking.reason = RankingLog.Reason.OPTED_OUT
