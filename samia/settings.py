@@ -82,6 +82,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: traffic and errors (django-prometheus) and latency per route pattern and status class (sre).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "sre.middleware.RequestMetricsMiddleware",
     "samia.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -103,6 +106,7 @@ MIDDLEWARE = [
     # Inside the binding: request.user is read under the caller's identity, never as the web login.
     "backoffice.middleware.ProfileLanguageMiddleware",
     "samia.backoffice_timezone.BackofficeTimezoneMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "samia.urls"
@@ -305,6 +309,8 @@ SPECTACULAR_SETTINGS = {
         "SuppressionLiftReasonEnum": "notifications.models.LiftReason",
         "AppPlatformEnum": "samia.events.serializers.PLATFORMS",
         "PlatformEnum": "notifications.models.DeviceToken.Platform",
+        "IncidentStatusEnum": "sre.models.Incident.Status",
+        "HealthStatusEnum": [("pass", "pass"), ("warn", "warn"), ("fail", "fail")],
         "CommentStatusEnum": "community.models.Comment.Status",
         "ArAssetKindEnum": "ar.models.ArAsset.Kind",
     },
