@@ -8,5 +8,9 @@ class BackofficeConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
+        from backoffice import changelist
+
+        changelist.install()
+
         # unfold's app config (earlier in INSTALLED_APPS) has made admin.site its own site by now.
         admin.site.index_template = "backoffice/dashboard.html"

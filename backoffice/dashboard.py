@@ -63,6 +63,7 @@ def _orders(request, identity, now) -> dict | None:
     for row in summary["statuses"]:
         row["link"] = changelist(request, Order, status__exact=row["status"])
         row["shown"] = f"{selectors.COUNT_CAP}+" if row["capped"] else row["count"]
+    summary["stuck_shown"] = f"{selectors.COUNT_CAP}+" if summary["stuck_capped"] else summary["stuck"]
     summary["stuck_link"] = changelist(
         request, Order, status__exact="awaiting_approval", submitted_at__lt=_when(summary["stuck_before"])
     )

@@ -1,5 +1,6 @@
 """The sidebar: one group per area, each listing the registered models the role may view."""
 
+from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.text import capfirst
@@ -15,6 +16,8 @@ AREAS = (
     (_("Analytics"), "monitoring", ("analytics",)),
     (_("Marketplace"), "storefront", ("marketplace",)),
     (_("AR"), "view_in_ar", ("ar",)),
+    (_("Personalization"), "recommend", ("personalization",)),
+    (_("Translations"), "translate", ("i18n",)),
     (_("Accounts"), "group", ("accounts",)),
     (_("Audit"), "verified_user", ("audit",)),
     (_("Jobs"), "schedule", ("django_celery_beat",)),
@@ -40,6 +43,13 @@ def _items(site, app_labels: tuple[str, ...]) -> list[dict]:
     ]
 
 
+def areas(site) -> list[tuple]:
+    """Return AREAS, then an area for each app with admin pages that AREAS does not name (its verbose name)."""
+    named = {label for _title, _icon, labels in AREAS for label in labels}
+    unnamed = sorted({model._meta.app_label for model in site._registry} - named)
+    return [*AREAS, *((apps.get_app_config(label).verbose_name, "folder", (label,)) for label in unnamed)]
+
+
 def sidebar(request) -> list[dict]:
     """Return unfold's sidebar navigation: the dashboard, then each area's models the role may view."""
     site = admin.site
@@ -58,7 +68,7 @@ def sidebar(request) -> list[dict]:
             ],
         }
     ]
-    for title, icon, app_labels in AREAS:
+    for title, icon, app_labels in areas(site):
         items = _items(site, app_labels)
         if app_labels == ("analytics",):
             items.insert(

@@ -57,6 +57,8 @@ class DeviceToken(models.Model):
     deactivated_reason = models.CharField(max_length=40, blank=True)
 
     class Meta:
+        verbose_name = _("device token")
+        verbose_name_plural = _("device tokens")
         constraints = [models.UniqueConstraint(fields=["platform", "token"], name="device_token_unique")]
         indexes = [models.Index(fields=["user", "active"], name="device_token_user_active")]
 
@@ -92,6 +94,8 @@ class Consent(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         indexes = [
             # "The latest row per (user, channel, purpose)", for one user and for a whole audience.
             models.Index(fields=["user", "channel", "purpose", "-recorded_at", "-id"], name="consent_latest"),
@@ -142,6 +146,8 @@ class Suppression(models.Model):
     )
 
     class Meta:
+        verbose_name = _("suppression")
+        verbose_name_plural = _("suppressions")
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(user__isnull=True, address_hash=""), name="suppression_names_someone"
@@ -182,6 +188,10 @@ class Audience(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        verbose_name = _("audience")
+        verbose_name_plural = _("audiences")
+
     def __str__(self):
         return self.name
 
@@ -213,6 +223,10 @@ class Campaign(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     scheduled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
 
     def __str__(self):
         return self.name
@@ -307,6 +321,8 @@ class Send(models.Model):
     clicked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("send")
+        verbose_name_plural = _("sends")
         indexes = [
             models.Index(
                 fields=["due_at"],
@@ -342,6 +358,8 @@ class Bounce(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("bounce")
+        verbose_name_plural = _("bounces")
         indexes = [models.Index(fields=["kind", "received_at"], name="bounce_kind")]
 
     def __str__(self):
@@ -368,6 +386,8 @@ class WebhookEvent(models.Model):
     outcome = models.CharField(max_length=40, blank=True)
 
     class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
         indexes = [
             models.Index(fields=["received_at"], condition=models.Q(processed_at__isnull=True), name="webhook_pending"),
         ]

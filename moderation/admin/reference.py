@@ -2,6 +2,8 @@
 
 from django.contrib import admin, messages
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from moderation import tasks
 from moderation.models import ReasonCode, SweepRule
@@ -16,15 +18,16 @@ class ReasonCodeAdmin(DeclaredModelAdmin):
     search_fields = ["code", "label"]
 
 
-@admin.action(description="Run the selected sweeps now", permissions=["change"])
+@admin.action(description=gettext_lazy("Run the selected sweeps now"), permissions=["change"])
 def sweeps_run_now(modeladmin, request, queryset):
     rules = list(queryset.filter(is_active=True).values_list("rule", flat=True))
     if not rules:
-        modeladmin.message_user(request, "Select at least one active rule.", messages.ERROR)
+        modeladmin.message_user(request, _("Select at least one active rule."), messages.ERROR)
         return
     # The sweep runs as the service role in a worker (like the nightly one), once this request commits.
     transaction.on_commit(lambda: tasks.run_sweeps.delay(rules=rules))
-    modeladmin.message_user(request, f"Sweeps queued: {', '.join(rules)}. New cases appear in the queue.")
+    message = _("Sweeps queued: %(rules)s. New cases appear in the queue.") % {"rules": ", ".join(rules)}
+    modeladmin.message_user(request, message)
 
 
 @admin.register(SweepRule)

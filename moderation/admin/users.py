@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from moderation import services
 from moderation.admin.common import ReasonField
@@ -21,7 +23,11 @@ from samia.rls.registry import Identity
 class UserModerationInput(forms.Form):
     reason = ReasonField(required=False)
     days = forms.IntegerField(
-        required=False, min_value=1, max_value=services.MAX_DURATION.days, help_text="Empty: indefinite block."
+        required=False,
+        min_value=1,
+        max_value=services.MAX_DURATION.days,
+        label=gettext_lazy("Days"),
+        help_text=gettext_lazy("Empty: indefinite block."),
     )
 
 
@@ -29,10 +35,33 @@ class UserActionForm(UserModerationInput, ActionForm):
     pass
 
 
+def _messages(verb: str, done: int) -> dict[str, str]:
+    """The block or unblock action's messages, each a whole sentence to translate."""
+    if verb == "block":
+        return {
+            "invalid": _("Choose a reason (and a valid number of days) to block."),
+            "done": ngettext(
+                "%(count)s user blocked; each has a moderation action and a case.",
+                "%(count)s users blocked; each has a moderation action and a case.",
+                done,
+            ),
+            "refused": _("Not blocked: %(reasons)s"),
+        }
+    return {
+        "invalid": _("Choose a reason to unblock."),
+        "done": ngettext(
+            "%(count)s user unblocked; each has a moderation action and a case.",
+            "%(count)s users unblocked; each has a moderation action and a case.",
+            done,
+        ),
+        "refused": _("Not unblocked: %(reasons)s"),
+    }
+
+
 def _moderate_users(modeladmin, request, queryset, verb: str, act) -> None:
     form = UserModerationInput(request.POST)
     if not form.is_valid() or form.cleaned_data["reason"] is None:
-        modeladmin.message_user(request, f"Choose a reason (and a valid number of days) to {verb}.", messages.ERROR)
+        modeladmin.message_user(request, _messages(verb, 0)["invalid"], messages.ERROR)
         return
     done, refused = 0, []
     for user_id in queryset.values_list("id", flat=True):
@@ -46,13 +75,14 @@ def _moderate_users(modeladmin, request, queryset, verb: str, act) -> None:
             if reason is None:
                 raise
             refused.append(f"#{user_id}: {reason}")
+    said = _messages(verb, done)
     if done:
-        modeladmin.message_user(request, f"{done} user(s) {verb}ed; each has a moderation action and a case.")
+        modeladmin.message_user(request, said["done"] % {"count": done})
     if refused:
-        modeladmin.message_user(request, f"Not {verb}ed: {'; '.join(refused)}", messages.ERROR)
+        modeladmin.message_user(request, said["refused"] % {"reasons": "; ".join(refused)}, messages.ERROR)
 
 
-@admin.action(description="Block selected users (reason, days)", permissions=["block"])
+@admin.action(description=gettext_lazy("Block selected users (reason, days)"), permissions=["block"])
 def users_block(modeladmin, request, queryset):
     def act(user_id, data):
         days = data["days"]
@@ -67,7 +97,7 @@ def users_block(modeladmin, request, queryset):
     _moderate_users(modeladmin, request, queryset, "block", act)
 
 
-@admin.action(description="Unblock selected users (reason)", permissions=["unblock"])
+@admin.action(description=gettext_lazy("Unblock selected users (reason)"), permissions=["unblock"])
 def users_unblock(modeladmin, request, queryset):
     def act(user_id, data):
         services.user_unblock(

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.contrib.auth.hashers import identify_hasher
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from samia import audit
 from samia.accounts.models import PROFILE_FIELDS, Role, User
@@ -27,7 +29,9 @@ def grantable_roles(actor: User) -> list[str]:
 
 
 class UserCreateForm(forms.ModelForm):
-    password = forms.CharField(widget=forms.PasswordInput, help_text="At least 10 characters.")
+    password = forms.CharField(
+        label=gettext_lazy("Password"), widget=forms.PasswordInput, help_text=gettext_lazy("At least 10 characters.")
+    )
 
     class Meta:
         model = User
@@ -53,35 +57,37 @@ class UserAdmin(DeclaredModelAdmin):
 
     # People by name and masked email (the full address is on the user's own page).
     list_display = ["id", "person", "role", "country", "timezone", "language", "is_active", "blocked", "created"]
-    list_filter = ["role", "is_active", "language", "country"]
-    search_fields = ["email", "last_name"]
+    # Country is searched (e.g. "SA"), not filtered: the filter lists every user's distinct country
+    # on each page.
+    list_filter = ["role", "is_active", "language"]
+    search_fields = ["email", "last_name", "=country"]
     ordering = ["-id"]
     # Shown, never edited: the password only by its algorithm, the restriction as moderation left it.
     # (The times are shown in the staff member's zone: `blocked`, `blocked_until_local`, `created`.)
     always_read_only = ["password_status", "is_active", "blocked", "blocked_until_local", "zodiac_sign", "created"]
     fieldsets = [
         (None, {"fields": ["email", "role", "is_active", "password_status"]}),
-        ("Profile", {"fields": [*PROFILE_FIELDS, "zodiac_sign"]}),
-        ("Restriction", {"fields": ["blocked", "blocked_until_local"]}),
-        ("Dates", {"fields": ["created"]}),
+        (gettext_lazy("Profile"), {"fields": [*PROFILE_FIELDS, "zodiac_sign"]}),
+        (gettext_lazy("Restriction"), {"fields": ["blocked", "blocked_until_local"]}),
+        (gettext_lazy("Dates"), {"fields": ["created"]}),
     ]
 
-    blocked = time_column("blocked_at", "blocked at")
-    blocked_until_local = time_column("blocked_until", "blocked until")
-    created = time_column("created_at", "created")
+    blocked = time_column("blocked_at", gettext_lazy("blocked at"))
+    blocked_until_local = time_column("blocked_until", gettext_lazy("blocked until"))
+    created = time_column("created_at", gettext_lazy("created"))
 
-    @admin.display(description="person", ordering="last_name")
+    @admin.display(description=gettext_lazy("person"), ordering="last_name")
     def person(self, obj: User) -> str:
         return str(obj)
 
-    @admin.display(description="Password")
+    @admin.display(description=gettext_lazy("Password"))
     def password_status(self, obj: User) -> str:
         if not obj.has_usable_password():
-            return "Not set"
+            return _("Not set")
         try:
-            return f"Set ({identify_hasher(obj.password).algorithm})"
+            return _("Set (%(algorithm)s)") % {"algorithm": identify_hasher(obj.password).algorithm}
         except ValueError:
-            return "Set"
+            return _("Set")
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

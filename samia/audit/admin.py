@@ -9,7 +9,7 @@ from django.db.models.expressions import RawSQL
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from samia.accounts.models import Role, User
 from samia.audit import policies, selectors, verify
@@ -35,23 +35,44 @@ def _pre(text: str):
     return format_html('<pre dir="auto" style="white-space: pre-wrap; word-break: break-all">{}</pre>', text)
 
 
+class OutcomeFilter(admin.SimpleListFilter):
+    """The three outcomes `record` writes, without reading the trail for its distinct values."""
+
+    title = gettext_lazy("outcome")
+    parameter_name = "outcome__exact"
+    OUTCOMES = {
+        "success": gettext_lazy("success"),
+        "denied": gettext_lazy("denied"),
+        "failure": gettext_lazy("failure"),
+    }
+
+    def lookups(self, request, model_admin):
+        return list(self.OUTCOMES.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(outcome=self.value()) if self.value() in self.OUTCOMES else queryset
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["seq", "occurred", "actor", "role", "action", "target", "outcome", "verifies"]
-    list_filter = ["family", "outcome", "actor_role", "occurred_at"]
-    search_fields = ["=action", "=target_id", "=actor_id", "=request_id"]
+    # Family and role are searched ("moderation", "monitor"), not filtered: a filter on a generated
+    # column lists its distinct values, a pass over the whole trail on each page (and occurred_at,
+    # a generated column, would get one choice per moment: hence the date filter named here).
+    list_filter = [OutcomeFilter, ("occurred_at", admin.DateFieldListFilter)]
+    search_fields = ["=action", "=family", "=actor_role", "=target_id", "=actor_id", "=request_id"]
     ordering = ["-seq"]
     show_full_result_count = False
     list_before_template = "audit/admin/verify_chain.html"
     fieldsets = [
         (None, {"fields": ["seq", "occurred", "actor", "role", "action", "family", "target", "outcome"]}),
-        ("Request", {"fields": ["request_text"]}),
-        ("Details", {"fields": ["details_text", "payload_text"]}),
-        ("Chain", {"fields": ["prev_hash", "row_hash", "hash_check", "link_check"]}),
+        (gettext_lazy("Request"), {"fields": ["request_text"]}),
+        (gettext_lazy("Details"), {"fields": ["details_text", "payload_text"]}),
+        (gettext_lazy("Chain"), {"fields": ["prev_hash", "row_hash", "hash_check", "link_check"]}),
     ]
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
 
-    occurred = time_column("occurred_at", "occurred")
+    occurred = time_column("occurred_at", gettext_lazy("occurred"))
 
     def get_urls(self):
         verify_view = self.admin_site.admin_view(self.chain_verify_view)
@@ -105,11 +126,11 @@ class AuditEntryAdmin(ReadOnlyAdmin):
             )
         )
 
-    @admin.display(description="row hash")
+    @admin.display(description=gettext_lazy("row hash"))
     def verifies(self, entry):
         return "✓ intact" if entry.hash_ok else "✗ altered"
 
-    @admin.display(description="actor")
+    @admin.display(description=gettext_lazy("actor"))
     def actor(self, entry):
         if entry.actor_id is None:
             return entry.actor_role or "-"  # system:<job> or anonymous
@@ -117,11 +138,11 @@ class AuditEntryAdmin(ReadOnlyAdmin):
             return f"user #{entry.actor_id}"  # no longer there, or not readable by this role
         return str(User(email=entry.actor_email, first_name=entry.actor_first_name, last_name=entry.actor_last_name))
 
-    @admin.display(description="role", ordering="actor_role")
+    @admin.display(description=gettext_lazy("role"), ordering="actor_role")
     def role(self, entry):
         return Role(entry.actor_role).label if entry.actor_role in Role.values else entry.actor_role
 
-    @admin.display(description="target")
+    @admin.display(description=gettext_lazy("target"))
     def target(self, entry):
         if not entry.target_type:
             return "-"
@@ -133,28 +154,28 @@ class AuditEntryAdmin(ReadOnlyAdmin):
             return text
         return format_html('<a href="{}">{}</a>', url, text)
 
-    @admin.display(description="request id")
+    @admin.display(description=gettext_lazy("request id"))
     def request_text(self, entry):
         if not entry.request_id:
             return "-"
         url = reverse("admin:audit_auditentry_changelist") + f"?request_id={entry.request_id}"
         return format_html('{} · <a href="{}">every entry of this request</a>', entry.request_id, url)
 
-    @admin.display(description="details")
+    @admin.display(description=gettext_lazy("details"))
     def details_text(self, entry):
         return _pre(json.dumps(entry.details, indent=2, ensure_ascii=False, sort_keys=True))
 
-    @admin.display(description="payload (what the hash covers)")
+    @admin.display(description=gettext_lazy("payload (what the hash covers)"))
     def payload_text(self, entry):
         return _pre(entry.payload)
 
-    @admin.display(description="row hash recomputed")
+    @admin.display(description=gettext_lazy("row hash recomputed"))
     def hash_check(self, entry):
         if verify.row_hash(entry.prev_hash, entry.payload) == entry.row_hash:
             return gettext("Matches: sha256(previous hash + payload) is this row's hash.")
         return gettext("Does not match: the payload or a hash was changed after the row was chained.")
 
-    @admin.display(description="link to the row before")
+    @admin.display(description=gettext_lazy("link to the row before"))
     def link_check(self, entry):
         if selectors.entries_verify([entry])[entry.seq]:
             if entry.seq <= 1:
@@ -172,8 +193,8 @@ class AuditCheckpointAdmin(ReadOnlyAdmin):
     fields = ["serial", "seq", "row_hash", "count", "signed", "witnessed", "key_id", "previous_sha256", "statement"]
     readonly_fields = fields
 
-    signed = time_column("signed_at", "signed at")
-    witnessed = time_column("witnessed_at", "witnessed at")
+    signed = time_column("signed_at", gettext_lazy("signed at"))
+    witnessed = time_column("witnessed_at", gettext_lazy("witnessed at"))
 
 
 @admin.register(AuditExport)
@@ -181,4 +202,4 @@ class AuditExportAdmin(ReadOnlyAdmin):
     list_display = ["month", "first_seq", "last_seq", "row_count", "key_id", "created"]
     ordering = ["-month"]
 
-    created = time_column("created_at", "created")
+    created = time_column("created_at", gettext_lazy("created"))

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
 
 # Every column below that repeats a payload field is GENERATED ALWAYS AS (...) STORED from the
 # payload: Postgres computes it, nobody can write it (not even a superuser with the triggers off),
@@ -50,10 +51,11 @@ class AuditEntry(models.Model):
     row_hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
 
     class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
         # Every row is written twice: inserted without a place, then chained (migration 0009). The
         # indexes cover chained rows only, so the first version adds no entry to them; whatever reads
         # the trail reads chained rows (seq IS NOT NULL, or a comparison on seq, which implies it).
-        verbose_name_plural = "audit entries"
         constraints = [models.UniqueConstraint(fields=["seq"], condition=_CHAINED, name="audit_seq_key")]
         indexes = [
             models.Index(fields=["action", "seq"], condition=_CHAINED, name="audit_action_seq_idx"),
@@ -88,6 +90,8 @@ class AuditCheckpoint(models.Model):
     witnessed_at = models.DateTimeField(null=True, blank=True, help_text="When the witness stored it; NULL: not yet.")
 
     class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
         indexes = [models.Index(fields=["-seq"], name="audit_checkpoint_seq_idx")]
 
     def __str__(self):
@@ -119,6 +123,8 @@ class AuditExport(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("audit export")
+        verbose_name_plural = _("audit exports")
         indexes = [models.Index(fields=["last_seq"], name="audit_export_last_seq_idx")]
 
     def __str__(self):

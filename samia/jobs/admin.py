@@ -2,6 +2,7 @@
 enable, disable or run tasks. Jobs themselves run as the service role, whoever scheduled them."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 from django_celery_beat import admin as beat
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule
 
@@ -21,7 +22,7 @@ class PeriodicTaskAdmin(beat.PeriodicTaskAdmin, DeclaredModelAdmin):
     list_display = ["name", "enabled", "scheduler", "interval", "crontab", "last_run", "total_run_count", "one_off"]
     list_select_related = ["interval", "crontab", "solar", "clocked"]
 
-    last_run = time_column("last_run_at", "last run")
+    last_run = time_column("last_run_at", gettext_lazy("last run"))
 
     def get_actions(self, request):
         # Enable, disable, toggle and run change the schedule or start work: writers only.

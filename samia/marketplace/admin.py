@@ -11,6 +11,8 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget
 
 from samia.accounts.models import Role, User
@@ -47,7 +49,7 @@ class OrderButton:
     order's state (see `order_actions_offered`).
     """
 
-    label: str
+    label: str  # gettext_lazy: the button's text, and the action named in its messages
     run: Callable[[Identity, Order, dict], object]
     form: type[forms.Form] = forms.Form
     danger: bool = False
@@ -73,7 +75,10 @@ def _active_readers():
 
 class AssignInput(forms.Form):
     reader = forms.ModelChoiceField(
-        queryset=User.objects.none(), empty_label="Choose a reader", widget=UnfoldAdminSelectWidget
+        queryset=User.objects.none(),
+        label=gettext_lazy("Reader"),
+        empty_label=gettext_lazy("Choose a reader"),
+        widget=UnfoldAdminSelectWidget,
     )
 
     def __init__(self, *args, **kwargs):
@@ -84,8 +89,9 @@ class AssignInput(forms.Form):
 class RejectInput(forms.Form):
     reason = forms.CharField(
         max_length=500,
+        label=gettext_lazy("Reason"),
         widget=UnfoldAdminTextareaWidget(attrs={"rows": 2, "dir": "auto"}),
-        help_text="The reader reads it.",
+        help_text=gettext_lazy("The reader reads it."),
     )
 
 
@@ -98,14 +104,22 @@ def _transition(action: str, **inputs: Callable[[dict], object]):
 
 
 order_button_register(
-    "assign", OrderButton("Assign", _transition("assign", reader_id=lambda d: d["reader"].pk), AssignInput)
+    "assign",
+    OrderButton(gettext_lazy("Assign"), _transition("assign", reader_id=lambda d: d["reader"].pk), AssignInput),
 )
-order_button_register("approve", OrderButton("Approve", _transition("approve")))
+order_button_register("approve", OrderButton(gettext_lazy("Approve"), _transition("approve")))
 order_button_register(
-    "reject", OrderButton("Reject", _transition("reject", reason=lambda d: d["reason"]), RejectInput, danger=True)
+    "reject",
+    OrderButton(gettext_lazy("Reject"), _transition("reject", reason=lambda d: d["reason"]), RejectInput, danger=True),
 )
-order_button_register("deliver", OrderButton("Deliver", _transition("deliver")))
-order_button_register("cancel", OrderButton("Cancel", _transition("cancel"), danger=True))
+order_button_register("deliver", OrderButton(gettext_lazy("Deliver"), _transition("deliver")))
+order_button_register("cancel", OrderButton(gettext_lazy("Cancel"), _transition("cancel"), danger=True))
+# The bulk actions (those that need no input), one sentence each for the action menu.
+BULK_DESCRIPTIONS = {
+    "approve": gettext_lazy("Approve selected orders"),
+    "deliver": gettext_lazy("Deliver selected orders"),
+    "cancel": gettext_lazy("Cancel selected orders"),
+}
 
 
 def order_actions_offered(persona: str, order: Order) -> list[str]:
@@ -130,7 +144,7 @@ def _bulk_transition(action: str):
         )
 
     run.__name__ = f"order_{action}"
-    run.short_description = f"{ORDER_BUTTONS[action].label} selected orders"
+    run.short_description = BULK_DESCRIPTIONS[action]
     run.allowed_permissions = ("change",)
     return run
 
@@ -148,29 +162,32 @@ class OrderAdmin(DeclaredModelAdmin):
     # orders with the buttons (and the bulk actions), never by editing the form.
     fieldsets = [
         (None, {"fields": ["service", "status", "is_gold", "client", "reader", "question_text"]}),
-        ("Decision", {"fields": ["rejection_reason_text", "decided"]}),
-        ("Progress", {"fields": ["created", "assigned", "started", "submitted", "delivered", "cancelled"]}),
-        ("Moderation", {"fields": ["held_from", "held", "released"]}),
+        (gettext_lazy("Decision"), {"fields": ["rejection_reason_text", "decided"]}),
+        (
+            gettext_lazy("Progress"),
+            {"fields": ["created", "assigned", "started", "submitted", "delivered", "cancelled"]},
+        ),
+        (gettext_lazy("Moderation"), {"fields": ["held_from", "held", "released"]}),
     ]
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
     # Bulk moves that need no input; each role sees only those its declarations allow.
     actions = [_bulk_transition(a) for a in ("approve", "deliver", "cancel")]
 
-    created = time_column("created_at", "created")
-    assigned = time_column("assigned_at", "assigned")
-    started = time_column("started_at", "started")
-    submitted = time_column("submitted_at", "submitted")
-    decided = time_column("decided_at", "decided")
-    delivered = time_column("delivered_at", "delivered")
-    cancelled = time_column("cancelled_at", "cancelled")
-    held = time_column("held_at", "held")
-    released = time_column("released_at", "released")
+    created = time_column("created_at", gettext_lazy("created"))
+    assigned = time_column("assigned_at", gettext_lazy("assigned"))
+    started = time_column("started_at", gettext_lazy("started"))
+    submitted = time_column("submitted_at", gettext_lazy("submitted"))
+    decided = time_column("decided_at", gettext_lazy("decided"))
+    delivered = time_column("delivered_at", gettext_lazy("delivered"))
+    cancelled = time_column("cancelled_at", gettext_lazy("cancelled"))
+    held = time_column("held_at", gettext_lazy("held"))
+    released = time_column("released_at", gettext_lazy("released"))
 
-    @admin.display(description="question")
+    @admin.display(description=gettext_lazy("question"))
     def question_text(self, order):
         return user_written(order.question)
 
-    @admin.display(description="rejection reason")
+    @admin.display(description=gettext_lazy("rejection reason"))
     def rejection_reason_text(self, order):
         return user_written(order.rejection_reason)
 
@@ -204,7 +221,7 @@ class OrderAdmin(DeclaredModelAdmin):
         hidden = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
         extra_context = {**(extra_context or {}), **hidden, "order_buttons": buttons}
         if order is not None and request.method == "POST":
-            self.message_user(request, "An order changes only through the buttons on its page.", messages.WARNING)
+            self.message_user(request, _("An order changes only through the buttons on its page."), messages.WARNING)
             return HttpResponseRedirect(request.get_full_path())
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -214,19 +231,30 @@ class OrderAdmin(DeclaredModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         order = self.get_object(request, object_id)
         if order is None:
-            self.message_user(request, "No such order.", messages.ERROR)
+            self.message_user(request, _("No such order."), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:marketplace_order_changelist"))
         back = HttpResponseRedirect(reverse("admin:marketplace_order_change", args=[order.pk]))
         button = ORDER_BUTTONS.get(action)
         if button is None or action not in order_actions_offered(Identity.of(request.user).persona, order):
-            verb = button.label.lower() if button else "do that to"
-            message = f"You cannot {verb} order #{order.pk} now: it is {order.get_status_display().lower()}."
-            self.message_user(request, message, messages.ERROR)
+            status = order.get_status_display().lower()
+            if button is None:
+                message = _("You cannot do that to order #%(order)s now: it is %(status)s.")
+            else:
+                message = _("You cannot %(action)s order #%(order)s now: it is %(status)s.")
+            action_name = str(button.label).lower() if button else ""
+            self.message_user(
+                request, message % {"action": action_name, "order": order.pk, "status": status}, messages.ERROR
+            )
             return back
         form = button.form(request.POST)
         if not form.is_valid():
-            errors = " ".join(f"{form[name].label}: {' '.join(e)}" for name, e in form.errors.items())
-            self.message_user(request, f"{button.label}: {errors}", messages.ERROR)
+            errors = " ".join(
+                _("%(field)s: %(errors)s") % {"field": form[name].label, "errors": " ".join(e)}
+                for name, e in form.errors.items()
+            )
+            self.message_user(
+                request, _("%(action)s: %(errors)s") % {"action": button.label, "errors": errors}, messages.ERROR
+            )
             return back
         try:
             with transaction.atomic():
@@ -235,16 +263,27 @@ class OrderAdmin(DeclaredModelAdmin):
             reason = service_refusal(error, Order)
             if reason is None:
                 raise
-            self.message_user(request, f"{button.label} refused: {reason}", messages.ERROR)
+            self.message_user(
+                request,
+                _("%(action)s refused: %(reason)s") % {"action": button.label, "reason": reason},
+                messages.ERROR,
+            )
             return back
         order.refresh_from_db()
-        done = f"Order #{order.pk}: {button.label.lower()} done; it is now {order.get_status_display().lower()}."
+        done = _("Order #%(order)s: %(action)s done; it is now %(status)s.") % {
+            "order": order.pk,
+            "action": str(button.label).lower(),
+            "status": order.get_status_display().lower(),
+        }
         self.message_user(request, done, messages.SUCCESS)
         return back
 
 
 class MediaUploadForm(forms.ModelForm):
-    upload = forms.FileField(help_text="Size, sha256, type and duration are measured from the file.")
+    upload = forms.FileField(
+        label=gettext_lazy("Upload"),
+        help_text=gettext_lazy("Size, sha256, type and duration are measured from the file."),
+    )
 
     class Meta:
         model = MediaAsset
@@ -261,8 +300,8 @@ class MediaAssetAdmin(DeclaredModelAdmin):
     readonly_fields = ["storage_key", "content_type", "bytes", "sha256", "duration_seconds", "created", "removed"]
     fields = ["owner", "order", "kind", *readonly_fields]
 
-    created = time_column("created_at", "created")
-    removed = time_column("removed_at", "removed")
+    created = time_column("created_at", gettext_lazy("created"))
+    removed = time_column("removed_at", gettext_lazy("removed"))
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -295,9 +334,9 @@ class CallAdmin(DeclaredModelAdmin):
     search_fields = ["=order__id"]
     raw_id_fields = ["order", "client", "reader"]
 
-    scheduled = time_column("scheduled_at", "scheduled")
-    answered = time_column("answered_at", "answered")
-    ended = time_column("ended_at", "ended")
+    scheduled = time_column("scheduled_at", gettext_lazy("scheduled"))
+    answered = time_column("answered_at", gettext_lazy("answered"))
+    ended = time_column("ended_at", gettext_lazy("ended"))
 
 
 @admin.register(Payment)
@@ -321,16 +360,19 @@ class PaymentAdmin(DeclaredModelAdmin):
     raw_id_fields = ["order", "fallback_of"]
     readonly_fields = ["created", "updated"]
 
-    created = time_column("created_at", "created")
-    updated = time_column("updated_at", "updated")
+    created = time_column("created_at", gettext_lazy("created"))
+    updated = time_column("updated_at", gettext_lazy("updated"))
 
 
-@admin.action(description="Approve selected horoscopes", permissions=["change"])
+@admin.action(description=gettext_lazy("Approve selected horoscopes"), permissions=["change"])
 def horoscope_approve(modeladmin, request, queryset):
-    updated = queryset.exclude(approval_status=Horoscope.Approval.APPROVED).update(
-        approval_status=Horoscope.Approval.APPROVED, approved_by=request.user, approved_at=timezone.now()
+    # One by one through the service: one with an unreviewed machine translation is refused, by id and why.
+    identity = Identity.of(request.user)
+    run_action(
+        request,
+        queryset.exclude(approval_status=Horoscope.Approval.APPROVED),
+        lambda horoscope: services.horoscope_approve(identity=identity, horoscope_id=horoscope.pk),
     )
-    modeladmin.message_user(request, f"{updated} horoscope(s) approved.")
 
 
 @admin.register(Horoscope)
@@ -343,10 +385,10 @@ class HoroscopeAdmin(DeclaredModelAdmin):
     readonly_fields = ["approved_by", "approved", "created"]
     actions = [horoscope_approve]
 
-    approved = time_column("approved_at", "approved")
-    created = time_column("created_at", "created")
+    approved = time_column("approved_at", gettext_lazy("approved"))
+    created = time_column("created_at", gettext_lazy("created"))
 
-    @admin.display(description="text")
+    @admin.display(description=gettext_lazy("text"))
     def text_start(self, horoscope):
         return user_written(horoscope.text[:80])
 

@@ -24,6 +24,8 @@ class Service(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
         constraints = [models.CheckConstraint(condition=Q(base_price__gte=0), name="service_price_not_negative")]
 
     def __str__(self):
@@ -62,11 +64,16 @@ class Order(models.Model):
     released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         indexes = [
             # Each persona's list is "my orders, newest first": one index per scoping column.
             models.Index(fields=["client", "-id"], name="order_client_recent_idx"),
             models.Index(fields=["reader", "-id"], name="order_reader_recent_idx"),
             models.Index(fields=["status", "-id"], name="order_status_recent_idx"),
+            # The back office's stuck orders (awaiting approval since before a moment): the oldest
+            # is the first entry, and the capped count reads only the entries it counts.
+            models.Index(fields=["status", "submitted_at"], name="order_status_submitted_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
@@ -125,6 +132,8 @@ class MediaAsset(models.Model):
     )
 
     class Meta:
+        verbose_name = _("media asset")
+        verbose_name_plural = _("media assets")
         indexes = [
             models.Index(fields=["owner", "-id"], name="media_owner_recent_idx"),
             models.Index(fields=["order"], name="media_order_idx"),
@@ -164,6 +173,8 @@ class Call(models.Model):
     dropped_by = models.CharField(max_length=8, choices=Party.choices, blank=True)
 
     class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
         indexes = [
             models.Index(fields=["client", "-id"], name="call_client_recent_idx"),
             models.Index(fields=["reader", "-id"], name="call_reader_recent_idx"),
@@ -212,6 +223,8 @@ class Payment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.UniqueConstraint(fields=["order", "attempt"], name="payment_order_attempt_unique"),
@@ -246,6 +259,8 @@ class Horoscope(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("horoscope")
+        verbose_name_plural = _("horoscopes")
         constraints = [models.UniqueConstraint(fields=["sign", "date", "scope"], name="horoscope_one_per_sign_day")]
         indexes = [models.Index(fields=["date", "approval_status"], name="horoscope_date_approval_idx")]
 

@@ -256,7 +256,7 @@ def test_block_and_unblock_are_back_office_actions_that_go_through_moderation(pe
     client_user.refresh_from_db()
     block = ModerationAction.objects.get(subject=client_user, action="block")
 
-    assert "1 user(s) blocked" in page
+    assert "1 user blocked" in page
     assert client_user.is_blocked
     assert (block.actor_id, block.reason.code, block.duration.days, block.expires_at) == (
         personas["admin"].pk,
@@ -269,7 +269,7 @@ def test_block_and_unblock_are_back_office_actions_that_go_through_moderation(pe
     page = _act(admin_client, "users_unblock", client_user)
     client_user.refresh_from_db()
 
-    assert "1 user(s) unblocked" in page
+    assert "1 user unblocked" in page
     assert not client_user.is_blocked
     assert ModerationAction.objects.filter(subject=client_user, action="unblock", actor=personas["admin"]).count() == 1
 
