@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -582,8 +583,8 @@ CSRF_FAILURE_VIEW = "samia.errors.csrf_failure"
 # this many hours counts as stuck on the dashboard.
 BACKOFFICE_STUCK_HOURS = env.int("BACKOFFICE_STUCK_HOURS", default=24)
 UNFOLD = {
-    "SITE_TITLE": "SAMIA-TAROT",
-    "SITE_HEADER": "SAMIA-TAROT back office",
+    "SITE_TITLE": gettext_lazy("SAMIA-TAROT"),
+    "SITE_HEADER": gettext_lazy("SAMIA-TAROT back office"),
     "SITE_URL": "/backoffice/",
     "SITE_SYMBOL": "auto_awesome",
     "SHOW_VIEW_ON_SITE": False,
