@@ -29,7 +29,10 @@ def twilio_server():
 
 @pytest.fixture(autouse=True)
 def _fresh_providers():
+    from notifications.dispatch import limits
+
     registry.get.cache_clear()
+    limits.forget()  # no rate-limit bucket or provider pause carries over from another test
     yield
     registry.get.cache_clear()
 

@@ -225,6 +225,8 @@ def test_a_late_receipt_settles_an_sms_whose_outcome_was_unknown(twilio):
 
 
 def test_a_result_is_not_recorded_over_a_claim_that_another_worker_now_holds(twilio):
+    from notifications.dispatch import checks
+    from notifications.dispatch.delivery import conclude
     from samia.providers.base import Outcome, Result
 
     user = recipient()
@@ -234,7 +236,8 @@ def test_a_result_is_not_recorded_over_a_claim_that_another_worker_now_holds(twi
     Send.objects.filter(pk=send.pk).update(lease_until=work.lease_until + dt.timedelta(seconds=1))
 
     report = dispatcher.Report()
-    dispatcher._record(work, Result(Outcome.SENT, message_id="SMold"), "sms", False, "", timezone.now(), report)
+    settlement = conclude(work, Result(Outcome.SENT, message_id="SMold"), "sms", False, timezone.now(), report)
+    assert checks.settle([settlement]) == set()
 
     send = _state(send)
     assert send.state == "queued" and send.message_id == ""
