@@ -27,9 +27,6 @@ AUDIT_SIGNING_KEY_ID = "0123456789ABCDEF"
 
 # Webhooks are processed by calling the inbox job in the test, not through a broker.
 NOTIFICATIONS_INBOX_ON_COMMIT = False
-# In-process dispatch runs inside each test's transaction, which other threads cannot see;
-# the killed-worker test runs a real dispatcher process with the default concurrency.
-NOTIFICATIONS_SEND_CONCURRENCY = 1
 # Provider circuits never open by accident across tests (a fake answering 503 five times);
 # tests/ops sets the real threshold where it tests the breaker.
 PROVIDER_BREAKER_FAIL_MAX = 1_000_000
