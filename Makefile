@@ -79,6 +79,12 @@ binding-key: .env
 		umask 077 && printf 'RLS_BINDING_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env; }
 	@grep -q '^COMMUNITY_HANDLE_KEY=' .env || { echo "adding a random COMMUNITY_HANDLE_KEY to .env"; \
 		umask 077 && printf 'COMMUNITY_HANDLE_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env; }
+	@# Keys that used to default to values derived from SECRET_KEY: written with those values (stable pseudonyms).
+	@secret="$$(sed -n 's/^SECRET_KEY=//p' .env | tail -n 1)"; umask 077; \
+		grep -q '^EVENTS_HASH_KEY=' .env || printf 'EVENTS_HASH_KEY=%s\n' "$$secret" >> .env; \
+		grep -q '^NOTIFICATIONS_ADDRESS_KEY=' .env || printf 'NOTIFICATIONS_ADDRESS_KEY=address:%s\n' "$$secret" >> .env; \
+		grep -q '^STORAGE_URL_KEYS=' .env || printf 'STORAGE_URL_KEYS=k0=storage-urls:%s\n' "$$secret" >> .env; \
+		grep -q '^SECRETS_MASTER_KEYS=' .env || printf 'SECRETS_MASTER_KEYS=%s\n' "$$($(PYTHON) -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')" >> .env
 
 migrate: install db binding-key ## Apply the migrations (tables, RLS policies, periodic tasks); store the binding key
 	$(PY) manage.py migrate --noinput
@@ -90,6 +96,7 @@ seed: migrate ## Load the demo world when it is absent (about 500 orders per SCA
 	$(PY) manage.py seed_demo --scale $(SCALE)$(if $(RESET), --reset)
 	$(PY) manage.py seed_moderation
 	$(PY) manage.py seed_notifications
+	$(PY) manage.py seed_i18n
 	$(PY) manage.py analytics_backfill --from "$$(date -u -d '-400 days' +%F)" --to "$$(date -u +%F)" --chunk-days 31
 	$(PY) manage.py personalization_train --if-untrained
 
@@ -139,7 +146,16 @@ test: install db ## Lint, migration and RLS checks, then the whole pytest suite
 	$(VENV)/bin/ruff format --check .
 	$(MANAGE_TEST) makemigrations --check --dry-run
 	$(MANAGE_TEST) rls_check
+	@# Configuration hygiene with an example production environment (ops/config_check.py).
+	$(MANAGE_TEST) ops_config_check
 	$(PY) -m pytest --create-db $(PYTEST_ARGS)
+
+# Backups (sre): pg_dump refuses or writes unreadable dumps across major versions; CI checks before the suite.
+pg-dump-check: services ## Fail when pg_dump's major version is not the PostgreSQL server's
+	@server=$$(psql "$(db_server)" -tAc "SHOW server_version_num"); tool=$$(pg_dump --version | awk '{print $$3}'); \
+	if [ "$${tool%%.*}" != "$$(( server / 10000 ))" ]; then \
+		echo "pg_dump $$tool is not the server's major version ($$server): install its client" >&2; exit 1; fi; \
+	echo "pg_dump $$tool matches the server ($$server)"
 
 # `make test` runs the same schemathesis test, bounded (examples and fuzzing phases, 10 examples per operation).
 fuzz: install db ## Schemathesis over every API operation as admin and client, coverage phase included (minutes)

@@ -120,3 +120,32 @@ def test_it_serves_the_golden_signals_with_the_token(personas):
     for gauge in ("samia_database_connections{", "samia_database_connections_max", "samia_celery_queue_length{"):
         assert gauge in text
     assert "django_http_requests_total_by_method_total" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Tracing
+
+
+def test_it_traces_requests_and_queries_without_personal_attributes(personas):
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from sre import tracing
+
+    memory = InMemorySpanExporter()
+    tracing.tracing_start(processor=SimpleSpanProcessor(tracing.ScrubbingExporter(memory)))
+    try:
+        api_as(personas["client"]).get("/orders/424242?q=x", REMOTE_ADDR="203.0.113.77", HTTP_USER_AGENT="Ali's phone")
+        api_as().get("/healthz")
+    finally:
+        tracing.tracing_stop()
+
+    spans = memory.get_finished_spans()
+    [request] = [span for span in spans if span.kind.name == "SERVER"]
+    assert request.attributes["http.route"] == "orders/<int:order_id>"
+    assert request.attributes.get("http.status_code", request.attributes.get("http.response.status_code")) == 404
+    assert any(span.attributes.get("db.system") == "postgresql" for span in spans)
+    text = str([dict(span.attributes) for span in spans])
+    for personal in ("203.0.113.77", "Ali", "424242", "q=x"):
+        assert personal not in text
+    assert not any("healthz" in span.name for span in spans)
