@@ -44,6 +44,13 @@ DATABASE = "samia_bench_personalization"
 USERS, ITEMS, INTERACTIONS, CLUSTERS, IN_CLUSTER, SEED = 50_000, 2_000, 1_000_000, 20, 0.8, 2025
 FIRST_USER_ID = 10_000_000  # synthetic users; the ones ranked exist as accounts with these ids
 RANKED_USERS = 200
+# Keys added to the settings after bench/keys.py was last updated (bench-only values, not secrets).
+for name, value in {
+    "STORAGE_URL_KEYS": "k0=bench-only-storage-url-key",
+    "NOTIFICATIONS_ADDRESS_KEY": "bench-only-address-key",
+    "EVENTS_HASH_KEY": "bench-only-events-hash-key",
+}.items():
+    os.environ.setdefault(name, BENCH_KEYS.get(name, value))
 os.environ.update(
     {
         **BENCH_KEYS,
