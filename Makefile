@@ -85,6 +85,12 @@ binding-key: .env
 		grep -q '^NOTIFICATIONS_ADDRESS_KEY=' .env || printf 'NOTIFICATIONS_ADDRESS_KEY=address:%s\n' "$$secret" >> .env; \
 		grep -q '^STORAGE_URL_KEYS=' .env || printf 'STORAGE_URL_KEYS=k0=storage-urls:%s\n' "$$secret" >> .env; \
 		grep -q '^SECRETS_MASTER_KEYS=' .env || printf 'SECRETS_MASTER_KEYS=%s\n' "$$($(PYTHON) -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')" >> .env
+	@# Keys that used to default to values derived from SECRET_KEY: written with those values (stable pseudonyms).
+	@secret="$$(sed -n 's/^SECRET_KEY=//p' .env | tail -n 1)"; umask 077; \
+		grep -q '^EVENTS_HASH_KEY=' .env || printf 'EVENTS_HASH_KEY=%s\n' "$$secret" >> .env; \
+		grep -q '^NOTIFICATIONS_ADDRESS_KEY=' .env || printf 'NOTIFICATIONS_ADDRESS_KEY=address:%s\n' "$$secret" >> .env; \
+		grep -q '^STORAGE_URL_KEYS=' .env || printf 'STORAGE_URL_KEYS=k0=storage-urls:%s\n' "$$secret" >> .env; \
+		grep -q '^SECRETS_MASTER_KEYS=' .env || printf 'SECRETS_MASTER_KEYS=%s\n' "$$($(PYTHON) -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')" >> .env
 
 migrate: install db binding-key ## Apply the migrations (tables, RLS policies, periodic tasks); store the binding key
 	$(PY) manage.py migrate --noinput
@@ -146,6 +152,8 @@ test: install db ## Lint, migration and RLS checks, then the whole pytest suite
 	$(VENV)/bin/ruff format --check .
 	$(MANAGE_TEST) makemigrations --check --dry-run
 	$(MANAGE_TEST) rls_check
+	@# Configuration hygiene with an example production environment (ops/config_check.py).
+	$(MANAGE_TEST) ops_config_check
 	@# Configuration hygiene with an example production environment (ops/config_check.py).
 	$(MANAGE_TEST) ops_config_check
 	$(PY) -m pytest --create-db $(PYTEST_ARGS)

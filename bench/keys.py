@@ -6,4 +6,7 @@ BENCH_KEYS = {
     "JWT_SIGNING_KEY": "bench-only-jwt-signing-key-not-a-secret-0123456789",
     "NOTIFICATIONS_LINK_KEYS": "k0=bench-only-link-signing-key",
     "COMMUNITY_HANDLE_KEY": "bench-only-community-handle-key",
+    "EVENTS_HASH_KEY": "bench-only-events-hash-key",
+    "NOTIFICATIONS_ADDRESS_KEY": "bench-only-address-key",
+    "STORAGE_URL_KEYS": "k0=bench-only-storage-url-key",
 }

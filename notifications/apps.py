@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.apps import AppConfig
 
 
@@ -9,4 +11,4 @@ class NotificationsConfig(AppConfig):
         from notifications import services
         from samia import staff_notices
 
-        staff_notices.sender_register(services.notify)
+        staff_notices.sender_register(partial(services.notify, actor="system:staff_notices"))

@@ -231,9 +231,10 @@ STORAGES["private"] = (
     }
 )
 # Keys of the local signed URLs: "kid=secret,kid2=secret2"; new URLs use STORAGE_URL_KEY_ID. A URL
-# lives minutes, so unset keys derive k0 from SECRET_KEY (rotating it only ends URLs in flight).
+# lives minutes. Required unless DEBUG (which derives k0 from SECRET_KEY); the keyring's storage_urls
+# (M28) imports the STORAGE_URL_KEY_ID key as its version 1 and rotates from there.
 STORAGE_URL_KEYS = {
-    key_id: required_secret("STORAGE_URL_KEYS", debug_default="", value=secret or f"storage-urls:{SECRET_KEY}")
+    key_id: required_secret("STORAGE_URL_KEYS", debug_default=f"storage-urls:{SECRET_KEY}", value=secret)
     for key_id, secret in (env.dict("STORAGE_URL_KEYS", default={}) or {"k0": ""}).items()
 }
 STORAGE_URL_KEY_ID = env.str("STORAGE_URL_KEY_ID", default="k0")
@@ -398,7 +399,9 @@ NOTIFICATIONS_WHATSAPP_TEMPLATES = env.dict("NOTIFICATIONS_WHATSAPP_TEMPLATES", 
 NOTIFICATIONS_ORDER_UPDATE_CHANNELS = env.list("NOTIFICATIONS_ORDER_UPDATE_CHANNELS", default=["push"])
 NOTIFICATIONS_CRITICAL_KINDS = env.list("NOTIFICATIONS_CRITICAL_KINDS", default=[])
 # Keyed hashes of phone numbers and device tokens (suppressions, conversation windows).
-NOTIFICATIONS_ADDRESS_KEY = env.str("NOTIFICATIONS_ADDRESS_KEY", default="") or f"address:{SECRET_KEY}"
+# Required unless DEBUG (ops_config_check: no secret has a production default); a deployment that ran
+# without it sets "address:<its SECRET_KEY>", the value it had (OPS_README.md, "Upgrading").
+NOTIFICATIONS_ADDRESS_KEY = required_secret("NOTIFICATIONS_ADDRESS_KEY", debug_default=f"address:{SECRET_KEY}")
 # Signed tracking links: "kid=secret,kid2=secret2"; new links use NOTIFICATIONS_LINK_KEY_ID. Required
 # unless DEBUG (which derives k0 from SECRET_KEY): rotating SECRET_KEY must not void every link.
 NOTIFICATIONS_LINK_KEYS = {
@@ -474,7 +477,8 @@ APPEALS_RETENTION_DAYS = env.int("APPEALS_RETENTION_DAYS", default=730)
 # Raw events are kept this many days (whole monthly partitions are dropped); aggregates live longer.
 EVENTS_RAW_RETENTION_DAYS = env.int("EVENTS_RAW_RETENTION_DAYS", default=180)
 # Key of the keyed hash that stands in for callers without an account; defaults to SECRET_KEY.
-EVENTS_HASH_KEY = env.str("EVENTS_HASH_KEY", default=SECRET_KEY)
+# Required unless DEBUG; a deployment that ran without it sets its SECRET_KEY here (OPS_README.md, "Upgrading").
+EVENTS_HASH_KEY = required_secret("EVENTS_HASH_KEY", debug_default=SECRET_KEY)
 # Engagement reports (POST /me/sessions, POST /horoscopes/{id}/listen) a caller may make per minute
 # (per user; per address for callers without an account).
 EVENTS_REQUESTS_PER_MINUTE = env.int("EVENTS_REQUESTS_PER_MINUTE", default=60)

@@ -10,6 +10,10 @@ os.environ.setdefault("RLS_BINDING_KEY", "tests-only-rls-binding-key")
 os.environ.setdefault("COMMUNITY_HANDLE_KEY", "tests-only-community-handle-key")
 # A fixed test-only master key of the keyring (samia/secrets): a valid Fernet key, never used elsewhere.
 os.environ.setdefault("SECRETS_MASTER_KEYS", "dGVzdHMtb25seS1zZWNyZXRzLW1hc3Rlci1rZXktMzI=")
+# Keys production must set (no default when DEBUG is off): the values they used to derive from SECRET_KEY.
+os.environ.setdefault("EVENTS_HASH_KEY", os.environ["SECRET_KEY"])
+os.environ.setdefault("NOTIFICATIONS_ADDRESS_KEY", f"address:{os.environ['SECRET_KEY']}")
+os.environ.setdefault("STORAGE_URL_KEYS", f"k0=storage-urls:{os.environ['SECRET_KEY']}")
 # One key space per test process (pytest-xdist workers share the Redis server).
 os.environ.setdefault("CACHE_KEY_PREFIX", f"samia-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}")
 

@@ -150,7 +150,11 @@ def _versions(name: str) -> list[Key]:
         return versions
     environment = catalog.environment_value(name)
     first = versions[-1]
-    if environment is None or environment[0] != first.key_id:
+    if environment is None:
+        return versions
+    if first.status == "active":  # never rotated here: the environment still decides (key id and value)
+        return [Key(name, 1, environment[0], environment[1], "active")]
+    if environment[0] != first.key_id:
         return versions
     return [*versions[:-1], Key(name, 1, environment[0], environment[1], first.status)]
 

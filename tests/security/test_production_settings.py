@@ -34,6 +34,9 @@ def production(**overrides) -> dict:
         "NOTIFICATIONS_LINK_KEYS": f"k1={_key()}",
         "RLS_BINDING_KEY": _key(),
         "COMMUNITY_HANDLE_KEY": _key(),
+        "EVENTS_HASH_KEY": _key(),
+        "NOTIFICATIONS_ADDRESS_KEY": _key(),
+        "STORAGE_URL_KEYS": f"k0={_key()}",
         "ALLOWED_HOSTS": "api.samia.example",
     }
     environment.update(overrides)
