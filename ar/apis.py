@@ -32,7 +32,7 @@ class AdminAssetListView(ApiView):
         responses={
             201: s.AssetSerializer,
             200: s.AssetSerializer,
-            **error_responses(400, 401, 403, 409, 413, 415),
+            **error_responses(400, 401, 403, 409, 413, 415, 503),
         },
         summary="Upload an AR asset (201); the same bytes again answer the stored asset (200)",
     )

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from ar import lineage, policies, selectors
 from ar.models import ArAsset, ArLink
-from samia import audit, storage
+from samia import audit, degraded, storage
 from samia.events.services import emit
 from samia.exceptions import Conflict
 from samia.marketplace import selectors as marketplace_selectors
@@ -48,6 +48,7 @@ def asset_create(*, identity: Identity, kind: str, file, sha256: str = "") -> tu
     `sha256` is the digest computed while the upload streamed in, when there is one. The same bytes
     again return the asset already stored.
     """
+    degraded.check("ar_upload")  # paused while the storage or egress budget is spent (sre)
     lineage.size_check(file.size)
     sha256 = sha256 or _sha256(file)
     existing = _existing(sha256)

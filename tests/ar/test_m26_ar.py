@@ -129,6 +129,23 @@ def test_it_answers_the_same_bytes_again_with_the_stored_asset(personas):
     assert AuditEntry.objects.filter(action="ar.asset.create").count() == 1
 
 
+def test_it_pauses_uploads_while_the_budget_is_spent(personas):
+    from samia import degraded
+
+    def spent(feature):
+        return "storage_budget" if feature == "ar_upload" else None
+
+    degraded.checker_register(spent)
+    try:
+        response = upload(personas["admin"], media.gif(), "animation")
+    finally:
+        degraded.CHECKERS.remove(spent)
+
+    assert response.status_code == 503
+    assert response.json()["error"]["details"] == {"feature": "ar_upload", "reason": "storage_budget"}
+    assert not ArAsset.objects.exists()
+
+
 # --- who may call each route -------------------------------------------------------------------------------------
 
 ROLES = ["client", "reader", "monitor", "admin", "superadmin", None]
