@@ -1,5 +1,3 @@
-from functools import partial
-
 from django.apps import AppConfig
 
 
@@ -11,4 +9,4 @@ class NotificationsConfig(AppConfig):
         from notifications import services
         from samia import staff_notices
 
-        staff_notices.sender_register(partial(services.notify, actor="system:staff_notices"))
+        staff_notices.sender_register(services.notify)

@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include("samia.features.urls")),
     path("", include("community.urls")),
     path("", include("personalization.urls")),
+    path("", include("sre.urls")),
     path("", include("ops.urls")),
     path("", include("samia.storage.urls")),
     path("", include("ar.urls")),

@@ -9,7 +9,9 @@ class SreConfig(AppConfig):
         # Spent budgets degrade features the kernel guards; the kernel does not import this app.
         from samia import degraded
         from samia.providers import gates
-        from sre import budgets
+        from sre import budgets, tracing
 
         degraded.checker_register(budgets.degraded_reason)
         gates.register(budgets.send_gate)
+        # Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+        tracing.tracing_start()

@@ -134,6 +134,7 @@ def _alert(*, budget: Budget, month: dt.date, kind: str, threshold: int, percent
         kind="sre.budget_alert",
         title=f"Budget {budget.metric}: {threshold}%",
         body=f"The {budget.metric} budget {what} {threshold}% of its monthly limit ({percent}% in {month:%Y-%m}).",
+        actor=JOB,
         critical=True,
         dedupe=f"sre.budget_alert:{alert.pk}",
     )

@@ -89,6 +89,7 @@ def test_it_leaves_only_declared_routes_open():
         "GET /api/schema/",
         "GET /files/<str:token>",
         "GET /healthz",
+        "GET /ops/prometheus",
         "GET /readyz",
         "POST /auth/appeal",
         "POST /auth/token",
