@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class I18nConfig(AppConfig):
     name = "i18n"
+    verbose_name = "Translations"
+
+    def ready(self):
+        # The horoscope route serves the source text instead of an unapproved machine translation,
+        # and approval waits for review (samia.marketplace.publishing asks; the kernel does not import i18n).
+        from i18n import selectors
+        from samia.marketplace import publishing
+
+        publishing.withheld_register(selectors.withheld)

@@ -415,9 +415,7 @@ class TwilioInboundView(_TwilioWebhook):
         if not inbox.append("inbound", channel, inbox.digest("inbound", sid), payload):
             raise Refused("replayed")
         _inbox_kick()
-        reply = ""
-        if word == "help":
-            reply = f"<Message>{escape(settings.NOTIFICATIONS_HELP_TEXT)}</Message>"
+        reply = f"<Message>{escape(services.help_text(number))}</Message>" if word == "help" else ""
         return HttpResponse(
             f'<?xml version="1.0" encoding="UTF-8"?><Response>{reply}</Response>', content_type="text/xml"
         )

@@ -13,7 +13,8 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from notifications import services
 from notifications.models import Cursor, Send
@@ -26,36 +27,12 @@ SETTLE = dt.timedelta(seconds=5)
 MARGIN = dt.timedelta(minutes=10)
 BATCH = 2000
 
-# event -> (who hears about it, {language: (title, body)}); {order} is the order number.
+# event -> (who hears about it, title, body), through the gettext catalogs; {order} is the order number.
 MESSAGES = {
-    "order.assigned": (
-        "reader",
-        {
-            Language.ENGLISH: ("New reading assigned", "Order #{order} is waiting for you."),
-            Language.ARABIC: ("قراءة جديدة", "الطلب رقم {order} بانتظارك."),
-        },
-    ),
-    "order.rejected": (
-        "reader",
-        {
-            Language.ENGLISH: ("Reading sent back", "Order #{order} needs another look."),
-            Language.ARABIC: ("أعيدت القراءة", "الطلب رقم {order} يحتاج إلى مراجعة."),
-        },
-    ),
-    "order.delivered": (
-        "client",
-        {
-            Language.ENGLISH: ("Your reading is ready", "Order #{order} has been delivered."),
-            Language.ARABIC: ("قراءتك جاهزة", "تم تسليم الطلب رقم {order}."),
-        },
-    ),
-    "order.refunded": (
-        "client",
-        {
-            Language.ENGLISH: ("Refund issued", "Order #{order} has been refunded."),
-            Language.ARABIC: ("تم رد المبلغ", "تم رد مبلغ الطلب رقم {order}."),
-        },
-    ),
+    "order.assigned": ("reader", _("New reading assigned"), _("Order #{order} is waiting for you.")),
+    "order.rejected": ("reader", _("Reading sent back"), _("Order #{order} needs another look.")),
+    "order.delivered": ("client", _("Your reading is ready"), _("Order #{order} has been delivered.")),
+    "order.refunded": ("client", _("Refund issued"), _("Order #{order} has been refunded.")),
 }
 
 
@@ -106,11 +83,12 @@ def _plan(events: list[tuple]) -> int:
     for event_id, _occurred_at, name, order_id in events:
         key = f"order-event:{event_id}"
         order = orders.get(order_id)
-        role, texts = MESSAGES[name]
+        role, title, body = MESSAGES[name]
         recipient = order[f"{role}_id"] if order else None
         if key in done or not recipient:
             continue
-        title, body = texts.get(languages.get(recipient), texts[Language.ENGLISH])
+        with translation.override(languages.get(recipient) or Language.ENGLISH):
+            title, body = str(title), str(body)
         services.notify(
             user_id=recipient,
             kind=name,

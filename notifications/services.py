@@ -13,8 +13,10 @@ import hmac
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
+from i18n import selectors as i18n_selectors
 from notifications import selectors
 from notifications.models import (
     OPT_IN_PURPOSES,
@@ -28,7 +30,7 @@ from notifications.models import (
     Suppression,
 )
 from samia import audit
-from samia.accounts.models import User
+from samia.accounts.models import Language, User
 from samia.exceptions import Conflict
 from samia.rls.registry import Identity
 
@@ -36,6 +38,8 @@ from samia.rls.registry import Identity
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
+# The default NOTIFICATIONS_HELP_TEXT, marked so the catalogs carry its translation.
+HELP_TEXT = gettext_noop("SAMIA: reading updates and offers. Reply STOP to unsubscribe, START to resubscribe.")
 
 
 def keyword(body: str, opt_out_type: str = "") -> str:
@@ -50,6 +54,13 @@ def keyword(body: str, opt_out_type: str = "") -> str:
     if word in HELP_WORDS:
         return "help"
     return ""
+
+
+def help_text(number: str) -> str:
+    """Return the HELP reply in the language of the account holding `number` (English when unknown)."""
+    language = i18n_selectors.phone_language(number) or Language.ENGLISH
+    with translation.override(language):
+        return gettext(settings.NOTIFICATIONS_HELP_TEXT)  # a customised text without a translation stays as set
 
 
 def address_hash(address: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import cached_property
 
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
@@ -60,6 +61,14 @@ class ApiView(APIView):
     def identity(self) -> Identity:
         """The caller as the RLS declarations see them (anonymous when not signed in)."""
         return Identity.of(self.request.user)
+
+    def perform_authentication(self, request):
+        """Authenticate, then speak the caller's profile language (anonymous callers keep Accept-Language)."""
+        super().perform_authentication(request)
+        language = getattr(request.user, "language", "")
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
 
     def parse(self, serializer_class, data) -> dict:
         """Validate `data` (a body or query parameters) with `serializer_class`; raise 400 with details."""

@@ -12,6 +12,7 @@ characters) into a 400 before any view sees them.
 from django.core import exceptions as django
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 from rest_framework import exceptions
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -53,6 +54,7 @@ class _Domain(exceptions.APIException):
         self.status_code = error.status
         self.default_code = error.code
         self.extra = error.details
+        self.wait = getattr(error, "retry_after", None)  # answered as Retry-After
 
 
 def as_api_exception(exc: Exception) -> exceptions.APIException | None:
@@ -60,10 +62,10 @@ def as_api_exception(exc: Exception) -> exceptions.APIException | None:
     if isinstance(exc, exceptions.APIException):
         return exc
     if isinstance(exc, Http404):
-        return exceptions.NotFound("Not found.")
+        return exceptions.NotFound(gettext("Not found."))
     if isinstance(exc, django.ObjectDoesNotExist):
         message = str(exc)
-        return exceptions.NotFound("Not found." if not message or _DJANGO_MISSING in message else message)
+        return exceptions.NotFound(gettext("Not found.") if not message or _DJANGO_MISSING in message else message)
     if isinstance(exc, django.PermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, django.ValidationError):
@@ -81,9 +83,11 @@ def api_exception_handler(exc, context):
     code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), None) or exc.default_code
     if isinstance(exc, exceptions.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        body = error_body(code, "The request is invalid; see details.", details)
+        body = error_body(code, gettext("The request is invalid; see details."), details)
     else:
-        body = error_body(code, str(exc.detail), getattr(exc, "extra", None))
+        # A message whose msgid the catalogs hold (marked where it is raised) is answered in the caller's language.
+        message = str(exc.detail)
+        body = error_body(code, gettext(message) if message else message, getattr(exc, "extra", None))
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
@@ -159,20 +163,22 @@ def _page(request, status_code: int, code: str, message: str) -> HttpResponse:
 
 
 def bad_request(request, exception=None):
-    return _page(request, 400, "bad_request", "The request is malformed.")
+    return _page(request, 400, "bad_request", gettext("The request is malformed."))
 
 
 def permission_denied(request, exception=None):
-    return _page(request, 403, "forbidden", "You may not perform this action.")
+    return _page(request, 403, "forbidden", gettext("You may not perform this action."))
 
 
 def page_not_found(request, exception=None):
-    return _page(request, 404, "not_found", "Not found.")
+    return _page(request, 404, "not_found", gettext("Not found."))
 
 
 def server_error(request):
-    return _page(request, 500, "server_error", "Internal server error; quote the request id when reporting it.")
+    return _page(
+        request, 500, "server_error", gettext("Internal server error; quote the request id when reporting it.")
+    )
 
 
 def csrf_failure(request, reason=""):
-    return _page(request, 403, "csrf_failed", "The CSRF check failed; reload the page and try again.")
+    return _page(request, 403, "csrf_failed", gettext("The CSRF check failed; reload the page and try again."))

@@ -5,13 +5,15 @@ Services also raise Django's own `ObjectDoesNotExist` (as `Model.DoesNotExist`),
 `ValidationError` and `PermissionDenied`.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 
 class DomainError(Exception):
     """An error a caller can act on; `details` holds ids and codes only, never personal data."""
 
     code = "error"
     status = 400
-    default_message = "The request cannot be carried out."
+    default_message = _("The request cannot be carried out.")
 
     def __init__(self, message: str | None = None, **details):
         self.message = message or self.default_message
@@ -24,7 +26,7 @@ class Conflict(DomainError):
 
     code = "conflict"
     status = 409
-    default_message = "The request conflicts with the current state of the resource."
+    default_message = _("The request conflicts with the current state of the resource.")
 
 
 class Unavailable(DomainError):
@@ -32,4 +34,4 @@ class Unavailable(DomainError):
 
     code = "unavailable"
     status = 503
-    default_message = "A dependency is unavailable."
+    default_message = _("A dependency is unavailable.")

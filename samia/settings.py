@@ -366,6 +366,8 @@ PROVIDERS: dict[str, str] = (
         "whatsapp": "samia.providers.twilio.WhatsAppProvider",
     }
 )
+# Machine translation (i18n, M27): not a notification channel, so the sandbox leaves it alone.
+PROVIDERS["translation"] = "samia.providers.deepl.DeepLProvider"
 # Notifications (M22). Quiet hours in each recipient's own timezone: nothing but critical
 # transactional messages between START and END local time. SMS marketing never goes out before
 # 08:00 or after 21:00 local, whatever is configured here.
@@ -450,6 +452,9 @@ TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="
 TWILIO_WHATSAPP_FROM = env.str("TWILIO_WHATSAPP_FROM", default="")
 # Tests only: another Twilio API base (e.g. http://127.0.0.1:PORT).
 TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="")
+# DeepL (i18n): the API key and, for tests or a proxy, the server URL (empty: chosen from the key).
+DEEPL_AUTH_KEY = env.str("DEEPL_AUTH_KEY", default="")
+DEEPL_SERVER_URL = env.str("DEEPL_SERVER_URL", default="")
 # The public origin (scheme://host) that Twilio signs webhook URLs with; correct behind a proxy.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
 
@@ -579,6 +584,8 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # twilio's http client logs full URLs, which carry phone numbers.
         "twilio.http_client": {"level": "WARNING"},
+        # the deepl client logs request and response bodies (the texts) at DEBUG and every URL at INFO.
+        "deepl": {"level": "WARNING"},
     },
 }
 CSRF_FAILURE_VIEW = "samia.errors.csrf_failure"

@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("community.urls")),
     path("", include("personalization.urls")),
     path("", include("sre.urls")),
+    path("", include("i18n.urls")),
     path("", include("ops.urls")),
     path("", include("samia.storage.urls")),
     path("", include("ar.urls")),

@@ -17,6 +17,7 @@ from django.utils import timezone
 from notifications.dispatch.messages import render, sms_measure
 from notifications.models import OPT_IN_PURPOSES, Channel, DeviceToken
 from notifications.services import address_hash
+from samia.marketplace import publishing
 
 # A push goes to at most this many of a user's devices (the most recently registered).
 MAX_DEVICES = 5
@@ -122,6 +123,9 @@ def load(ids: list[int]) -> list[Work]:
         "SELECT id, sign, approval_status, text_en, text_ar FROM marketplace_horoscope WHERE id = ANY(%s)",
         {w.subject_id for w in works if w.kind == "zodiac.daily" and w.subject_id},
     )
+    # An Arabic text machine-translated and not approved yet is not sent: the English one goes instead.
+    withheld = publishing.withheld(publishing.HOROSCOPE, "text", list(horoscopes))
+    horoscopes = {pk: (*row[:3], "" if (pk, "ar") in withheld else row[3]) for pk, row in horoscopes.items()}
     devices = _devices({w.user_id for w in works if w.channel == Channel.PUSH})
     texts = [w for w in works if w.channel != Channel.PUSH and w.phone]
     for work in texts:

@@ -12,6 +12,8 @@ import json
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from notifications import links
 from notifications.dispatch.segments import Measure, measure
@@ -22,23 +24,14 @@ from samia.accounts.zodiac import sign_name
 if TYPE_CHECKING:
     from notifications.dispatch.claims import Work
 
-ZODIAC_TITLES = {
-    Language.ENGLISH: "Your {sign} horoscope for today",
-    Language.ARABIC: "برجك اليوم: {sign}",
-}
+# Through the gettext catalogs (locale/), rendered in the recipient's language.
+ZODIAC_TITLE = _("Your {sign} horoscope for today")
 
-# What the carriers (CTIA) and TCPA practice expect a text to carry, per recipient language.
+# What the carriers (CTIA) and TCPA practice expect a text to carry.
 FOOTERS = {
-    Language.ENGLISH: {
-        "marketing": "{brand}: Reply STOP to opt out",
-        "first": "{brand}: Reply HELP for help, STOP to opt out",
-        "opt_in": "{brand}: You will get our texts again. Reply STOP to opt out, HELP for help.",
-    },
-    Language.ARABIC: {
-        "marketing": "{brand}: أرسل STOP لإيقاف الرسائل",
-        "first": "{brand}: أرسل HELP للمساعدة أو STOP لإيقاف الرسائل",
-        "opt_in": "{brand}: ستصلك رسائلنا من جديد. أرسل STOP لإيقاف الرسائل أو HELP للمساعدة.",
-    },
+    "marketing": _("{brand}: Reply STOP to opt out"),
+    "first": _("{brand}: Reply HELP for help, STOP to opt out"),
+    "opt_in": _("{brand}: You will get our texts again. Reply STOP to opt out, HELP for help."),
 }
 
 # The answer to START/YES/UNSTOP already says how to stop: it needs no first-text footer.
@@ -47,8 +40,8 @@ OPT_IN_KIND = "consent.opt_in"
 
 def footer(kind: str, language: str) -> str:
     """Return the `marketing`, `first` or `opt_in` line in `language` (English when unknown)."""
-    lines = FOOTERS.get(language) or FOOTERS[Language.ENGLISH]
-    return lines[kind].format(brand=settings.NOTIFICATIONS_BRAND)
+    with translation.override(language if language in Language.values else Language.ENGLISH):
+        return str(FOOTERS[kind]).format(brand=settings.NOTIFICATIONS_BRAND)
 
 
 def text(message: dict) -> str:
@@ -108,7 +101,8 @@ def render(work: Work, campaigns: dict, notifications: dict, horoscopes: dict) -
         sign, _, text_en, text_ar = row
         language = Language.ARABIC if work.language == Language.ARABIC and text_ar else Language.ENGLISH
         body = (text_ar if language == Language.ARABIC else text_en) or ""
-        title = ZODIAC_TITLES[language].format(sign=sign_name(sign, language))
+        with translation.override(language):
+            title = str(ZODIAC_TITLE).format(sign=sign_name(sign, language))
         message = {"title": title, "body": body[:178] + ("…" if len(body) > 178 else "")}
         data["click_url"] = links.url(work.id, "click")
     else:

@@ -155,3 +155,16 @@ class HoroscopeDailyView(ApiView):
             sign=query.get("sign"),
         )
         return Response({"results": s.HoroscopeSerializer(horoscopes, many=True).data})
+
+
+class HoroscopeApproveView(ApiView):
+    access = {"POST": StateChange("marketplace_horoscope", "approval_status", ("pending", "rejected"), "approved")}
+
+    @extend_schema(
+        request=None,
+        responses={200: s.HoroscopeSerializer, **error_responses(401, 403, 404, 409)},
+        summary="Approve a horoscope for publishing; 409 translation_unreviewed while a language is auto-translated",
+    )
+    def post(self, request, horoscope_id: int):
+        horoscope = services.horoscope_approve(identity=self.identity, horoscope_id=horoscope_id)
+        return Response(s.HoroscopeSerializer(horoscope).data)

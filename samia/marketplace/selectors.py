@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from samia.marketplace import policies
+from samia.marketplace import policies, publishing
 from samia.marketplace.models import Call, Horoscope, Order, Payment
 from samia.rls.registry import Identity
 
@@ -49,14 +49,14 @@ def payment_get(*, identity: Identity, payment_id: int, operation: str = "select
     return policies.PAYMENTS.get(payments, identity, payment_id, operation=operation, missing="No such payment.")
 
 
-def horoscope_daily_list(*, identity: Identity, date, sign: str | None = None) -> QuerySet[Horoscope]:
-    """Return the daily horoscopes of `date` that `identity` may read."""
+def horoscope_daily_list(*, identity: Identity, date, sign: str | None = None) -> list[Horoscope]:
+    """Return the daily horoscopes of `date` that `identity` may read, unapproved auto translations replaced by the source."""
     horoscopes = policies.HOROSCOPES.scope(Horoscope.objects.all(), identity).filter(
         date=date, scope=Horoscope.Scope.DAILY
     )
     if sign:
         horoscopes = horoscopes.filter(sign=sign)
-    return horoscopes.order_by("sign")
+    return publishing.horoscopes_served(horoscopes.order_by("sign"))
 
 
 def horoscope_get(*, identity: Identity, horoscope_id: int) -> Horoscope:

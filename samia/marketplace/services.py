@@ -19,10 +19,10 @@ from samia import audit
 from samia.accounts.models import Role, User
 from samia.events.services import emit
 from samia.exceptions import Conflict
-from samia.marketplace import selectors
+from samia.marketplace import policies, publishing, selectors
 from samia.marketplace.event_schemas import ORDER_EVENTS
 from samia.marketplace.media import sniff
-from samia.marketplace.models import MediaAsset, Order, OrderIdempotencyKey, Service
+from samia.marketplace.models import Horoscope, MediaAsset, Order, OrderIdempotencyKey, Service
 from samia.marketplace.states import ALL_TRANSITIONS, HELD
 from samia.rls.registry import Identity
 
@@ -170,3 +170,20 @@ def media_asset_create(*, owner_id: int, content: bytes, kind: str = "", order_i
         sha256=hashlib.sha256(content).hexdigest(),
         duration_seconds=measured.duration_seconds,
     )
+
+
+@transaction.atomic
+def horoscope_approve(*, identity: Identity, horoscope_id: int) -> Horoscope:
+    """Approve a horoscope for publishing; refused while one of its languages is auto-translated and unreviewed."""
+    horoscope = policies.HOROSCOPES.get(
+        Horoscope.objects.select_for_update(), identity, horoscope_id, operation="update", missing="No such horoscope."
+    )
+    if horoscope.approval_status == Horoscope.Approval.APPROVED:
+        return horoscope
+    publishing.horoscope_approval_check(horoscope)
+    horoscope.approval_status = Horoscope.Approval.APPROVED
+    horoscope.approved_by_id = identity.user_id
+    horoscope.approved_at = timezone.now()
+    horoscope.save(update_fields=["approval_status", "approved_by", "approved_at"])
+    audit.record(action="marketplace.horoscope.approve", actor=identity, target=horoscope)
+    return horoscope

@@ -12,4 +12,5 @@ urlpatterns = [
     path("calls", apis.CallListView.as_view(), name="call-list"),
     path("payments", apis.PaymentListView.as_view(), name="payment-list"),
     path("horoscopes/daily", apis.HoroscopeDailyView.as_view(), name="horoscope-daily"),
+    path("admin/horoscopes/<int:horoscope_id>/approve", apis.HoroscopeApproveView.as_view(), name="horoscope-approve"),
 ]

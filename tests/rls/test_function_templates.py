@@ -38,6 +38,8 @@ TEMPLATES = (
     "samia.features.sql.FEATURE_ON",
     "community.sql.COMMENT_GUARD",
     "ar.sql.KEY_REMOVED",
+    "i18n.sql.WITHHELD",
+    "i18n.sql.PHONE_LANGUAGE",
 )
 README = Path(settings.BASE_DIR) / "samia" / "rls" / "RLS_README.md"
 
