@@ -140,16 +140,17 @@ def _order(ids: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
     return np.lexsort((ids, -scores))[:k]
 
 
-_MODELS: dict[int, TrainedModel] = {}
+_MODELS: dict[tuple[int, str], TrainedModel] = {}
 
 
-def _model(model_id: int | None) -> TrainedModel | None:
-    """A stored model by id; its row never changes once written, so it is kept per process."""
+def _model(model_id: int | None, version: str | None) -> TrainedModel | None:
+    """A stored model; its row never changes once written, so it is kept per process by (id, version)."""
     if model_id is None:
         return None
-    if model_id not in _MODELS:
-        _MODELS[model_id] = TrainedModel.objects.defer("params", "metrics").get(pk=model_id)
-    return _MODELS[model_id]
+    if (model_id, version) not in _MODELS:
+        _MODELS.clear()
+        _MODELS[(model_id, version)] = TrainedModel.objects.defer("params", "metrics").get(pk=model_id)
+    return _MODELS[(model_id, version)]
 
 
 def _context(user_id: int, surface: str) -> tuple:
@@ -171,7 +172,7 @@ def ranked(*, user_id: int, surface: str, candidates: list[str] | None = None, k
     model is trained get their cohort's popularity. Equal scores are ordered by item id.
     """
     item_type = _validate(surface, k, candidates)
-    country, opted_out, cohort, experiment_id, salt, variants, model_id = _context(user_id, surface)
+    country, opted_out, cohort, experiment_id, salt, variants, model_id, version = _context(user_id, surface)
     if candidates is None:
         candidates = candidates_default(surface=surface, user_id=user_id)
     items = list(dict.fromkeys(candidates))
@@ -182,7 +183,7 @@ def ranked(*, user_id: int, surface: str, candidates: list[str] | None = None, k
         ranking.experiment_id = experiment_id
         ranking.bucket = bucket(salt, user_id)
         ranking.variant = variant_for(json.loads(variants) if isinstance(variants, str) else variants, ranking.bucket)
-    model = None if opted_out or ranking.variant == Variant.POPULARITY else _model(model_id)
+    model = None if opted_out or ranking.variant == Variant.POPULARITY else _model(model_id, version)
     scorer = scorer_for(model) if model else None
     row = scorer.user_row.get(user_id) if scorer else None
 

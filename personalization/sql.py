@@ -214,7 +214,7 @@ RANKING_LOG_PURGE = "DELETE FROM personalization_ranking_log WHERE created_at < 
 # latest preference and cohort, the surface's active experiment, and the newest model's id.
 
 RANKING_CONTEXT = """
-    SELECT u.country, coalesce(pref.opted_out, false), coh.cohort, x.id, x.salt, x.variants, m.id
+    SELECT u.country, coalesce(pref.opted_out, false), coh.cohort, x.id, x.salt, x.variants, m.id, m.version
     FROM accounts_user u
     LEFT JOIN LATERAL (
         SELECT p.opted_out FROM personalization_preference p
@@ -223,7 +223,7 @@ RANKING_CONTEXT = """
     LEFT JOIN personalization_user_cohort coh ON coh.user_id = u.id
     LEFT JOIN personalization_experiment x ON x.surface = %(surface)s AND x.active
     LEFT JOIN LATERAL (
-        SELECT t.id FROM personalization_model t
+        SELECT t.id, t.version FROM personalization_model t
         WHERE t.kind = %(kind)s ORDER BY t.trained_at DESC, t.id DESC LIMIT 1
     ) m ON true
     WHERE u.id = %(user_id)s
