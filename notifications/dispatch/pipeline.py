@@ -187,11 +187,15 @@ class Pipeline:
             self.exhausted = True
             return
         self.report.claimed += len(ids)
+        self.enqueue(load(ids))
+
+    def enqueue(self, works: list) -> None:
+        """Queue claimed sends by lane, deferring those a gate holds (asked once per channel and kind)."""
         now = timezone.now()
         blocked_by: dict[tuple[str, bool], str | None] = {}
         resolve = _Resolver()
         deferred = []
-        for work in load(ids):
+        for work in works:
             kind = (work.channel, work.campaign_id is not None)
             if kind not in blocked_by:
                 blocked_by[kind] = gates.send_blocked(channel=kind[0], marketing=kind[1])

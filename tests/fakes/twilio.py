@@ -26,6 +26,7 @@ import contextlib
 import json
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -73,6 +74,7 @@ class RecordedRequest:
     path: str
     form: dict[str, str]  # the form fields of a POST, one value each
     authorized: bool
+    at: float = field(default_factory=time.time)  # when it arrived (epoch seconds)
 
 
 @dataclass
