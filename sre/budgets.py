@@ -170,3 +170,14 @@ def send_gate(*, channel: str, marketing: bool) -> str | None:
 def gate_cache_clear() -> None:
     """Forget the dispatcher's cached answers (a limit was just changed)."""
     _gate_cache.clear()
+
+
+@transaction.atomic
+def budget_change(*, identity: Identity, budget: Budget, changed: list[str]) -> Budget:
+    """Save an admin's change to a budget (a raised limit ends its degraded mode at once); audited."""
+    budget.updated_at = timezone.now()
+    budget.save()
+    gate_cache_clear()
+    details = {"metric": budget.metric, "monthly_limit": budget.monthly_limit, "changed": sorted(changed)}
+    audit.record(action="sre.budget.change", actor=identity, target=budget, details=details)
+    return budget

@@ -182,3 +182,16 @@ def runbook_get(*, identity: Identity, slug: str) -> Runbook:
     if runbook is None:
         raise Runbook.DoesNotExist("No such runbook.")
     return runbook
+
+
+@transaction.atomic
+def postmortem_change(*, identity: Identity, postmortem: PostMortem) -> PostMortem:
+    """Save an admin's edit of a post-mortem; audited."""
+    postmortem.save()
+    audit.record(
+        action="sre.postmortem.change",
+        actor=identity,
+        target=postmortem.incident,
+        details={"postmortem_id": postmortem.pk},
+    )
+    return postmortem

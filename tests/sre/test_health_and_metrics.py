@@ -127,17 +127,23 @@ def test_it_serves_the_golden_signals_with_the_token(personas):
 
 
 def test_it_traces_requests_and_queries_without_personal_attributes(personas):
+    from django.db import connection
+    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
     from sre import tracing
 
     memory = InMemorySpanExporter()
-    tracing.tracing_start(processor=SimpleSpanProcessor(tracing.ScrubbingExporter(memory)))
+    provider = tracing.tracing_start(processor=SimpleSpanProcessor(tracing.ScrubbingExporter(memory)))
+    # The test's connection was opened before instrumenting (a process opens its own after start-up).
+    connection.ensure_connection()
+    PsycopgInstrumentor.instrument_connection(connection.connection, tracer_provider=provider)
     try:
         api_as(personas["client"]).get("/orders/424242?q=x", REMOTE_ADDR="203.0.113.77", HTTP_USER_AGENT="Ali's phone")
         api_as().get("/healthz")
     finally:
+        PsycopgInstrumentor.uninstrument_connection(connection.connection)
         tracing.tracing_stop()
 
     spans = memory.get_finished_spans()
