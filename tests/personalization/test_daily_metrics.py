@@ -10,7 +10,7 @@ from personalization.nightly import daily_metrics_fill, ranking_log_purge
 from personalization.services import business_day
 from samia.events.services import emit
 from samia.rls.registry import Identity
-from tests.conftest import api_as
+from tests.conftest import api_as, rows_as
 from tests.personalization.conftest import delivered
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +70,23 @@ def test_it_purges_the_ranking_log_past_its_retention(personas, settings):
 
     assert ranking_log_purge() == 1
     assert list(RankingLog.objects.values_list("created_at", flat=True)) == [recent]
+
+
+@pytest.mark.parametrize("persona", ["client", "reader", "other_reader", "monitor", "admin", "superadmin"])
+def test_it_lists_exactly_the_metrics_rows_postgres_shows(personas, persona):
+    day = dt.date(2026, 11, 2)
+    for reader_id in (personas["reader"].pk, personas["other_reader"].pk, None):
+        DailyMetrics.objects.create(day=day, experiment_id=1, variant="model", reader_id=reader_id, orders=2)
+    user = personas[persona]
+
+    answer = api_as(user).get("/personalization/metrics?from=2026-11-01&to=2026-11-30&page_size=2")
+    api_ids = []
+    while answer.status_code == 200:
+        api_ids += [row["id"] for row in answer.json()["results"]]
+        if not answer.json()["next"]:
+            break
+        answer = api_as(user).get(answer.json()["next"])
+    db_ids = [r[0] for r in rows_as(Identity(user.pk, user.role), "SELECT id FROM personalization_daily_metrics")]
+
+    assert sorted(api_ids) == sorted(db_ids)
+    assert answer.status_code == (403 if persona in ("client", "monitor") else 200)
