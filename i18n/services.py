@@ -14,7 +14,7 @@ from i18n.models import FieldPolicy, FieldTranslation
 from i18n.policies import FIELD_POLICIES, TRANSLATIONS
 from i18n.registry import TranslatableField, field_get
 from i18n.selectors import glossary_list, sha256, translation_list
-from samia import audit
+from samia import audit, degraded
 from samia.events.services import emit
 from samia.exceptions import Conflict, Unavailable
 from samia.providers import registry as providers
@@ -75,6 +75,7 @@ def translate_batch(
         raise ValidationError({"target": [f"{target} is the source language of {model}.{field}."]})
     if not _policy(identity, registered).auto_translate:
         raise Conflict(_("Auto-translation is off for this field (i18n field policy)."), model=model, field=field)
+    degraded.check("translation")  # paused while the translation budget is spent (sre)
     provider = _provider()
     items = _plan(identity, registered, list(dict.fromkeys(ids)), target, force)
     glossary = glossary_list(identity=identity)

@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from samia import audit
 from samia.accounts.models import Role, User
@@ -176,7 +177,11 @@ def media_asset_create(*, owner_id: int, content: bytes, kind: str = "", order_i
 def horoscope_approve(*, identity: Identity, horoscope_id: int) -> Horoscope:
     """Approve a horoscope for publishing; refused while one of its languages is auto-translated and unreviewed."""
     horoscope = policies.HOROSCOPES.get(
-        Horoscope.objects.select_for_update(), identity, horoscope_id, operation="update", missing="No such horoscope."
+        Horoscope.objects.select_for_update(),
+        identity,
+        horoscope_id,
+        operation="update",
+        missing=gettext_noop("No such horoscope."),  # answered in the caller's language (samia.errors)
     )
     if horoscope.approval_status == Horoscope.Approval.APPROVED:
         return horoscope

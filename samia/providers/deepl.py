@@ -127,7 +127,8 @@ class DeepLProvider(Provider):
 
     def _retryable(self, code: str) -> Result:
         seconds = _retry_after(self._seen.retry_after)
-        return Result(Outcome.RETRYABLE, code=code, retry_after_seconds=seconds or DEFAULT_RETRY_AFTER.get(code, 60))
+        retry_after = seconds if seconds is not None else DEFAULT_RETRY_AFTER.get(code, 60)
+        return Result(Outcome.RETRYABLE, code=code, retry_after_seconds=retry_after)
 
     def probe(self) -> Health:
         """Healthy when DeepL answers the usage query and the character quota is not spent."""
