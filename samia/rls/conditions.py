@@ -213,10 +213,8 @@ class FeatureOn(Condition):
         return f"(select samia.feature_on({_literal(self.name)}))"
 
     def q(self, identity) -> Q:
-        from django.db import connection
+        from django.db.models import BooleanField
+        from django.db.models.expressions import RawSQL
 
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT samia.feature_on(%s)", [self.name])
-            on = bool(cursor.fetchone()[0])
-        # All rows or none, like the policy; Q(pk__in=[]) makes Django skip the query altogether.
-        return Q(pk__isnull=False) if on else Q(pk__in=[])
+        # The policy's own initPlan inside the query: all rows or none, with no round trip of its own.
+        return Q(RawSQL(self.sql(), (), output_field=BooleanField()))
