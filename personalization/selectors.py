@@ -66,11 +66,6 @@ def preference_current(*, identity: Identity) -> dict:
     return latest or {"opted_out": False, "recorded_at": None}
 
 
-def model_current() -> TrainedModel | None:
-    """Return the newest trained model of the kind rankings use (PERSONALIZATION_MODEL_KIND)."""
-    return TrainedModel.objects.filter(kind=settings.PERSONALIZATION_MODEL_KIND).order_by("-trained_at", "-id").first()
-
-
 _SCORERS: dict[str, Scorer] = {}
 _SCORERS_LOCK = threading.Lock()
 

@@ -179,10 +179,6 @@ class Scorer:
         return {int(user): row for row, user in enumerate(self.arrays["users"])}
 
     @cached_property
-    def item_column(self) -> dict[str, int]:
-        return {str(item): column for column, item in enumerate(self.items)}
-
-    @cached_property
     def _typed(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Per item type: the ids of that type's items (sorted) and their columns."""
         found = {}
