@@ -128,7 +128,9 @@ def asset_remove(*, identity: Identity, asset_id: int) -> ArAsset:
     asset.removed_at = timezone.now()
     asset.save(update_fields=["removed_at"])
     key = asset.storage_key
-    transaction.on_commit(lambda: storage.private_storage().delete(key))
+    # Robust: a storage that fails to delete must not turn a committed removal into an error; the
+    # download refuses the surviving object anyway (samia.ar_key_removed).
+    transaction.on_commit(lambda: storage.private_storage().delete(key), robust=True)
     audit.record(
         action="ar.asset.remove", actor=identity, target=asset, details={"sha256": asset.sha256, "bytes": asset.bytes}
     )
