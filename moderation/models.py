@@ -31,6 +31,8 @@ class ReasonCode(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("reason code")
+        verbose_name_plural = _("reason codes")
         ordering = ["code"]
 
     def __str__(self):
@@ -97,6 +99,8 @@ class Case(models.Model):
     details = models.JSONField(default=dict, blank=True, help_text="Sweeps and jobs: the figures behind the finding.")
 
     class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
         indexes = [
             # The queue: unresolved cases, oldest due first.
             models.Index(fields=["status", "sla_due_at", "id"], name="case_queue_idx"),
@@ -172,6 +176,8 @@ class ModerationAction(models.Model):
     )
 
     class Meta:
+        verbose_name = _("moderation action")
+        verbose_name_plural = _("moderation actions")
         indexes = [
             models.Index(fields=["subject", "-id"], name="action_subject_recent_idx"),
             models.Index(fields=["target_type", "target_id"], name="action_target_idx"),
@@ -220,6 +226,8 @@ class Appeal(models.Model):
     )
 
     class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
         indexes = [
             models.Index(fields=["subject", "-id"], name="appeal_subject_recent_idx"),
             models.Index(fields=["status", "opened_at"], name="appeal_status_idx"),
@@ -270,6 +278,8 @@ class SweepRule(models.Model):
     )
 
     class Meta:
+        verbose_name = _("sweep rule")
+        verbose_name_plural = _("sweep rules")
         ordering = ["rule"]
         constraints = [
             models.CheckConstraint(condition=Q(window_hours__gte=1), name="sweeprule_window_positive"),
@@ -300,8 +310,9 @@ class SweepRuleCountry(models.Model):
     )
 
     class Meta:
+        verbose_name = _("sweep rule country override")
+        verbose_name_plural = _("sweep rule country overrides")
         ordering = ["rule", "country"]
-        verbose_name = "sweep rule country override"
         constraints = [
             models.UniqueConstraint(fields=["rule", "country"], name="sweeprulecountry_unique"),
             models.CheckConstraint(condition=Q(country__regex=r"^[A-Z]{2}$"), name="sweeprulecountry_country_code"),
