@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
@@ -45,6 +45,8 @@ ITEM_LISTS = {kind: re.compile(f"{kind}:{ident}(?:\n{kind}:{ident})*") for kind,
 
 @dataclass
 class Ranking:
+    """A ranking: typed ids best first, with the score and rationale code of each, and why it was chosen."""
+
     user_id: int
     surface: str
     items: list[str]
@@ -56,7 +58,6 @@ class Ranking:
     variant: str = ""
     bucket: int | None = None
     opted_out: bool = False
-    exposed_day: dt.date | None = field(default=None, repr=False)
 
 
 def preference_current(*, identity: Identity) -> dict:
