@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import logging
 import threading
+import time
 
 import pybreaker
 from django.conf import settings
@@ -22,6 +23,9 @@ from samia.providers.base import Outcome, ProviderUnavailable, Result
 from samia.redis import get_redis, key
 
 COUNTED = frozenset({Outcome.RETRYABLE, Outcome.UNKNOWN})
+# After a success left the circuit closed, this process skips Redis for this long: another process's
+# failures open the circuit for it at most this much later (the first call after reads it again).
+LOCAL_SECONDS = 1.0
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +55,7 @@ class Breaker:
 
     def __init__(self, name: str):
         self.name = name
+        self._healthy_at = float("-inf")
         self.storage = storage = pybreaker.CircuitRedisStorage(
             pybreaker.STATE_CLOSED, get_redis(), namespace=key(f"providers:circuit:{name}")
         )
@@ -66,8 +71,14 @@ class Breaker:
     def state(self) -> str:
         return self.circuit.current_state
 
+    def _closed_recently(self) -> bool:
+        """Closed with no failure counted, as this process saw less than LOCAL_SECONDS ago."""
+        return time.monotonic() - self._healthy_at < LOCAL_SECONDS
+
     def allow(self) -> None:
         """Raise ProviderUnavailable(name, "circuit_open") while the circuit is open and not yet due a trial."""
+        if self._closed_recently():  # healthy a moment ago: no Redis round trip on the busy path
+            return
         circuit = self.circuit
         circuit.fail_max = settings.PROVIDER_BREAKER_FAIL_MAX
         circuit.reset_timeout = settings.PROVIDER_BREAKER_RESET_SECONDS
@@ -81,8 +92,14 @@ class Breaker:
     def record(self, result: Result | None = None, *, failed: bool = False) -> None:
         """Count `result` (or an exception, `failed=True`): an outage counts, anything else resets the count."""
         counted = failed or (result is not None and result.outcome in COUNTED)
+        if counted:
+            self._healthy_at = float("-inf")
+        elif self._closed_recently():  # the count is already zero: nothing to reset
+            return
         with contextlib.suppress(_Counted, pybreaker.CircuitBreakerError):
             self.circuit.call(_fail if counted else _nothing)
+        if not counted and self.circuit.current_state == pybreaker.STATE_CLOSED:
+            self._healthy_at = time.monotonic()
 
     def call(self, function, *args, **kwargs) -> Result:
         """Call `function` (an adapter's send) under the circuit."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 from redis.exceptions import RedisError
@@ -28,21 +29,47 @@ def register_loader(loader: Callable[[str], bool]) -> None:
     _loader = loader
 
 
-def _load(name: str) -> bool:
-    return True if _loader is None else _loader(name)
+def _load(name: str) -> bool | None:
+    """The stored switch; None when it cannot be read (the caller treats that as on, uncached)."""
+    if _loader is None:
+        return True
+    try:
+        return _loader(name)
+    except Exception:  # no database at hand: a switch fails open, as a provider without a row is on
+        logger.warning("provider toggle unreadable", extra={"provider": name})
+        return None
+
+
+# Each process also keeps what it read for LOCAL_SECONDS, so a busy sender asks Redis about once a
+# second per provider: a change is seen within LOCAL_SECONDS (deleted from Redis on change) and never
+# later than LOCAL_SECONDS + CACHE_SECONDS (a lost delete).
+LOCAL_SECONDS = 1.0
+_local: dict[str, tuple[float, bool]] = {}
 
 
 def enabled(name: str) -> bool:
-    """Whether `name` (a provider or `campaigns`) is switched on, at most 5 s stale."""
+    """Whether `name` (a provider or `campaigns`) is switched on, at most ~5 s stale."""
+    now = time.monotonic()
+    seen = _local.get(name)
+    if seen is not None and now - seen[0] < LOCAL_SECONDS:
+        return seen[1]
+    value = _read(name)
+    _local[name] = (now, value)
+    return value
+
+
+def _read(name: str) -> bool:
     client = get_redis()
     try:
         cached = client.get(key(f"providers:enabled:{name}"))
     except RedisError:  # Redis down: ask the database each time rather than guess
         logger.warning("provider toggle cache unavailable")
-        return _load(name)
+        return _load(name) is not False
     if cached is not None:
         return cached == b"1"
     value = _load(name)
+    if value is None:
+        return True
     with contextlib.suppress(RedisError):
         client.set(key(f"providers:enabled:{name}"), b"1" if value else b"0", ex=CACHE_SECONDS)
     return value
@@ -50,4 +77,5 @@ def enabled(name: str) -> bool:
 
 def forget(name: str) -> None:
     """Drop the cached value of `name` (after its row changed)."""
+    _local.pop(name, None)
     get_redis().delete(key(f"providers:enabled:{name}"))

@@ -17,6 +17,10 @@ from tests.notifications.conftest import _fresh_providers, twilio, twilio_server
 
 
 def _forget_ops_state() -> None:
+    from samia.providers import breaker, toggles
+
+    toggles._local.clear()
+    breaker._breakers.clear()
     client = get_redis()
     prefix = django_settings.CACHES["default"]["KEY_PREFIX"]
     for pattern in (f"{prefix}:providers:*", f"{prefix}:secrets:*"):

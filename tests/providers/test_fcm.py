@@ -313,7 +313,7 @@ def test_the_registry_serves_the_fcm_adapter(configured, fake):
     finally:
         registry.get.cache_clear()
 
-    assert isinstance(provider, FCMProvider)
+    assert isinstance(registry.adapter("fcm"), FCMProvider)  # get() wraps it in its circuit
     assert result.ok
     assert health == [Health("fcm", True)]
 
