@@ -47,20 +47,18 @@ class PrometheusView(ApiView):
     @extend_schema(
         responses={
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="Prometheus text exposition."),
-            **error_responses(401, 503),
+            **error_responses(401),
         },
         auth=[],
         summary="Prometheus metrics (Authorization: Bearer SRE_PROMETHEUS_TOKEN)",
     )
     def get(self, request):
         expected = settings.SRE_PROMETHEUS_TOKEN
-        if not expected:
-            return JsonResponse(error_body("unavailable", "The scrape is not configured."), status=503)
         given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
-            response = JsonResponse(
-                error_body("not_authenticated", "The scrape token is missing or wrong."), status=401
-            )
+        # Without a configured token nobody can scrape: the same 401, saying why.
+        if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+            message = "The scrape token is missing or wrong." if expected else "No scrape token is configured."
+            response = JsonResponse(error_body("not_authenticated", message), status=401)
             response["WWW-Authenticate"] = 'Bearer realm="prometheus"'
             return response
         payload, content_type = exposition.scrape()

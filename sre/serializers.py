@@ -45,7 +45,7 @@ class IncidentDeclareSerializer(serializers.Serializer):
 
 
 class IncidentSerializer(serializers.ModelSerializer):
-    runbook = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    runbook = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Incident

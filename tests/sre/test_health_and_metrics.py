@@ -99,8 +99,11 @@ def test_it_refuses_a_scrape_without_its_token(header):
 
 
 @override_settings(SRE_PROMETHEUS_TOKEN="")
-def test_it_answers_503_while_no_token_is_configured():
-    assert api_as().get("/ops/prometheus", HTTP_AUTHORIZATION="Bearer ").status_code == 503
+def test_it_lets_nobody_scrape_while_no_token_is_configured():
+    response = api_as().get("/ops/prometheus", HTTP_AUTHORIZATION="Bearer ")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "No scrape token is configured."
 
 
 @override_settings(SRE_PROMETHEUS_TOKEN="scrape-secret-for-tests")
