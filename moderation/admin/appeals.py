@@ -60,9 +60,12 @@ class ModerationActionAdmin(ReadOnlyAdmin):
 
 
 class DecideInput(forms.Form):
-    decision = forms.ChoiceField(widget=forms.RadioSelect)
-    rationale = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}))
+    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
+    rationale = forms.CharField(
+        label=_("Rationale"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"})
+    )
     days = forms.IntegerField(
+        label=_("Days"),
         required=False,
         min_value=1,
         max_value=3650,

@@ -36,12 +36,16 @@ def inserts_action(code: str) -> InsertsRow:
 
 class BlockInput(ReasonInput):
     days = forms.IntegerField(
-        required=False, min_value=1, max_value=services.MAX_DURATION.days, help_text=_("Empty: until lifted.")
+        required=False,
+        min_value=1,
+        max_value=services.MAX_DURATION.days,
+        label=_("Days"),
+        help_text=_("Empty: until lifted."),
     )
 
 
 class ResolveInput(forms.Form):
-    note = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}))
+    note = forms.CharField(label=_("Note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}))
 
 
 class SlaFilter(admin.SimpleListFilter):

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.db.models import Q
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
 
 from moderation import policies
 from moderation.models import ModerationAction, ReasonCode
@@ -45,7 +46,7 @@ class ReasonField(forms.ModelChoiceField):
 
 
 class ReasonInput(forms.Form):
-    reason = ReasonField()
+    reason = ReasonField(label=gettext_lazy("Reason"))
 
 
 def bound_forms(offers: list[Offer], identity: Identity) -> list[dict]:

@@ -1,5 +1,7 @@
 """Hold, unlist and release on the order page: moderation's buttons, each calling order_moderate with a reason."""
 
+from django.utils.translation import gettext_lazy as _
+
 from moderation import services
 from moderation.admin.common import ReasonInput
 from moderation.models import ModerationAction
@@ -18,6 +20,6 @@ def _moderate(action: str):
     return run
 
 
-order_button_register(Code.HOLD, OrderButton("Hold", _moderate(Code.HOLD), ReasonInput, danger=True))
-order_button_register(Code.UNLIST, OrderButton("Unlist", _moderate(Code.UNLIST), ReasonInput, danger=True))
-order_button_register(Code.RELEASE, OrderButton("Release", _moderate(Code.RELEASE), ReasonInput))
+order_button_register(Code.HOLD, OrderButton(_("Hold"), _moderate(Code.HOLD), ReasonInput, danger=True))
+order_button_register(Code.UNLIST, OrderButton(_("Unlist"), _moderate(Code.UNLIST), ReasonInput, danger=True))
+order_button_register(Code.RELEASE, OrderButton(_("Release"), _moderate(Code.RELEASE), ReasonInput))

@@ -21,7 +21,7 @@ from samia.rls.registry import Identity
 
 
 class UserModerationInput(forms.Form):
-    reason = ReasonField(required=False)
+    reason = ReasonField(required=False, label=gettext_lazy("Reason"))
     days = forms.IntegerField(
         required=False,
         min_value=1,

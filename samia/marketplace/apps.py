@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MarketplaceConfig(AppConfig):
     name = "samia.marketplace"
     label = "marketplace"
-    verbose_name = "Marketplace"
+    verbose_name = _("Marketplace")

@@ -1,10 +1,16 @@
-"""Headless Chromium against the live server: the driver, the screenshot folder, and a clean trail afterwards."""
+"""Headless Chromium against the live server: the driver, the screenshot folder, a clean trail afterwards,
+and the month of rollups and the open case the pages show."""
 
+import datetime as dt
 import shutil
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
+from analytics.models import DailyActiveUsers, DailyCalls, DailyFulfillment, DailyModeration, DailyPayments
+from backoffice.selectors import business_today
+from moderation.models import Case, ReasonCode
 from tests.conftest import purge_committed_audit_trail
 
 SCREENSHOTS = settings.BASE_DIR / "var" / "screenshots"
@@ -23,7 +29,7 @@ def chrome():
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1440,1000"):
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900"):
         options.add_argument(argument)
     options.add_argument("--lang=en-US")
     driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
@@ -54,3 +60,42 @@ def screenshots():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / "failed.png").unlink(missing_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def kpis():
+    """A month of rollups, so the dashboard's charts have something to draw."""
+    today = business_today()
+    for back in range(30):
+        day = today - dt.timedelta(days=back)
+        created = 10 + back % 7
+        DailyFulfillment.objects.create(
+            day=day,
+            service="tarot",
+            created=created,
+            approved=created - 3,
+            rejected=2,
+            delivered=created - 4,
+            ttf_delivery_seconds=[3600 + 600 * (back % 5), 7200 + 900 * (back % 3)],
+        )
+        DailyModeration.objects.create(
+            day=day, approved=created - 3, rejected=2, delivered=created - 4, calls_dropped=1, calls_ended=5
+        )
+        DailyPayments.objects.create(day=day, provider="stripe", country="SA", attempts=8, succeeded=7, failed=1)
+        DailyPayments.objects.create(day=day, provider="square", country="SA", attempts=3, succeeded=2, failed=1)
+        DailyCalls.objects.create(day=day, scheduled=6, answered=5, dropped=1, ended=4)
+        DailyActiveUsers.objects.create(day=day, dau=40 + back % 9, wau=180, mau=600)
+
+
+@pytest.fixture
+def case(personas):
+    """An open case about the client themselves (no order), with its SLA due in a day."""
+    now = timezone.now()
+    return Case.objects.create(
+        subject=personas["client"],
+        reason=ReasonCode.objects.get(code="harassment"),
+        priority="high",
+        opened_at=now,
+        sla_due_at=now + dt.timedelta(hours=24),
+        resolution_note="",
+    )

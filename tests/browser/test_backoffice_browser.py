@@ -14,9 +14,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from analytics.models import DailyActiveUsers, DailyCalls, DailyFulfillment, DailyModeration, DailyPayments
-from backoffice.selectors import business_today
-from moderation.models import Case, ReasonCode
 from tests.browser.conftest import SCREENSHOTS
 from tests.factories import PASSWORD, OrderFactory
 
@@ -61,45 +58,6 @@ def _charts_drawn(browser) -> bool:
         "const canvases = [...document.querySelectorAll('canvas')];"
         "return canvases.length > 0 && canvases.every(c => window.Chart && Chart.getChart(c)"
         " && Chart.getChart(c).chartArea && c.width > 0 && c.height > 0);"
-    )
-
-
-@pytest.fixture
-def kpis():
-    """A month of rollups, so the dashboard's charts have something to draw."""
-    today = business_today()
-    for back in range(30):
-        day = today - dt.timedelta(days=back)
-        created = 10 + back % 7
-        DailyFulfillment.objects.create(
-            day=day,
-            service="tarot",
-            created=created,
-            approved=created - 3,
-            rejected=2,
-            delivered=created - 4,
-            ttf_delivery_seconds=[3600 + 600 * (back % 5), 7200 + 900 * (back % 3)],
-        )
-        DailyModeration.objects.create(
-            day=day, approved=created - 3, rejected=2, delivered=created - 4, calls_dropped=1, calls_ended=5
-        )
-        DailyPayments.objects.create(day=day, provider="stripe", country="SA", attempts=8, succeeded=7, failed=1)
-        DailyPayments.objects.create(day=day, provider="square", country="SA", attempts=3, succeeded=2, failed=1)
-        DailyCalls.objects.create(day=day, scheduled=6, answered=5, dropped=1, ended=4)
-        DailyActiveUsers.objects.create(day=day, dau=40 + back % 9, wau=180, mau=600)
-
-
-@pytest.fixture
-def case(personas):
-    """An open case about the client themselves (no order), with its SLA due in a day."""
-    now = timezone.now()
-    return Case.objects.create(
-        subject=personas["client"],
-        reason=ReasonCode.objects.get(code="harassment"),
-        priority="high",
-        opened_at=now,
-        sla_due_at=now + dt.timedelta(hours=24),
-        resolution_note="",
     )
 
 
@@ -230,10 +188,10 @@ def test_the_dashboard_draws_in_each_language(browser, screenshots, personas, kp
     # the whole page in one picture, and Chart.js's entry animation over
     # (unfold scrolls its main column, not the document: the tallest scroller sets the height)
     height = browser.execute_script("return Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))")
-    browser.set_window_size(1440, min(height + 200, 4000))
+    browser.set_window_size(1280, min(height + 200, 4000))
     _wait(browser).until(lambda driver: driver.execute_script("return !Chart.animator._running"))
     _shoot(browser, screenshots, f"dashboard_{language}")
-    browser.set_window_size(1440, 1000)
+    browser.set_window_size(1280, 900)
 
     # then
     html = browser.find_element(By.TAG_NAME, "html")
