@@ -12,10 +12,12 @@ from samia.rls.admin import DeclaredModelAdmin
 
 @admin.register(ReasonCode)
 class ReasonCodeAdmin(DeclaredModelAdmin):
-    list_display = ["code", "label", "severity", "is_active"]
+    # The label in each language (modeltranslation columns; I18N_README.md), English required.
+    fields = ["code", "label_en", "label_ar", "severity", "is_active"]
+    list_display = ["code", "label_en", "label_ar", "severity", "is_active"]
     list_filter = ["severity", "is_active"]
-    list_editable = ["label", "severity", "is_active"]
-    search_fields = ["code", "label"]
+    list_editable = ["label_en", "label_ar", "severity", "is_active"]
+    search_fields = ["code", "label_en", "label_ar"]
 
 
 @admin.action(description=gettext_lazy("Run the selected sweeps now"), permissions=["change"])

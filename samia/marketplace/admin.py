@@ -33,7 +33,9 @@ def user_written(text: str):
 
 @admin.register(Service)
 class ServiceAdmin(DeclaredModelAdmin):
-    list_display = ["code", "name", "is_premium", "base_price", "currency", "is_active"]
+    # The name in each language (modeltranslation columns; I18N_README.md), English required.
+    fields = ["code", "name_en", "name_ar", "is_premium", "base_price", "currency", "is_active"]
+    list_display = ["code", "name_en", "name_ar", "is_premium", "base_price", "currency", "is_active"]
     list_filter = ["is_premium", "is_active"]
 
 

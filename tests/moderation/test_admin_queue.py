@@ -49,7 +49,7 @@ def test_only_admins_edit_reason_codes(personas, role, expected):
 
     response = client.post(
         f"/backoffice/moderation/reasoncode/{reason.pk}/change/",
-        {"code": "spam", "label": "Spam", "severity": "medium", "is_active": "on"},
+        {"code": "spam", "label_en": "Spam", "label_ar": "رسائل مزعجة", "severity": "medium", "is_active": "on"},
     )
 
     assert response.status_code == expected
