@@ -1,5 +1,6 @@
 """M27 i18n: masking round trips, the reviewed pipeline against a fake DeepL, publishing gates, parity, RLS."""
 
+import datetime as dt
 import logging
 
 import pytest
@@ -363,3 +364,33 @@ def test_it_shows_the_i18n_tables_to_admins_only_and_lets_nobody_delete(personas
 def test_it_keeps_service_names_in_english_after_the_data_migration():
     service = Service.objects.create(code="healing", name="Healing", base_price=10)
     assert (service.name_en, service.name) == ("Healing", "Healing")
+
+
+def test_the_zodiac_push_sends_english_instead_of_an_unapproved_arabic_translation(settings):
+    from notifications import planning
+    from notifications.dispatch.claims import load
+    from notifications.models import Send
+    from tests.notifications.helpers import recipient, utc
+
+    settings.NOTIFICATIONS_ZODIAC_LOCAL_TIME = "09:00"
+    recipient(
+        zone="Asia/Riyadh",
+        channels=("push",),
+        purpose="zodiac",
+        device="tok-r",
+        language="ar",
+        date_of_birth=dt.date(1990, 4, 1),
+    )  # aries
+    item = horoscope(text_en="Love today", text_ar="الحب اليوم", date=dt.date(2026, 11, 25))
+    common = {"model": "marketplace.Horoscope", "field": "text", "language": "ar", "source_lang": "en"}
+    row = FieldTranslation.objects.create(
+        object_id=item.pk, status="auto", source_sha256=sha256("Love today"), **common
+    )
+    assert planning.zodiac_plan(now=utc("2026-11-25T06:30")) == 1
+    send = Send.objects.get(kind="zodiac.daily")
+
+    (work,) = load([send.pk])
+    assert work.message["body"] == "Love today"
+    FieldTranslation.objects.filter(pk=row.pk).update(status="approved")
+    (work,) = load([send.pk])
+    assert work.message["body"] == "الحب اليوم"
