@@ -330,3 +330,19 @@ def test_it_emits_events_of_ids_and_codes_that_validate(personas, thread, commun
         from samia.events.registry import register
 
         register("community.bad_event", 1, body=str)
+
+
+def test_route_parity_covers_the_community_routes_and_the_feature_switches():
+    from tests.rls.test_route_parity import CASES
+
+    covered = {f"{method} /{route}" for route, method, _ in CASES}
+
+    assert {
+        "POST /community/comments",
+        "POST /community/reactions",
+        "POST /community/flags",
+        "GET /community/threads",
+        "POST /monitor/community/<int:comment_id>/moderate",
+        "GET /admin/features",
+        "POST /admin/features",
+    } <= covered
