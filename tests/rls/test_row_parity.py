@@ -3,7 +3,6 @@
 import pytest
 
 from samia.rls.registry import Identity
-from tests.community.conftest import community_on, thread  # noqa: F401  (fixtures of the threads case)
 from tests.conftest import api_as, rows_as
 
 pytestmark = pytest.mark.django_db
