@@ -88,7 +88,7 @@ def comment_post(*, identity: Identity, order_id: int, body: str) -> Comment:
         subject=comment,
         properties={"comment_id": comment.pk, "order_id": order.pk, "author_role": role},
     )
-    transaction.on_commit(tasks.file_cases.delay)
+    transaction.on_commit(tasks.file_cases.delay, robust=True)  # the minute job files it if the broker is down
     return comment
 
 
@@ -174,7 +174,7 @@ def flag_raise(
         subject=comment,
         properties={"flag_id": flag.pk, "comment_id": comment.pk, "reason": reason.code},
     )
-    transaction.on_commit(tasks.file_cases.delay)
+    transaction.on_commit(tasks.file_cases.delay, robust=True)  # the minute job files it if the broker is down
     return flag, True
 
 
