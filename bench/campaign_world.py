@@ -85,8 +85,9 @@ def seed(cursor, users: int) -> None:
             """
             INSERT INTO notifications_devicetoken (user_id, platform, token, active, registered_at,
                                                    deactivated_at, deactivated_reason)
-            SELECT u.id, 'fcm', 'bench-fcm-' || u.id, true, now(), NULL, ''
-            FROM accounts_user u WHERE u.email LIKE 'bench-user-%%'
+            SELECT u.id, platform, 'bench-' || platform || '-' || u.id, true, now(), NULL, ''
+            FROM accounts_user u, LATERAL (SELECT CASE WHEN mod(u.id, 2) = 0 THEN 'apns' ELSE 'fcm' END) p(platform)
+            WHERE u.email LIKE 'bench-user-%%'
             ON CONFLICT (platform, token) DO UPDATE SET active = true, deactivated_at = NULL, deactivated_reason = ''
             """
         ),
@@ -201,3 +202,13 @@ def states(cursor, campaign_id: int) -> dict:
         [campaign_id],
     )
     return dict(cursor.fetchall())
+
+
+def leftovers(cursor, campaign_id: int) -> int:
+    """Due sends still unsettled after every worker finished: never claimed, or claimed and abandoned."""
+    cursor.execute(
+        "SELECT count(*) FROM notifications_send WHERE campaign_id = %s AND due_at <= now() "
+        "AND (state = 'planned' OR (state = 'queued' AND lease_until IS NOT NULL))",
+        [campaign_id],
+    )
+    return cursor.fetchone()[0]

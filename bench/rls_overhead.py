@@ -4,10 +4,15 @@ Seeds a benchmark database with seed_demo (>= 200k orders), starts two gunicorn 
 (4 workers each) on loopback: one as shipped (logged in as samia_web, every request SET LOCAL
 ROLE samia_app with its identity and the identity's proof, which samia.actor_id() verifies), one
 with the same views bound as the service role (logged in as the owner). wrk loads each in turn,
-as a client and as an admin, on a page of 50; the servers are measured alternately, so
-both see the same machine. Prints requests/s, p50, p99 and the ratio, and EXPLAIN plans.
+as a client and as an admin, on a page of 50, in ABBA pairs: pair i runs RLS then service role
+when i is even and the reverse when it is odd, so a drift of the shared machine's load (other
+work starts or stops) falls on both sides alike. Each pair gives one ratio (RLS requests/s over
+service-role requests/s); the figure is the median of at least 12 pairs and their spread
+(min, quartiles, max), never one ratio of two medians. Also prints p50/p99 and EXPLAIN plans.
 
-    .venv/bin/python bench/rls_overhead.py [--scale 400] [--seconds 15] [--rounds 2]
+    .venv/bin/python bench/rls_overhead.py [--scale 400] [--seconds 5] [--pairs 12]
+
+BENCH_DATABASE names its database (default samia_bench).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bench.keys import BENCH_KEYS  # noqa: E402  (the project root is on the path now)
 
 PYTHON = sys.executable
-DATABASE = "samia_bench"
+DATABASE = os.environ.get("BENCH_DATABASE", "samia_bench")
 DATABASE_URL = f"postgres://root@127.0.0.1:5432/{DATABASE}"
 SECRET_KEY = BENCH_KEYS["SECRET_KEY"]
 ENV = {
@@ -204,13 +209,15 @@ def explain(people: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, default=400)
-    parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--pairs", type=int, default=12)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--skip-seed", action="store_true")
     options = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install -y wrk (make bench does it)")
+    if options.pairs < 12:
+        raise SystemExit("--pairs: at least 12, or the spread says nothing")
 
     if options.skip_seed:
         manage("migrate", "--noinput", "-v0")
@@ -227,28 +234,48 @@ def main() -> None:
             for _, port in SERVERS.values():
                 assert check_page(port, people[persona]["token"]) == min(50, people[persona]["orders"])
                 wrk(port, people[persona]["token"], 3, options.connections)  # warm up
-        samples = {(p, s): [] for p in ("client", "admin") for s in SERVERS}
-        for _ in range(options.rounds):
+        pairs = {"client": [], "admin": []}
+        for index in range(options.pairs):
             for persona in ("client", "admin"):
-                for name, (_, port) in SERVERS.items():
-                    samples[(persona, name)].append(
-                        wrk(port, people[persona]["token"], options.seconds, options.connections)
-                    )
+                order = ("rls", "service_role") if index % 2 == 0 else ("service_role", "rls")
+                pair = {}
+                for name in order:
+                    pair[name] = wrk(SERVERS[name][1], people[persona]["token"], options.seconds, options.connections)
+                pairs[persona].append(pair)
+                ratio = pair["rls"]["rps"] / pair["service_role"]["rps"]
+                print(f"  pair {index + 1:>2} {persona:<6} {'-'.join(order):<17} ratio {ratio:.3f}", flush=True)
     finally:
         stop_servers(processes)
 
     results = {}
-    print("\n| persona | binding | requests/s | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|")
-    for (persona, name), runs in samples.items():
-        merged = {key: statistics.median(run[key] for run in runs) for key in ("rps", "p50_ms", "p99_ms")}
-        results.setdefault(persona, {})[name] = merged
-        print(f"| {persona} | {name} | {merged['rps']:.0f} | {merged['p50_ms']:.1f} | {merged['p99_ms']:.1f} |")
-    print()
-    for persona, pair in results.items():
-        ratio = pair["rls"]["rps"] / pair["service_role"]["rps"]
-        pair["rls_throughput_ratio"] = round(ratio, 3)
-        print(f"{persona}: RLS keeps {ratio:.1%} of service-role throughput (cost {1 - ratio:.1%})")
+    print(
+        "\n| persona | pairs | RLS / service-role throughput: median | min | Q1 | Q3 | max | RLS p50 / p99 ms | service p50 / p99 ms |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for persona, runs in pairs.items():
+        ratios = sorted(run["rls"]["rps"] / run["service_role"]["rps"] for run in runs)
+        q1, _, q3 = statistics.quantiles(ratios, n=4)
+        latency = {
+            name: {key: statistics.median(run[name][key] for run in runs) for key in ("rps", "p50_ms", "p99_ms")}
+            for name in SERVERS
+        }
+        results[persona] = {
+            "pairs": len(ratios),
+            "ratio_median": round(statistics.median(ratios), 3),
+            "ratio_min": round(ratios[0], 3),
+            "ratio_q1": round(q1, 3),
+            "ratio_q3": round(q3, 3),
+            "ratio_max": round(ratios[-1], 3),
+            **latency,
+        }
+        row = results[persona]
+        print(
+            f"| {persona} | {len(ratios)} | {row['ratio_median']:.3f} | {row['ratio_min']:.3f} | {row['ratio_q1']:.3f} "
+            f"| {row['ratio_q3']:.3f} | {row['ratio_max']:.3f} | {latency['rls']['p50_ms']:.1f} / "
+            f"{latency['rls']['p99_ms']:.1f} | {latency['service_role']['p50_ms']:.1f} / "
+            f"{latency['service_role']['p99_ms']:.1f} |"
+        )
+    print(f"\n(load average {os.getloadavg()[0]:.1f}; 2 cores shared with other work)")
     plans = explain(people)
     print(plans)
     out = ROOT / "bench" / "results"

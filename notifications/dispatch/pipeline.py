@@ -30,11 +30,12 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
 from notifications.dispatch import checks, delivery, limits
-from notifications.dispatch.claims import MAX_DEVICES, claim, load
+from notifications.dispatch.claims import claim, load
 from notifications.dispatch.delivery import Plan, Report, conclude, decide, fold_push, logger, release
 from notifications.models import Channel
 from samia.providers import aio, gates, registry
@@ -43,6 +44,11 @@ from samia.providers.breaker import COUNTED
 
 # Longest a round waits for answers before it looks for more work.
 ROUND_SECONDS = 0.02
+
+
+def lease_margin() -> dt.timedelta:
+    """How much of its claim a send needs left to be sent: one request's timeout and a second."""
+    return dt.timedelta(seconds=settings.PROVIDER_TIMEOUT_SECONDS + 1)
 
 
 @dataclass
@@ -153,6 +159,9 @@ class Pipeline:
         self.not_before: dict[tuple[str, ...], float] = {}
         self.sender = Sender()
         self.exhausted = False
+        if dt.timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS) <= lease_margin():
+            # Every claimed send would be handed back at once, and claimed again, all run long.
+            raise ImproperlyConfigured("NOTIFICATIONS_LEASE_SECONDS must exceed PROVIDER_TIMEOUT_SECONDS + 1")
 
     @property
     def waiting(self) -> int:
@@ -224,10 +233,9 @@ class Pipeline:
             candidates = []
             while plans and len(candidates) < room:
                 item = plans.popleft()
-                # Our claim must outlive the provider calls; when it would not, hand it back untouched.
-                calls = MAX_DEVICES if item.work.channel == Channel.PUSH else 1
-                margin = dt.timedelta(seconds=settings.PROVIDER_TIMEOUT_SECONDS * calls + 1)
-                if now >= item.work.lease_until - margin:
+                # Our claim must outlive the provider calls (a push's devices are called side by
+                # side); when it would not, hand the send back untouched.
+                if now >= item.work.lease_until - lease_margin():
                     handed_back.append(release(item.work, due_at=now))
                 else:
                     candidates.append(item)

@@ -7,8 +7,11 @@ retries belong to the notifications dispatcher; its `parse_response` also drops 
 code and the Retry-After that the dispatcher needs. One `send()` is one HTTP request.
 
 `send_async()` is the dispatcher's path: the same payload and the same shared access token, posted
-by httpx on the process's provider loop (`samia/providers/aio.py`) over HTTP/2 where the server
-speaks it (FCM does: one connection multiplexes the requests in flight), HTTP/1.1 otherwise.
+by aiohttp on the process's provider loop (`samia/providers/aio.py`) over a pool of keep-alive
+HTTP/1.1 connections (PROVIDER_MAX_CONNECTIONS), which FCM's v1 endpoint serves as well as HTTP/2.
+httpx over HTTP/2 was measured first: 1.6 ms of CPU per request (3.5 ms over HTTP/1.1) against
+aiohttp's 0.3 ms, on a 2-core machine that must also run the workers, Postgres and the fakes at
+1,000 pushes a second (bench/RESULTS.md, "Campaign delivery at real provider latency").
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+import aiohttp
 import google.auth.exceptions
 import google.auth.transport
 import google.auth.transport.requests
-import httpx
 import requests
 from django.conf import settings
 from google.oauth2 import service_account
@@ -104,7 +107,7 @@ class FCMProvider(Provider):
     def __init__(self):
         self._client: _Client | None = None
         self._client_lock = threading.Lock()
-        self._async: tuple[int, httpx.AsyncClient] | None = None
+        self._async: tuple[int, aiohttp.ClientSession] | None = None
 
     def configured(self) -> bool:
         return bool(settings.FCM_PROJECT_ID and settings.FCM_SERVICE_ACCOUNT_JSON)
@@ -177,7 +180,7 @@ class FCMProvider(Provider):
         ttl_seconds: int = 86400,
         critical: bool = False,
     ) -> Result:
-        """`send()` on the provider loop, through this process's httpx client (HTTP/2 when offered)."""
+        """`send()` on the provider loop, through this process's aiohttp session."""
         self.require()
         try:
             client = self.client()
@@ -189,31 +192,28 @@ class FCMProvider(Provider):
                 headers = client.request_headers()
             else:  # a token request is blocking HTTP: off the loop, once for every waiting send
                 headers = await asyncio.to_thread(client.request_headers)
-            response = await self._http().post(client.fcm_end_point, content=payload, headers=headers)
+            async with self._http().post(client.fcm_end_point, data=payload, headers=headers) as response:
+                answer = _Answer(response.status, await response.read(), response.headers)
         except google.auth.exceptions.RefreshError as error:
             result = Result(Outcome.PERMANENT, code=_oauth_error(error))
         except google.auth.exceptions.TransportError:
             result = Result(Outcome.RETRYABLE, code="token_unavailable")
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):  # nothing was sent
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError):  # nothing was sent
             result = Result(Outcome.RETRYABLE, code="connect")
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError):
+        except (TimeoutError, aiohttp.ClientError):
             result = Result(Outcome.UNKNOWN, code="timeout")  # after the request went out: FCM may have it
-        except httpx.HTTPError:
-            result = Result(Outcome.UNKNOWN, code="transport")
         else:
-            result = _answered(client, response)
+            result = _answered(client, answer)
         return _reported(result)
 
-    def _http(self) -> httpx.AsyncClient:
-        """This process's async HTTP client, built on the provider loop (it is bound to it)."""
+    def _http(self) -> aiohttp.ClientSession:
+        """This process's session, built on the provider loop (it is bound to it). No retries."""
         if self._async is None or self._async[0] != os.getpid():
-            timeout = settings.PROVIDER_TIMEOUT_SECONDS
-            limits = httpx.Limits(
-                max_connections=settings.PROVIDER_MAX_CONNECTIONS,
-                max_keepalive_connections=settings.PROVIDER_MAX_CONNECTIONS,
-            )
-            # No retries (httpx has none by default): a resent push is the dispatcher's decision.
-            self._async = (os.getpid(), httpx.AsyncClient(http2=True, limits=limits, timeout=timeout))
+            seconds = settings.PROVIDER_TIMEOUT_SECONDS
+            # connect covers the wait for a free pooled connection too: a timeout there sent nothing.
+            timeout = aiohttp.ClientTimeout(total=None, connect=seconds, sock_read=seconds)
+            connector = aiohttp.TCPConnector(limit=settings.PROVIDER_MAX_CONNECTIONS)
+            self._async = (os.getpid(), aiohttp.ClientSession(connector=connector, timeout=timeout))
         return self._async[1]
 
     def probe(self) -> Health:
@@ -243,8 +243,20 @@ def _payload(client: _Client, token, title, body, data, collapse_id, ttl_seconds
     )
 
 
+class _Answer:
+    """An aiohttp answer, read, with the few things `_result` and pyfcm ask of a response."""
+
+    def __init__(self, status: int, body: bytes, headers):
+        self.status_code = status
+        self.body = body
+        self.headers = headers
+
+    def json(self):
+        return json.loads(self.body)
+
+
 def _answered(client: _Client, response) -> Result:
-    """The Result of an answer (requests' or httpx's); a 401 drops the access token."""
+    """The Result of an answer (requests' or aiohttp's); a 401 drops the access token."""
     result = _result(response)
     if response.status_code == 401:
         client.forget_access_token()
@@ -275,7 +287,7 @@ def _apns(collapse_id: str, ttl_seconds: int, critical: bool) -> dict:
     return {"headers": headers}
 
 
-def _result(response: requests.Response | httpx.Response) -> Result:
+def _result(response: requests.Response | _Answer) -> Result:
     """Map FCM's answer by its FcmError code, else its google.rpc status, else the HTTP status."""
     status = response.status_code
     answer = _json(response)
@@ -323,7 +335,7 @@ def _retry_after(value: str | None) -> int | None:
     return max(0, math.ceil((when - datetime.now(UTC)).total_seconds()))
 
 
-def _json(response: requests.Response | httpx.Response) -> dict:
+def _json(response: requests.Response | _Answer) -> dict:
     try:
         answer = response.json()
     except ValueError:
