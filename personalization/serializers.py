@@ -51,8 +51,11 @@ class MetricsQuerySerializer(serializers.Serializer):
     def validate(self, attrs):
         today = business_day(timezone.now())
         last = attrs.get("to") or today
-        first = attrs.get("from") or last - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1)
-        if first < EARLIEST_DAY or last > today + dt.timedelta(days=MAX_RANGE_DAYS):
+        if last < EARLIEST_DAY or last > today + dt.timedelta(days=MAX_RANGE_DAYS):
+            # Checked before any arithmetic: 0001-01-01 minus a day is an OverflowError, not a 400.
+            raise serializers.ValidationError({"to": [f"Days lie between {EARLIEST_DAY} and a year from today."]})
+        first = attrs.get("from") or max(EARLIEST_DAY, last - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1))
+        if first < EARLIEST_DAY or first > today + dt.timedelta(days=MAX_RANGE_DAYS):
             raise serializers.ValidationError({"from": [f"Days lie between {EARLIEST_DAY} and a year from today."]})
         if last < first:
             raise serializers.ValidationError({"to": ["Must not be before from."]})

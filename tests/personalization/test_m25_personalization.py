@@ -256,6 +256,23 @@ def test_it_refuses_bad_input(personas, body, status, field):
     assert not RankingLog.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("to=0001-01-01", "to"),
+        ("from=0001-01-01", "from"),
+        ("to=9999-12-31", "to"),
+        ("from=2026-11-10&to=2026-11-01", "to"),
+        ("to=yesterday", "to"),
+    ],
+)
+def test_it_refuses_bad_metrics_days(personas, query, field):
+    answer = api_as(personas["admin"]).get(f"{METRICS}?{query}")
+
+    assert answer.status_code == 400
+    assert field in answer.json()["error"]["details"]
+
+
 def test_it_ranks_by_popularity_without_a_trained_model(catalogue, personas):
     inputs_refresh()
     answer = api_as(personas["admin"]).post(
