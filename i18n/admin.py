@@ -72,8 +72,9 @@ class FieldTranslationAdmin(DeclaredModelAdmin):
         stale = ExpressionWrapper(selectors.stale_annotation(), output_field=BooleanField())
         return super().get_queryset(request).annotate(stale=stale)
 
-    def has_add_permission(self, request):
-        return False  # rows come from the pipeline (POST /admin/i18n/translate), never typed in
+    def get_readonly_fields(self, request, obj=None):
+        # A row is the pipeline's record (or one an admin adds for a text staff wrote); it changes by review only.
+        return self.readonly_fields if obj is not None else ["reviewed_by", "reviewed_at"]
 
     @admin.display(boolean=True, description=_("stale"), ordering="stale")
     def is_stale(self, row):
