@@ -39,4 +39,7 @@ class FileView(ApiView):
             raise LinkRefused(reason=error.code) from None
         response = StreamedFile(handle, content_type=content_type or "application/octet-stream")
         response["Cache-Control"] = "private, no-store"
+        # A stored file is data, never a page of this origin: no scripts, no type guessing.
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
+        response["X-Content-Type-Options"] = "nosniff"
         return response

@@ -51,6 +51,21 @@ def test_it_streams_the_file_to_whoever_holds_a_valid_token(stored, personas):
         assert response.streaming and b"".join(response.streaming_content) == content
 
 
+def test_it_serves_a_stored_file_sandboxed_and_never_sniffed(personas):
+    # given an HTML file behind a signed link (marketplace media may later use the same route)
+    key = storage.private_storage().save(f"ar/{uuid.uuid4().hex}", ContentFile(b"<script>alert(1)</script>"))
+    token = storage.signed_url(key=key, user_id=None, content_type="text/html").url.rsplit("/files/", 1)[1]
+
+    # when it is downloaded
+    response = _get(token)
+
+    # then no browser runs it as a page of this origin
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"].startswith("sandbox;")
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
 def _altered(token: str, part: int) -> str:
     parts = token.split(".")
     if part == 1:  # the payload: someone else's file, for longer
