@@ -180,11 +180,15 @@ def campaigns_in_flight(*, identity: Identity) -> list[dict]:
 
 
 def provider_status() -> list[dict]:
-    """Return each provider's name and whether it is configured: settings only, no network call."""
+    """Return each provider's name and whether it is configured: settings only, no network call.
+
+    The bare adapter, not `registry.get`: that one asks the provider's toggle and circuit breaker in
+    Redis (and may move the breaker to half-open), which a page view must not do.
+    """
     result = []
     for name in sorted(settings.PROVIDERS):
         try:
-            configured = providers.get(name).configured()
+            configured = providers.adapter(name).configured()
         except ProviderUnavailable:
             configured = False
         result.append({"name": name, "configured": configured})

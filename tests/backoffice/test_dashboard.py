@@ -161,3 +161,18 @@ def test_it_links_every_figure_to_the_changelist_that_lists_exactly_it(world, sm
     html = client.get("/backoffice/").content.decode()
     for link in re.findall(r'href="(/backoffice/[^"]+\?[^"]*)"', html):
         assert client.get(unescape(link)).status_code == 200, link
+
+
+def test_the_provider_status_reads_settings_without_the_circuit_breakers(monkeypatch):
+    from backoffice import selectors
+    from samia.providers import registry
+
+    def guarded(name):
+        raise AssertionError(f"the dashboard asked {name}'s toggle and circuit breaker")
+
+    monkeypatch.setattr(registry, "get", guarded)
+
+    status = selectors.provider_status()
+
+    assert [row["name"] for row in status] == sorted(settings.PROVIDERS)
+    assert all(isinstance(row["configured"], bool) for row in status)
