@@ -44,6 +44,8 @@ os.environ["DATABASE_URL"] = DATABASE_URL
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "samia.settings")
+# Its own Redis key space: rate-limit buckets, provider pauses and circuits stay out of others' way.
+os.environ.setdefault("CACHE_KEY_PREFIX", "bench-campaign")
 # Start == end: no quiet window for push; SMS marketing keeps its legal 21:00-08:00 night anyway.
 os.environ["NOTIFICATIONS_QUIET_START"] = os.environ["NOTIFICATIONS_QUIET_END"] = "00:00"
 sys.path.insert(0, str(ROOT))
@@ -80,7 +82,7 @@ def _worker() -> None:
 
     connection.ensure_connection()
     for name in os.environ["BENCH_PROVIDERS"].split(","):
-        registry.get(name).require()
+        registry.adapter(name).require()
     print("ready", flush=True)
     sys.stdin.readline()
     profile_path = os.environ.get("BENCH_PROFILE")
@@ -123,6 +125,7 @@ def _arguments():
     parser.add_argument("--p99-ms", type=float, default=400.0, help="the fakes' 99th percentile latency")
     parser.add_argument("--error-share", type=float, default=0.0, help="share the fakes answer 429/503")
     parser.add_argument("--sms-rate", type=float, default=200.0, help="Twilio MPS: configured and enforced")
+    parser.add_argument("--sms-queue-seconds", type=float, default=0.25, help="burst the fake Twilio queues")
     parser.add_argument("--kill-after", type=float, help="SIGKILL worker 0 this many seconds into the SMS run")
     parser.add_argument("--skip-seed", action="store_true", help="Reuse the users already seeded.")
     parser.add_argument("--skip-service-role", action="store_true", help="Schedule as the admin only.")

@@ -41,7 +41,8 @@ def fakes(channel: str, directory: Path, options) -> tuple[list[subprocess.Popen
     realism += ["--error-share", str(options.error_share)]
     if channel == "sms":
         command = ["tests.fakes.twilio", "--port", "0", "--account-sid", TWILIO_SID, "--auth-token", TWILIO_TOKEN]
-        process = _start([*command, *realism, "--rate-limit", str(options.sms_rate)], directory / "fake-twilio.log")
+        limit = ["--rate-limit", str(options.sms_rate), "--burst-seconds", str(options.sms_queue_seconds)]
+        process = _start([*command, *realism, *limit], directory / "fake-twilio.log")
         base_url = process.stdout.readline().split()[-1]
         settings = {
             "TWILIO_ACCOUNT_SID": TWILIO_SID,

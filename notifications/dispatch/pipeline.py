@@ -126,17 +126,27 @@ class _Resolver:
         return found
 
 
+# Answers that say "slow down": the provider is up and metering us (its Retry-After pauses it).
+THROTTLED_CODES = frozenset({"20429", "QUOTA_EXCEEDED", "RESOURCE_EXHAUSTED", "TooManyRequests"})
+
+
+def _throttled(result: Result) -> bool:
+    return result.details.get("http_status") == 429 or result.code in THROTTLED_CODES
+
+
 def _circuits(answers: list[Answer]) -> None:
     """Tell each provider's circuit how this round went, in a few Redis calls rather than one per request.
 
     Any answer that is not an outage resets its count; otherwise each outage counts (the circuit
-    only needs to know that the failures came in a row).
+    only needs to know that the failures came in a row). A throttling answer (429) is neither:
+    the provider is up, and its Retry-After already pauses every worker.
     """
     by_name: dict[str, list[Result]] = {}
     for answer in answers:
         names = [d.platform if d else answer.item.work.channel for d, _ in answer.item.targets]
         for name, result in zip(names, answer.results, strict=True):
-            by_name.setdefault(name, []).append(result)
+            if not _throttled(result):
+                by_name.setdefault(name, []).append(result)
     for name, results in by_name.items():
         circuit = registry.breaker(name)
         healthy = next((r for r in results if r.outcome not in COUNTED), None)

@@ -60,6 +60,7 @@ __all__ = ["FakeAPNs", "Reply", "make_key", "running"]
 DEVICE_PATH = re.compile(r"^/3/device/(?P<token>[^/?]+)$")
 MAX_PAYLOAD_BYTES = 4096  # Apple's limit for an alert
 MAX_CONCURRENT_STREAMS = 1000  # what APNs advertises once the provider token is accepted
+CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024
 JWT_MAX_AGE_SECONDS = 3600  # Apple refuses provider tokens older than an hour
 PUSH_TYPES = {"alert", "background", "voip", "complication", "fileprovider", "mdm", "liveactivity", "location"}
 
@@ -325,6 +326,9 @@ class _Connection(asyncio.Protocol):
         self.fake._connected(self)
         self.conn.initiate_connection()
         self.conn.update_settings({SettingCodes.MAX_CONCURRENT_STREAMS: MAX_CONCURRENT_STREAMS})
+        # A connection window for hundreds of streams in flight (h2's default, 64 KiB, holds ~60 pushes):
+        # aioapns fails a send with FlowControlError rather than wait for a WINDOW_UPDATE.
+        self.conn.increment_flow_control_window(CONNECTION_WINDOW_BYTES)
         self.transport.write(self.conn.data_to_send())
 
     def connection_lost(self, exc) -> None:

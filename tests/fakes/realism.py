@@ -115,6 +115,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--error-share", type=float, default=0.0, help="share answered 429 + Retry-After or 503")
     parser.add_argument("--retry-after", type=int, default=1)
     parser.add_argument("--rate-limit", type=float, default=0.0, help="requests per second (0: none)")
+    parser.add_argument("--burst-seconds", type=float, default=0.05, help="seconds of the rate the bucket holds")
 
 
 def from_arguments(arguments: argparse.Namespace) -> Realism:
@@ -124,4 +125,5 @@ def from_arguments(arguments: argparse.Namespace) -> Realism:
         error_share=arguments.error_share,
         retry_after=arguments.retry_after,
         rate_limit=arguments.rate_limit,
+        burst_seconds=arguments.burst_seconds,
     )
