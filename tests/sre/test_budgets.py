@@ -142,3 +142,22 @@ def test_it_shows_budgets_to_admins_only(personas, persona, expected):
 
 def budgets_seeded():
     return Budget.objects.values_list("metric")
+
+
+@time_machine.travel(NOW, tick=False)
+def test_translation_answers_503_degraded_while_its_budget_is_spent(personas):
+    from i18n.models import FieldPolicy
+    from tests import factories
+
+    FieldPolicy.objects.update_or_create(model="marketplace.Horoscope", field="text", defaults={"auto_translate": True})
+    horoscope = factories.HoroscopeFactory(sign="aries")
+    Budget.objects.filter(metric="translation_chars").update(monthly_limit=1000)
+    _translated(1000)
+    budgets.budgets_evaluate()
+    body = {"model": "marketplace.Horoscope", "field": "text", "ids": [horoscope.pk], "target": "ar"}
+
+    response = api_as(personas["admin"]).post("/admin/i18n/translate", body, format="json")
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "degraded"
+    assert response.json()["error"]["details"] == {"feature": "translation", "reason": "budget_exceeded"}
