@@ -16,7 +16,6 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
-from i18n import selectors as i18n_selectors
 from notifications import selectors
 from notifications.models import (
     OPT_IN_PURPOSES,
@@ -30,6 +29,7 @@ from notifications.models import (
     Suppression,
 )
 from samia import audit
+from samia.accounts import languages
 from samia.accounts.models import Language, User
 from samia.exceptions import Conflict
 from samia.rls.registry import Identity
@@ -58,7 +58,7 @@ def keyword(body: str, opt_out_type: str = "") -> str:
 
 def help_text(number: str) -> str:
     """Return the HELP reply in the language of the account holding `number` (English when unknown)."""
-    language = i18n_selectors.phone_language(number) or Language.ENGLISH
+    language = languages.phone_language(number) or Language.ENGLISH
     with translation.override(language):
         return gettext(settings.NOTIFICATIONS_HELP_TEXT)  # a customised text without a translation stays as set
 

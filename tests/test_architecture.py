@@ -1,4 +1,5 @@
-"""The code's shape, checked: who may import DRF, how long a module may grow, no import cycles in the kernel."""
+"""The code's shape, checked: who may import DRF, how long a module may grow, no import cycles in the kernel,
+milestone apps built on the kernel (and M21's seams), not on each other."""
 
 import ast
 import subprocess
@@ -125,6 +126,32 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
         if node not in state and (found := visit(node)):
             return found
     return None
+
+
+MILESTONE_APPS = APPS[1:]
+# M21's public seams (issue 17): other apps open cases and act on their own targets through them.
+MILESTONE_SEAMS = {"moderation.services", "moderation.selectors", "moderation.targets"}
+
+
+def test_milestone_apps_build_on_the_kernel_not_on_each_other():
+    offenders = []
+    for path in _app_modules():
+        app = path.relative_to(ROOT).parts[0]
+        if app not in MILESTONE_APPS:
+            continue
+        for base, taken in _imports(ast.parse(path.read_text()), _module_name(path)):
+            # `from moderation import services` takes the module moderation.services
+            names = [f"{base}.{t}" for t in taken] if "." not in base and taken else [base]
+            for name in names:
+                other = name.split(".")[0]
+                if other in MILESTONE_APPS and other != app and ".".join(name.split(".")[:2]) not in MILESTONE_SEAMS:
+                    offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    # the kernel imports no app either
+    for path in _app_modules():
+        if path.relative_to(ROOT).parts[0] == "samia":
+            names = _imported_names(ast.parse(path.read_text()), _module_name(path))
+            offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in MILESTONE_APPS]
+    assert sorted(set(offenders)) == [], "use a kernel seam (a registry filled in AppConfig.ready) instead"
 
 
 def test_the_kernel_has_no_import_cycle():
