@@ -1,6 +1,6 @@
 """How long the analytics rollups take on 5M events over 30 days, beside the floor, and API latency.
 
-Creates (or reuses) the dedicated database samia_analytics_bench, migrates it, loads 5M events
+Creates (or reuses) the dedicated database samia_analytics_bench (BENCH_DATABASE), migrates it, loads 5M events
 with INSERT ... SELECT generate_series (sessions, full order lifecycles, refunds, payments, calls,
 listens, notifications) into a staging table and from there into events_raw in time order, as they arrive
 in production, then in the same run times:
@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "samia_analytics_bench"
+DATABASE = os.environ.get("BENCH_DATABASE", "samia_analytics_bench")
 os.environ["DATABASE_URL"] = f"postgres://root@127.0.0.1:5432/{DATABASE}"
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")

@@ -57,7 +57,7 @@ def _worker(twilio, *, budget: float = 20, **environment) -> subprocess.Popen:
 
 
 def _report(worker: subprocess.Popen) -> dict:
-    output, _ = worker.communicate(timeout=60)
+    output, _ = worker.communicate(timeout=180)  # a loaded machine starts Django slowly
     return json.loads(output.strip().splitlines()[-1])
 
 
