@@ -10,7 +10,7 @@ from django.utils import timezone
 from notifications.models import Notification, Send
 from samia import degraded
 from samia.audit.models import AuditEntry
-from sre import budgets
+from sre import budgets, metering
 from sre.models import Budget, BudgetAlert
 from tests.conftest import api_as
 
@@ -161,3 +161,26 @@ def test_translation_answers_503_degraded_while_its_budget_is_spent(personas):
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "degraded"
     assert response.json()["error"]["details"] == {"feature": "translation", "reason": "budget_exceeded"}
+
+
+def _url_issued(asset_id: int, size: int, *, actor_id: int, at: dt.datetime) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO events_raw (occurred_at, name, version, actor_id, actor_key, subject_type, properties)"
+            " VALUES (%s, 'ar.url_issued', 1, %s, '', '', %s::jsonb)",
+            [at, actor_id, f'{{"asset_id": {asset_id}, "bytes": {size}}}'],
+        )
+
+
+def test_it_counts_an_asset_once_per_caller_and_day_however_often_its_link_is_asked_for(personas):
+    # given a reader asking for the same 50 MB asset's link 40 times in one day, once the next day,
+    # and another reader once
+    reader, other = personas["reader"].pk, personas["other_reader"].pk
+    for minute in range(40):
+        _url_issued(7, 50_000_000, actor_id=reader, at=NOW - dt.timedelta(hours=3, minutes=minute))
+    _url_issued(7, 50_000_000, actor_id=reader, at=NOW - dt.timedelta(days=1))
+    _url_issued(7, 50_000_000, actor_id=other, at=NOW - dt.timedelta(hours=1))
+    _url_issued(8, 1_000, actor_id=reader, at=NOW - dt.timedelta(hours=1))
+
+    # when egress is metered, then each (asset, caller, day) counts once
+    assert metering.meter("egress_bytes", now=NOW) == 3 * 50_000_000 + 1_000
