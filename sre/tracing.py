@@ -2,7 +2,8 @@
 
 Health probes and the scrape are not traced. Spans leave without personal attributes: the client
 address, user agent, full URL, path with its ids and query string are dropped before export
-(`http.route`, the pattern, stays), and SQL parameters are never captured.
+(`http.route`, the pattern, stays), an exception event keeps only its type (no message, no stack trace),
+and SQL parameters are never captured.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from collections.abc import Sequence
 from django.conf import settings
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.trace import Status
 
 EXCLUDED_URLS = "healthz,readyz,ops/prometheus"
 # Attribute keys (old and new semantic conventions) that can carry personal data or ids.
@@ -57,10 +59,18 @@ def _scrubbed(span: ReadableSpan) -> ReadableSpan:
         parent=span.parent,
         resource=span.resource,
         attributes={key: value for key, value in (span.attributes or {}).items() if key not in PERSONAL},
-        events=span.events,
+        # An exception's message and stack trace can quote the data it failed on: only its type leaves.
+        events=tuple(
+            Event(
+                event.name,
+                {k: v for k, v in (event.attributes or {}).items() if k == "exception.type"},
+                event.timestamp,
+            )
+            for event in span.events
+        ),
         links=span.links,
         kind=span.kind,
-        status=span.status,
+        status=Status(span.status.status_code),  # without its description (the exception's message)
         start_time=span.start_time,
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.test import override_settings
 from django.utils import timezone
+from opentelemetry import trace
 
 from samia.jobs.tasks import HEARTBEAT_KEY
 from samia.redis import get_redis
@@ -158,3 +159,27 @@ def test_it_traces_requests_and_queries_without_personal_attributes(personas):
     for personal in ("203.0.113.77", "Ali", "424242", "q=x"):
         assert personal not in text
     assert not any("healthz" in span.name for span in spans)
+
+
+def test_it_exports_an_exception_by_its_type_only():
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from sre import tracing
+
+    memory = InMemorySpanExporter()
+    provider = tracing.tracing_start(processor=SimpleSpanProcessor(tracing.ScrubbingExporter(memory)))
+    try:
+        with provider.get_tracer("test").start_as_current_span("failing"):
+            try:
+                raise ValueError("no user with phone +966501234567 or ali@example.com")
+            except ValueError as error:
+                trace.get_current_span().record_exception(error)
+                trace.get_current_span().set_status(trace.Status(trace.StatusCode.ERROR, str(error)))
+    finally:
+        tracing.tracing_stop()
+
+    [span] = memory.get_finished_spans()
+    [event] = span.events
+    assert (event.name, dict(event.attributes)) == ("exception", {"exception.type": "ValueError"})
+    assert span.status.status_code.name == "ERROR" and not span.status.description
