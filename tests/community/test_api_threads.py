@@ -78,3 +78,11 @@ def test_it_refuses_a_missing_or_unknown_order(personas, community_on, query, st
     response = api_as(personas["client"]).get(f"/community/threads{query}")
 
     assert response.status_code == status
+
+
+@pytest.mark.parametrize("cursor", ["cD1hYmM=", "cD05OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ==", "not base64 at all!"])
+def test_it_answers_404_to_a_forged_cursor(personas, thread, community_on, cursor):
+    response = api_as(personas["client"]).get("/community/threads", {"order_id": thread["mine"].pk, "cursor": cursor})
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
