@@ -11,7 +11,7 @@ from backoffice import selectors
 # Area -> the app labels whose admin pages it lists, in this order.
 AREAS = (
     (_("Moderation"), "gavel", ("moderation",)),
-    (_("Community"), "forum", ("community",)),
+    (_("Community"), "forum", ("community", "waffle")),  # waffle: the feature switches (samia/features)
     (_("Notifications"), "campaign", ("notifications",)),
     (_("Analytics"), "monitoring", ("analytics",)),
     (_("Marketplace"), "storefront", ("marketplace",)),
