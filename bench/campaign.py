@@ -5,7 +5,7 @@
         [--skip-seed] [--skip-service-role] [--profile] [--explain]
 
 1. Seeds (or, with --skip-seed, reuses) --users opted-in clients spread over 16 IANA zones, most
-   with DST, each with a distinct E.164 phone, one push device (odd ids FCM, even ids APNs) and
+   with DST, each with a distinct E.164 phone, one push device (FCM or APNs, half each in every zone) and
    granted marketing consent for sms and push; set-based (INSERT ... SELECT generate_series).
 2. Times planning.campaign_schedule for one campaign per channel to all of them, bound as an admin
    (the API's path, goal <= 20 s), then again (must create 0 rows), then (unless

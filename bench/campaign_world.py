@@ -54,7 +54,10 @@ def prepare(database_url: str) -> None:
 
 
 def seed(cursor, users: int) -> None:
-    """Users, consents and device tokens, set-based; rows that exist are kept."""
+    """Users, consents and device tokens, set-based; rows that exist are kept.
+
+    One push device each, FCM or APNs in turns of 16 ids: a zone's users (every 16th id) get both.
+    """
     steps = {
         "users": (
             """
@@ -86,7 +89,7 @@ def seed(cursor, users: int) -> None:
             INSERT INTO notifications_devicetoken (user_id, platform, token, active, registered_at,
                                                    deactivated_at, deactivated_reason)
             SELECT u.id, platform, 'bench-' || platform || '-' || u.id, true, now(), NULL, ''
-            FROM accounts_user u, LATERAL (SELECT CASE WHEN mod(u.id, 2) = 0 THEN 'apns' ELSE 'fcm' END) p(platform)
+            FROM accounts_user u, LATERAL (SELECT CASE WHEN mod(u.id / 16, 2) = 0 THEN 'apns' ELSE 'fcm' END) p(platform)
             WHERE u.email LIKE 'bench-user-%%'
             ON CONFLICT (platform, token) DO UPDATE SET active = true, deactivated_at = NULL, deactivated_reason = ''
             """
