@@ -96,7 +96,9 @@ class ThreadView(CommunityView):
         query = self.parse(s.ThreadQuerySerializer, request.query_params)
         comments = selectors.thread_comments(identity=self.identity, order_id=query["order_id"])
         response = self.paginated(comments, s.ThreadCommentSerializer, ordering="id")
-        response.data["reactions"] = selectors.thread_reactions(identity=self.identity, order_id=query["order_id"])
+        visible = selectors.thread_sees(identity=self.identity, comments=comments)
+        counts = selectors.thread_reactions(identity=self.identity, order_id=query["order_id"], visible=visible)
+        response.data["reactions"] = counts
         return response
 
 

@@ -62,13 +62,15 @@ class ThreadQuerySerializer(serializers.Serializer):
     order_id = serializers.IntegerField(min_value=1)
 
 
-class ThreadCommentSerializer(serializers.ModelSerializer):
+class ThreadCommentSerializer(serializers.Serializer):
+    # A plain Serializer: a ModelSerializer builds its fields from the model on every page.
+    id = serializers.IntegerField()
     handle = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Comment
-        fields = ["id", "handle", "author_role", "body", "status", "created_at"]
-        read_only_fields = fields
+    # Plain values, not the translated labels: copying lazy labels for every page cost milliseconds.
+    author_role = serializers.ChoiceField(choices=Comment.AuthorRole.values)
+    body = serializers.CharField()
+    status = serializers.ChoiceField(choices=Comment.Status.values)
+    created_at = serializers.DateTimeField()
 
     def get_handle(self, comment) -> str:
         return handle(comment.author_id)
