@@ -55,6 +55,7 @@ def _auth_token() -> str:
     """The auth token set through the keyring (`manage.py secrets_set twilio_auth_token`), else TWILIO_AUTH_TOKEN."""
     return secrets.credential("twilio_auth_token") or settings.TWILIO_AUTH_TOKEN
 
+
 # The Retry-After of the answer to the request being made in this asyncio task (the library's
 # exception carries no headers; awaiting does not copy the context, so the caller reads it).
 _answer_headers: contextvars.ContextVar[dict] = contextvars.ContextVar("twilio_answer_headers")
@@ -99,9 +100,7 @@ class TwilioProvider(Provider):
         self._async: tuple[int, Client] | None = None
 
     def configured(self) -> bool:
-        return bool(
-            settings.TWILIO_ACCOUNT_SID and _auth_token() and settings.TWILIO_MESSAGING_SERVICE_SID
-        )
+        return bool(settings.TWILIO_ACCOUNT_SID and _auth_token() and settings.TWILIO_MESSAGING_SERVICE_SID)
 
     @cached_property
     def client(self) -> Client:

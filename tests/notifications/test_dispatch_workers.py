@@ -15,7 +15,6 @@ import time
 
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
 from notifications import dispatch as dispatcher
 from notifications import services
@@ -173,4 +172,4 @@ def test_consent_withdrawn_while_a_send_waits_for_its_rate_limit_stops_it(commit
     last.refresh_from_db()
     assert last.state == "opted_out" and last.in_flight_since is None
     assert last.user.phone not in {m["To"] for m in twilio.messages_posted()}
-    assert report.sent == 7 and timezone.now() >= last.created_at
+    assert report.sent == 7
