@@ -34,6 +34,7 @@ class Key:
     key_id: str
     value: bytes = field(repr=False)
     status: str = "active"
+    from_environment: bool = False
 
 
 class SecretMissing(crypto.SecretsUnavailable):
@@ -69,7 +70,7 @@ def _environment_ring() -> dict[str, list[Key]]:
     for name in (*catalog.ROTATING, *catalog.CREDENTIALS):
         value = catalog.environment_value(name)
         if value:
-            found[name] = [Key(name, 1, value[0], value[1])]
+            found[name] = [Key(name, 1, value[0], value[1], "active", True)]
     return found
 
 
@@ -112,7 +113,14 @@ def reload(current_generation: int | None = None) -> None:
         for row in rows:
             if not row["ciphertext"]:
                 continue
-            entry = Key(row["name"], row["version"], row["key_id"], crypto.decrypt(row["ciphertext"]), row["status"])
+            entry = Key(
+                row["name"],
+                row["version"],
+                row["key_id"],
+                crypto.decrypt(row["ciphertext"]),
+                row["status"],
+                row["from_environment"],
+            )
             if row["status"] != "retired":
                 live.setdefault(row["name"], []).append(entry)
             if row["name"] == "audit_signing":
@@ -143,20 +151,20 @@ def _fresh() -> _Ring:
 
 
 def _versions(name: str) -> list[Key]:
-    """Live versions of `name`. A version imported from the environment is read from there now (the
-    same value in production; a test that overrides the setting sees its override)."""
+    """Live versions of `name`. One imported from the environment is read from there now: while it
+    is active (never rotated here) the environment decides, key id and value, or that there is none;
+    once previous, its value (same key id) still comes from there. In production these are the stored
+    values; a test that overrides a setting sees its override."""
     versions = _fresh().live.get(name, [])
-    if not versions or versions[-1].version != 1:
+    if not versions or not versions[-1].from_environment:
         return versions
+    imported = versions[-1]
     environment = catalog.environment_value(name)
-    first = versions[-1]
-    if environment is None:
+    if imported.status == "active":
+        return [Key(name, 1, environment[0], environment[1], "active", True)] if environment else []
+    if environment is None or environment[0] != imported.key_id:
         return versions
-    if first.status == "active":  # never rotated here: the environment still decides (key id and value)
-        return [Key(name, 1, environment[0], environment[1], "active")]
-    if environment[0] != first.key_id:
-        return versions
-    return [*versions[:-1], Key(name, 1, environment[0], environment[1], first.status)]
+    return [*versions[:-1], Key(name, 1, environment[0], environment[1], imported.status, True)]
 
 
 def current(name: str) -> Key:
@@ -212,6 +220,6 @@ def credential(name: str) -> str | None:
     if trial is not None:
         return trial.decode()
     versions = _versions(name)
-    if versions and versions[0].status == "active" and versions[0].key_id != catalog.ENVIRONMENT_KEY_ID:
+    if versions and versions[0].status == "active" and not versions[0].from_environment:
         return versions[0].value.decode()
     return None

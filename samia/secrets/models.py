@@ -20,6 +20,8 @@ class SecretVersion(models.Model):
     created_at = models.DateTimeField()
     activated_at = models.DateTimeField(null=True)
     retires_at = models.DateTimeField(null=True)
+    # Imported from an environment value: while active, the environment still decides (keyring.py).
+    from_environment = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -14,7 +14,9 @@ import psycopg
 from django.conf import settings
 from django.db import connections
 
-COLUMNS = "name, version, key_id, ciphertext, fingerprint, status, created_at, activated_at, retires_at"
+COLUMNS = (
+    "name, version, key_id, ciphertext, fingerprint, status, created_at, activated_at, retires_at, from_environment"
+)
 
 # ---------------------------------------------------------------- reads
 SELECT_LIVE = f"SELECT {COLUMNS} FROM secrets_secretversion WHERE status <> 'retired' ORDER BY name, version DESC"
@@ -24,18 +26,21 @@ SELECT_NAME = f"SELECT {COLUMNS} FROM secrets_secretversion WHERE name = %s ORDE
 # ---------------------------------------------------------------- writes
 INSERT = """
     INSERT INTO secrets_secretversion
-        (name, version, key_id, ciphertext, fingerprint, status, created_at, activated_at, retires_at)
+        (name, version, key_id, ciphertext, fingerprint, status, created_at, activated_at, retires_at,
+         from_environment)
     VALUES (%(name)s::varchar,
             (SELECT coalesce(max(version), 0) + 1 FROM secrets_secretversion WHERE name = %(name)s::varchar),
             %(key_id)s, %(ciphertext)s, %(fingerprint)s, %(status)s::varchar, clock_timestamp(),
-            CASE WHEN %(status)s::varchar = 'active' THEN clock_timestamp() END, NULL)
+            CASE WHEN %(status)s::varchar = 'active' THEN clock_timestamp() END, NULL, false)
     RETURNING version
 """
 # Version 1 from the environment: only while the name has no version at all (another process may race).
 IMPORT = """
     INSERT INTO secrets_secretversion
-        (name, version, key_id, ciphertext, fingerprint, status, created_at, activated_at, retires_at)
-    VALUES (%(name)s, 1, %(key_id)s, %(ciphertext)s, %(fingerprint)s, 'active', clock_timestamp(), clock_timestamp(), NULL)
+        (name, version, key_id, ciphertext, fingerprint, status, created_at, activated_at, retires_at,
+         from_environment)
+    VALUES (%(name)s, 1, %(key_id)s, %(ciphertext)s, %(fingerprint)s, 'active', clock_timestamp(), clock_timestamp(),
+            NULL, true)
     ON CONFLICT DO NOTHING
 """
 # The active version steps down to previous, verifying until `retires_at`.

@@ -6,13 +6,13 @@ import os
 import subprocess
 import sys
 
+import psycopg
 import pytest
 from django.conf import settings as django_settings
 from django.db import connections
 
 from samia.redis import get_redis
 from samia.secrets import keyring, store
-from tests.conftest import purge_committed_audit_trail
 from tests.notifications.conftest import _fresh_providers, twilio, twilio_server  # noqa: F401
 
 
@@ -40,7 +40,31 @@ def clean_keyring(db):
         cursor.execute("DELETE FROM secrets_secretversion")
     _forget_ops_state()
     keyring.reload(keyring.generation())
-    purge_committed_audit_trail()  # rotations audit on the owner's connection: committed rows
+    purge_committed_owner_audit()
+
+
+def purge_committed_owner_audit() -> None:
+    """Remove the audit rows the keyring and the circuits committed on the owner's connection (the
+    retention way, as tests.conftest.purge_committed_audit_trail, but committed: the test's own
+    transaction is rolled back), so the next tests' chain starts empty."""
+    try:  # a test whose own transaction holds the chain lock would make the sweep wait for ever
+        with store.owner_transaction() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+            cursor.execute("SELECT samia.audit_chain_sweep()")
+    except psycopg.errors.LockNotAvailable:
+        pass
+    with store.owner_transaction() as cursor:
+        cursor.execute("SELECT count(*) FROM audit_auditentry")
+        if cursor.fetchone()[0] == 0:
+            return
+        cursor.execute(
+            "INSERT INTO audit_auditanchor (seq, row_hash, purged_at, manifest_sha256) "
+            "SELECT seq, row_hash, now(), repeat('0', 64) FROM audit_auditentry WHERE seq IS NOT NULL "
+            "ORDER BY seq DESC LIMIT 1"
+        )
+        cursor.execute("SELECT set_config('samia.audit_purging', 'on', true)")
+        cursor.execute("DELETE FROM audit_auditentry WHERE seq IS NOT NULL")
+        cursor.execute("DELETE FROM audit_auditanchor")
 
 
 def age(name: str, *, seconds: int) -> None:

@@ -111,6 +111,7 @@ def test_a_signed_url_of_the_old_key_works_in_its_grace_and_fails_after_retireme
 
 
 @pytest.mark.skipif(not subprocess.run(["which", "minisign"], capture_output=True).stdout, reason="no minisign")
+@pytest.mark.django_db(transaction=True)  # the export commits (and lets go of the chain lock)
 def test_an_export_signed_before_a_rotation_verifies_with_the_old_public_key(tmp_path):
     from samia.audit.services import export_month
     from tests.audit.conftest import IN_LAST_MONTH, LAST_MONTH, write
