@@ -67,7 +67,7 @@ class ThreadCommentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     handle = serializers.SerializerMethodField()
     # Plain values, not the translated labels: copying lazy labels for every page cost milliseconds.
-    author_role = serializers.ChoiceField(choices=Comment.AuthorRole.values)
+    author_role = serializers.CharField(help_text="client or reader")  # the set is moderation's SubjectEnum already
     body = serializers.CharField()
     status = serializers.ChoiceField(choices=Comment.Status.values)
     created_at = serializers.DateTimeField()
