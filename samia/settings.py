@@ -565,10 +565,6 @@ SRE_RESTORE_DRILL_MAX_AGE_DAYS = env.int("SRE_RESTORE_DRILL_MAX_AGE_DAYS", defau
 # never rotate it (every handle would change); production sets its own (see .env.example).
 COMMUNITY_HANDLE_KEY = required_secret("COMMUNITY_HANDLE_KEY", debug_default=f"community-handles:{SECRET_KEY}")
 
-# Community (M24): authors appear as member-<HMAC(key, user id)[:8]>. A pseudonym, not a credential:
-# never rotate it (every handle would change); production sets its own (see .env.example).
-COMMUNITY_HANDLE_KEY = required_secret("COMMUNITY_HANDLE_KEY", debug_default=f"community-handles:{SECRET_KEY}")
-
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
