@@ -27,6 +27,7 @@ from notifications.policies import (
     SENDS_TABLE,
     SUPPRESSIONS_TABLE,
 )
+from samia import secrets
 from samia.api import ApiView
 from samia.rls.access import StateChange, reads, writes
 from samia.schema import CURSOR_PARAMETERS, error_responses, paginated
@@ -350,7 +351,8 @@ class _TwilioWebhook(ApiView):
     parser_classes = [FormParser]
 
     def verified_form(self, request) -> dict:
-        token = settings.TWILIO_AUTH_TOKEN
+        # The token set through the keyring (manage.py secrets_set twilio_auth_token), else the setting.
+        token = secrets.credential("twilio_auth_token") or settings.TWILIO_AUTH_TOKEN
         if not token:
             raise Refused("not_configured")
         signature = request.headers.get("X-Twilio-Signature", "")
