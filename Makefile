@@ -15,7 +15,7 @@ BENCH_ARGS ?=
 SERVICE_TIMEOUT ?= 30
 FUZZ_EXAMPLES ?= 25
 
-# Where PostgreSQL and Redis are, read like samia/settings.py does: environment, then .env, then its defaults.
+# Where PostgreSQL and Redis are, read like samia/settings/ does: environment, then .env, then its defaults.
 setting = $(strip $(or $($(1)),$(shell sed -n 's/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}$(1)[[:space:]]*=[[:space:]]*//p' .env 2>/dev/null | tail -n 1 | tr -d "\"'"),$(2)))
 db_url := $(call setting,DATABASE_URL,postgres://root@127.0.0.1:5432/samia)
 redis_url := $(call setting,REDIS_URL,redis://127.0.0.1:6379/0)

@@ -43,8 +43,9 @@ POST_CLIENTS = 2000
 
 
 def _required_keys() -> dict:
-    """A bench-only value for every key samia/settings.py requires when DEBUG is off (the list grows)."""
-    names = re.findall(r'required_secret\(\s*"(\w+)"', (ROOT / "samia" / "settings.py").read_text())
+    """A bench-only value for every key samia/settings/ requires when DEBUG is off (the list grows)."""
+    text = "".join(path.read_text() for path in (ROOT / "samia" / "settings").glob("*.py"))
+    names = re.findall(r'required_secret\(\s*"(\w+)"', text)
     return {name: (f"k0=bench-only-{name.lower()}" if name.endswith("_KEYS") else f"bench-only-{name.lower()}-0123456789")
             for name in names}  # fmt: skip
 

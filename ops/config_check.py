@@ -1,6 +1,6 @@
 """Configuration hygiene, checked by `manage.py ops_config_check` (and so by `make test`).
 
-- every environment variable samia/settings.py reads is documented in .env.example;
+- every environment variable samia/settings/ reads is documented in .env.example;
 - with DEBUG off, no secret has a default: unset, the settings refuse to load or leave it empty;
 - `check --deploy` is clean with an example production environment (.env.example, keys generated);
 - .dockerignore keeps .env out of the image; requirements.txt pins every package with ==.
@@ -9,9 +9,9 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import re
-import runpy
 import secrets
 import subprocess
 import sys
@@ -21,6 +21,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+import samia
 
 _READ = re.compile(r'(?:env(?:\.\w+)?|required_secret)\(\s*"([A-Z][A-Z0-9_]+)"')
 _DOCUMENTED = re.compile(r"^#?\s*([A-Z][A-Z0-9_]+)=", re.MULTILINE)
@@ -36,9 +38,14 @@ BEHIND_TLS = {
 }
 
 
+SETTINGS_DIR = "samia/settings"
+
+
 def declared(source: Path | None = None) -> set[str]:
-    """The environment variables the settings read."""
-    return set(_READ.findall((source or Path(settings.BASE_DIR) / "samia" / "settings.py").read_text()))
+    """The environment variables the settings read (`source`: one file or a folder of them)."""
+    source = source or Path(settings.BASE_DIR) / SETTINGS_DIR
+    files = sorted(source.glob("*.py")) if source.is_dir() else [source]
+    return set().union(*(_READ.findall(path.read_text()) for path in files))
 
 
 def documented(example: Path | None = None) -> set[str]:
@@ -94,8 +101,21 @@ def _environment(values: dict[str, str]):
 
 
 def _load(values: dict[str, str]) -> dict:
+    """The settings as a process started with `values` as its whole environment would read them."""
+    package = "samia.settings"
+    ours = lambda name: name == package or name.startswith(f"{package}.")  # noqa: E731
+    saved = {name: module for name, module in sys.modules.items() if ours(name)}
     with _environment(values):
-        return runpy.run_path(str(Path(settings.BASE_DIR) / "samia" / "settings.py"))
+        for name in saved:
+            del sys.modules[name]
+        try:
+            return dict(vars(importlib.import_module(package)))
+        finally:
+            # Put this process's own settings modules back, as if the fresh import never happened.
+            for name in [name for name in sys.modules if ours(name)]:
+                del sys.modules[name]
+            sys.modules.update(saved)
+            samia.settings = saved.get(package, samia.settings)
 
 
 def secret_defaults(environment: dict[str, str]) -> list[str]:
@@ -137,7 +157,7 @@ def problems() -> list[str]:
     """Every hygiene failure, in words (no values)."""
     base = Path(settings.BASE_DIR)
     found = [
-        f"{name} is read by samia/settings.py but not documented in .env.example"
+        f"{name} is read by samia/settings/ but not documented in .env.example"
         for name in sorted(declared() - documented())
     ]
     environment, added = production_environment()
