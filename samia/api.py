@@ -41,6 +41,9 @@ class Cursor(CursorPagination):
 
         DRF checks the cursor's syntax only, so a forged position would otherwise reach Postgres.
         """
+        # base64 decoding skips characters outside its alphabet: "cD0x<NUL>" would read as "p=1".
+        if "\x00" in request.query_params.get(self.cursor_query_param, ""):
+            raise NotFound(self.invalid_cursor_message)
         cursor = super().decode_cursor(request)
         if cursor is None or cursor.position is None:
             return cursor

@@ -143,6 +143,10 @@ CURSOR_LISTS = [
     "/admin/campaigns",
     "/admin/suppressions",
     "/community/threads",  # 404 while the community switch is off, as a forged cursor is
+    "/admin/ar/assets",
+    "/ar/assets",
+    "/personalization/metrics",
+    "/admin/runbooks",
 ]
 FORGED_CURSORS = {
     "text position": _encoded(b"p=abc"),
