@@ -46,6 +46,7 @@ class SecretMissing(crypto.SecretsUnavailable):
 class _Ring:
     live: dict[str, list[Key]] = field(default_factory=dict)  # active first, then previous, newest first
     published: dict[str, list[Key]] = field(default_factory=dict)  # audit_signing, retired included
+    retired: dict[str, set[str]] = field(default_factory=dict)  # key ids that must never verify again
     generation: int | None = None
     checked_at: float = float("-inf")
     loaded: bool = False
@@ -109,8 +110,10 @@ def reload(current_generation: int | None = None) -> None:
         present = {row["name"] for row in rows}
         if {*catalog.ROTATING, *catalog.CREDENTIALS} - present and _import_environment(present):
             rows = store.rows(store.SELECT_ALL)
-        live, published = {}, {}
+        live, published, retired = {}, {}, {}
         for row in rows:
+            if row["status"] == "retired":
+                retired.setdefault(row["name"], set()).add(row["key_id"])
             if not row["ciphertext"]:
                 continue
             entry = Key(
@@ -128,6 +131,7 @@ def reload(current_generation: int | None = None) -> None:
         for versions in live.values():
             versions.sort(key=lambda entry: (entry.status != "active", -entry.version))
     _ring.live, _ring.published = live, published
+    _ring.retired = retired if crypto.configured() else {}
     _ring.generation = current_generation
     _ring.loaded = True
 
@@ -181,8 +185,21 @@ def verifying(name: str) -> list[Key]:
 
 
 def find(name: str, key_id: str) -> Key | None:
-    """The live version of `name` with this key id, if any."""
-    return next((entry for entry in _versions(name) if entry.key_id == key_id), None)
+    """The live version of `name` with this key id, if any.
+
+    An unknown key id may have been made by another process's rotation since this one last looked:
+    the generation is asked again at once (not after up to CHECK_SECONDS), so a fresh key verifies.
+    """
+    found = next((entry for entry in _versions(name) if entry.key_id == key_id), None)
+    if found is None and key_id not in retired(name):
+        _ring.checked_at = float("-inf")
+        found = next((entry for entry in _versions(name) if entry.key_id == key_id), None)
+    return found
+
+
+def retired(name: str) -> set[str]:
+    """Key ids of `name` retired here: an environment list still naming one must not revive it."""
+    return _fresh().retired.get(name, set())
 
 
 def published(name: str) -> list[Key]:

@@ -66,13 +66,22 @@ def url_keys() -> tuple[dict[str, str], str]:
     """Return the URL signing keys by key id, and the id that signs new URLs (the one place keys are read).
 
     The keyring's `storage_urls` (M28): its active version signs, active and previous verify. The keys
-    still listed in STORAGE_URL_KEYS verify the URLs they made until they are removed from there.
+    still listed in STORAGE_URL_KEYS verify the URLs they made until they are removed from there or
+    retired in the keyring (the environment's key is version 1: retiring it must end it).
     """
     from samia import secrets
 
-    keys = dict(settings.STORAGE_URL_KEYS)
+    retired = secrets.retired("storage_urls")
+    keys = {kid: value for kid, value in settings.STORAGE_URL_KEYS.items() if kid not in retired}
     keys.update({key.key_id: key.value.decode() for key in secrets.verifying("storage_urls")})
     return keys, secrets.current("storage_urls").key_id
+
+
+def secrets_find(kid: str) -> str | None:
+    from samia import secrets
+
+    key = secrets.find("storage_urls", kid)
+    return key.value.decode() if key else None
 
 
 def private_storage() -> Storage:
@@ -95,6 +104,8 @@ def _unb64(text: str) -> bytes:
 
 def _mac(kid: str, payload: str) -> str:
     secret = url_keys()[0].get(kid)
+    if not secret and (fresh := secrets_find(kid)):  # made by another process's rotation a moment ago
+        secret = fresh
     if not secret:
         raise SignatureInvalid("unknown_key")
     return _b64(hmac.new(secret.encode(), f"{kid}.{payload}".encode(), hashlib.sha256).digest())

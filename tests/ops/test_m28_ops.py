@@ -110,6 +110,25 @@ def test_a_signed_url_of_the_old_key_works_in_its_grace_and_fails_after_retireme
         storage.signed_url_verify(token)
 
 
+def test_the_environment_keys_version_1_ends_when_it_is_retired():
+    # given a link and a URL signed before any rotation, by the keys imported from the environment
+    keyring.reload(keyring.generation())
+    link = links.sign(42, "click", target="https://example.org/x")
+    url = storage.signed_url(key="ar/1/model.glb", ttl_seconds=600, user_id=7).url.rsplit("/", 1)[-1]
+    rotate("tracking_links")
+    rotate("storage_urls")
+
+    # when version 1 is retired (the settings still list its key)
+    assert retire("tracking_links") == 1
+    assert retire("storage_urls") == 1
+
+    # then neither verifies any more
+    with pytest.raises(links.LinkError):
+        links.verify(link, "click")
+    with pytest.raises(storage.SignatureInvalid):
+        storage.signed_url_verify(url)
+
+
 @pytest.mark.skipif(not subprocess.run(["which", "minisign"], capture_output=True).stdout, reason="no minisign")
 @pytest.mark.django_db(transaction=True)  # the export commits (and lets go of the chain lock)
 def test_an_export_signed_before_a_rotation_verifies_with_the_old_public_key(tmp_path):
