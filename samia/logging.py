@@ -6,6 +6,7 @@ import contextvars
 import logging
 import re
 import time
+import unicodedata
 import uuid
 
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
@@ -38,20 +39,26 @@ def current_request_id() -> str | None:
 
 
 # Text people publish (community comments) loses every contact detail and link, not only what a log
-# line could carry: any run of 7 or more digits (Latin, Arabic-Indic U+0660-0669, Extended Arabic-Indic
-# U+06F0-06F9), whatever separates them, and web addresses with or without a scheme.
+# line could carry. The text is first folded to plain characters (NFKC: fullwidth and mathematical
+# digits become 0-9) and stripped of invisible format characters (zero-width spaces and joiners);
+# then any run of 7 or more digits (Latin, Arabic-Indic U+0660-0669, Extended Arabic-Indic
+# U+06F0-06F9) with up to 3 separating non-letters between them, emails, and web addresses with or
+# without a scheme under any ending of 2-24 letters ("site[.]ai" included) go. Spelled-out
+# obfuscation ("name at mail dot com") is left to moderation.
 PUBLISHED_REMOVED = "[removed]"
 _DIGIT = "[0-9\u0660-\u0669\u06f0-\u06f9]"
-_TLDS = (
-    "com|net|org|info|biz|io|co|me|ly|gl|gg|tv|to|app|dev|link|site|online|store|xyz|shop|live|page|"
-    "sa|ae|eg|qa|kw|bh|om|jo|lb|ma|tn|dz|iq|sy|ps|ye|sd|uk|us|de|fr|ca|au|in|ru|tr"
-)
+_DOT = r"(?:\.|\[\.\]|\(\.\)|\{\.\})"
 _PUBLISHED_PATTERNS = [
-    re.compile("[\\w.%+-]+(?:@|%40|\uff20)[\\w-]+(?:\\.[\\w-]+)+"),
+    re.compile(rf"[\w.%+-]+(?:@|%40|\uff20|\[at\]|\(at\))[\w-]+(?:{_DOT}[\w-]+)+", re.IGNORECASE),
     re.compile(r"(?i)\b(?:https?|ftp)://\S+|\bwww\.\S+"),
-    re.compile(rf"(?i)\b[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*\.(?:{_TLDS})\b(?:/\S*)?"),
-    re.compile(rf"(?:\+|\uff0b|\b00)?\(?{_DIGIT}(?:[\s\-.()/]{{0,2}}{_DIGIT}){{6,}}"),
+    re.compile(rf"(?i)\b[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:{_DOT}[a-z0-9-]+)*{_DOT}[a-z]{{2,24}}\b(?:/\S*)?"),
+    re.compile(rf"(?:\+|\b00)?\(?{_DIGIT}(?:[\W_]{{0,3}}{_DIGIT}){{6,}}"),
 ]
+
+
+def _published_plain(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(character for character in text if unicodedata.category(character) != "Cf")
 
 
 def scrub_text(text: str, *, published: bool = False) -> str:
@@ -61,6 +68,7 @@ def scrub_text(text: str, *, published: bool = False) -> str:
     digits and links all become "[removed]".
     """
     if published:
+        text = _published_plain(text)
         for pattern in _PUBLISHED_PATTERNS:
             text = pattern.sub(PUBLISHED_REMOVED, text)
         return text

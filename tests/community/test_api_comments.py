@@ -57,6 +57,17 @@ def test_it_lets_exactly_the_parties_post(personas, thread, community_on, person
         ("قراءة رائعة، شكراً! زوروا www.example.com", "قراءة رائعة، شكراً! زوروا [removed]"),
         ("t.me/someone and wa.me/966501234567", "[removed] and [removed]"),
         ("Five stars, 10/10 in 2026", "Five stars, 10/10 in 2026"),
+        # the obfuscations a security review found passing (separators, digit forms, invisible
+        # characters, endings outside a fixed list, bracketed dots)
+        ("call 055 - 123 - 4567", "call [removed]"),
+        ("call \u0660\u0665\u0665 - \u0661\u0662\u0663 - \u0664\u0665\u0666\u0667 now", "call [removed] now"),
+        ("try 055_123_4567 or 055*123*4567 or 055,123,4567", "try [removed] or [removed] or [removed]"),
+        ("call \uff10\uff15\uff15\uff11\uff12\uff13\uff14\uff15\uff16\uff17", "call [removed]"),
+        ("call \U0001d7ce\U0001d7d3\U0001d7d3\U0001d7cf\U0001d7d0\U0001d7d1\U0001d7d2\U0001d7d3", "call [removed]"),
+        ("call 05\u200b5123\u20604567", "call [removed]"),
+        ("see mysite.ai/contact or reader.club", "see [removed] or [removed]"),
+        ("visit evil[.]com", "visit [removed]"),
+        ("The reading at 10:30 was great, e.g. the third card", "The reading at 10:30 was great, e.g. the third card"),
     ],
 )
 def test_it_scrubs_contact_details_and_links_in_english_and_arabic(personas, thread, community_on, body, stored):
