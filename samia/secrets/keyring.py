@@ -108,7 +108,10 @@ def reload(current_generation: int | None = None) -> None:
             _ring.live, _ring.published, _ring.loaded, _ring.generation = _environment_ring(), {}, True, None
             return
         present = {row["name"] for row in rows}
-        if {*catalog.ROTATING, *catalog.CREDENTIALS} - present and _import_environment(present):
+        if {*catalog.ROTATING, *catalog.CREDENTIALS} - present:
+            # Read again whether or not this process's import wrote the rows: two processes starting
+            # together both try, and the one whose INSERTs conflict must still see the other's.
+            _import_environment(present)
             rows = store.rows(store.SELECT_ALL)
         live, published, retired = {}, {}, {}
         for row in rows:
