@@ -78,7 +78,7 @@ db: services ## Create the database named in DATABASE_URL when it is missing
 	fi
 
 # The key that makes a request's user id count in Postgres; .env files older than it get a random one.
-binding-key: .env
+binding-key: install .env
 	@grep -q '^RLS_BINDING_KEY=' .env || { echo "adding a random RLS_BINDING_KEY to .env"; \
 		umask 077 && printf 'RLS_BINDING_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >> .env; }
 	@grep -q '^COMMUNITY_HANDLE_KEY=' .env || { echo "adding a random COMMUNITY_HANDLE_KEY to .env"; \
@@ -89,6 +89,10 @@ binding-key: .env
 		grep -q '^NOTIFICATIONS_ADDRESS_KEY=' .env || printf 'NOTIFICATIONS_ADDRESS_KEY=address:%s\n' "$$secret" >> .env; \
 		grep -q '^STORAGE_URL_KEYS=' .env || printf 'STORAGE_URL_KEYS=k0=storage-urls:%s\n' "$$secret" >> .env; \
 		grep -q '^SECRETS_MASTER_KEYS=' .env || printf 'SECRETS_MASTER_KEYS=%s\n' "$$($(PYTHON) -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')" >> .env
+
+	@# The audit trail's signing key: without one the checkpoint job can only fail every few minutes.
+	@grep -q '^AUDIT_SIGNING_KEY=' .env || { echo "adding a new audit signing key to .env (manage.py audit_keygen)"; \
+		umask 077 && { $(PY) manage.py audit_keygen 2>/dev/null && echo; } >> .env; }
 
 migrate: install db binding-key ## Apply the migrations (tables, RLS policies, periodic tasks); store the binding key
 	$(PY) manage.py migrate --noinput
