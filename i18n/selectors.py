@@ -17,6 +17,7 @@ from i18n import sql
 from i18n.models import FieldTranslation, GlossaryTerm
 from i18n.policies import GLOSSARY, TRANSLATIONS
 from i18n.registry import CAMPAIGN_TEMPLATES, FIELDS, LANGUAGES, MODELS, TranslatableField
+from samia.rls import binding
 from samia.rls.registry import Identity
 
 
@@ -34,7 +35,7 @@ def withheld(model: str, field: str, ids: list[int]) -> dict[tuple[int, str], st
 def phone_language(number: str) -> str | None:
     """Return the profile language of the account(s) holding `number`, or None (none, or they disagree)."""
     with connection.cursor() as cursor:
-        cursor.execute(sql.PHONE_LANGUAGE_CALL, [number])
+        cursor.execute(sql.PHONE_LANGUAGE_CALL, [number, binding.purpose_proof("phone", number)])
         return cursor.fetchone()[0]
 
 

@@ -37,6 +37,19 @@ def proof(user_id: int, nonce: str, key: str | None = None) -> str:
     return hmac.new(key.encode(), f"{user_id}@{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
+def purpose_proof(purpose: str, value: str, using: str = "default") -> str:
+    """Return the HMAC that lets this connection ask a SECURITY DEFINER lookup about `value` for `purpose`.
+
+    The same construction as an identity's proof, over "<purpose>:<value>@<nonce>": a function that
+    answers about a value no identity owns (the HELP reply's phone number) recomputes it with the
+    owner's copy of the key, so a session that merely holds the app login learns nothing from it.
+    """
+    nonce = session_nonce(using)
+    return hmac.new(
+        settings.RLS_BINDING_KEY.encode(), f"{purpose}:{value}@{nonce}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
 def session_nonce(using: str = "default") -> str:
     """Return the nonce of the connection's server process, read once per connection."""
     connection = connections[using]
