@@ -54,20 +54,40 @@ PROFILE_FIELDS = ["first_name", "last_name", "phone", "country", "timezone", "la
 
 
 class User(AbstractBaseUser):
-    email = models.EmailField(max_length=254)
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLIENT, db_index=True)
-    first_name = models.CharField(max_length=80, blank=True)
-    last_name = models.CharField(max_length=80, blank=True)
-    phone = models.CharField(max_length=16, blank=True, validators=[validate_e164], help_text="E.164, e.g. +9665...")
-    country = models.CharField(max_length=2, default="SA", validators=[validate_country], db_index=True)
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone], db_index=True)
-    language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
-    date_of_birth = models.DateField(null=True, blank=True, validators=[validate_date_of_birth])
-    zodiac_sign = models.CharField(max_length=12, choices=Sign.choices, blank=True, editable=False, db_index=True)
-    is_active = models.BooleanField(default=True)
-    blocked_at = models.DateTimeField(null=True, blank=True)
-    blocked_until = models.DateTimeField(null=True, blank=True, help_text="Empty while blocked means indefinitely.")
-    created_at = models.DateTimeField(default=now, editable=False)
+    email = models.EmailField(max_length=254, verbose_name=_("email"))
+    role = models.CharField(
+        max_length=16, choices=Role.choices, default=Role.CLIENT, db_index=True, verbose_name=_("role")
+    )
+    first_name = models.CharField(max_length=80, blank=True, verbose_name=_("first name"))
+    last_name = models.CharField(max_length=80, blank=True, verbose_name=_("last name"))
+    phone = models.CharField(
+        max_length=16,
+        blank=True,
+        validators=[validate_e164],
+        help_text=_("E.164, e.g. +9665..."),
+        verbose_name=_("phone"),
+    )
+    country = models.CharField(
+        max_length=2, default="SA", validators=[validate_country], db_index=True, verbose_name=_("country")
+    )
+    timezone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_timezone], db_index=True, verbose_name=_("timezone")
+    )
+    language = models.CharField(
+        max_length=2, choices=Language.choices, default=Language.ENGLISH, verbose_name=_("language")
+    )
+    date_of_birth = models.DateField(
+        null=True, blank=True, validators=[validate_date_of_birth], verbose_name=_("date of birth")
+    )
+    zodiac_sign = models.CharField(
+        max_length=12, choices=Sign.choices, blank=True, editable=False, db_index=True, verbose_name=_("zodiac sign")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    blocked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("blocked at"))
+    blocked_until = models.DateTimeField(
+        null=True, blank=True, help_text=_("Empty while blocked means indefinitely."), verbose_name=_("blocked until")
+    )
+    created_at = models.DateTimeField(default=now, editable=False, verbose_name=_("created at"))
 
     # Logins are recorded by the audit trail, not by a column the request role would have to update.
     last_login = None

@@ -3,21 +3,22 @@
 import datetime as dt
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Sign(models.TextChoices):
-    ARIES = "aries", "Aries"
-    TAURUS = "taurus", "Taurus"
-    GEMINI = "gemini", "Gemini"
-    CANCER = "cancer", "Cancer"
-    LEO = "leo", "Leo"
-    VIRGO = "virgo", "Virgo"
-    LIBRA = "libra", "Libra"
-    SCORPIO = "scorpio", "Scorpio"
-    SAGITTARIUS = "sagittarius", "Sagittarius"
-    CAPRICORN = "capricorn", "Capricorn"
-    AQUARIUS = "aquarius", "Aquarius"
-    PISCES = "pisces", "Pisces"
+    ARIES = "aries", _("Aries")
+    TAURUS = "taurus", _("Taurus")
+    GEMINI = "gemini", _("Gemini")
+    CANCER = "cancer", _("Cancer")
+    LEO = "leo", _("Leo")
+    VIRGO = "virgo", _("Virgo")
+    LIBRA = "libra", _("Libra")
+    SCORPIO = "scorpio", _("Scorpio")
+    SAGITTARIUS = "sagittarius", _("Sagittarius")
+    CAPRICORN = "capricorn", _("Capricorn")
+    AQUARIUS = "aquarius", _("Aquarius")
+    PISCES = "pisces", _("Pisces")
 
 
 # Each sign's name in Arabic (the English name is the choice label).

@@ -16,12 +16,12 @@ class Service(models.Model):
         HEALING = "healing", _("Healing")
         DIRECT_CALL = "direct_call", _("Direct call")
 
-    code = models.CharField(max_length=16, choices=Code.choices, unique=True)
-    name = models.CharField(max_length=80)
-    is_premium = models.BooleanField(default=False)
-    base_price = models.DecimalField(max_digits=10, decimal_places=2)
-    currency = models.CharField(max_length=3, default="USD")
-    is_active = models.BooleanField(default=True)
+    code = models.CharField(max_length=16, choices=Code.choices, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=80, verbose_name=_("name"))
+    is_premium = models.BooleanField(default=False, verbose_name=_("is premium"))
+    base_price = models.DecimalField(max_digits=10, decimal_places=2, verbose_name=_("base price"))
+    currency = models.CharField(max_length=3, default="USD", verbose_name=_("currency"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
         verbose_name = _("service")
@@ -35,9 +35,13 @@ class Service(models.Model):
 class Order(models.Model):
     # FK columns led by a composite index below need no index of their own.
     client = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,
+        verbose_name=_("client"),
     )
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="orders")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="orders", verbose_name=_("service"))
     reader = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -45,23 +49,30 @@ class Order(models.Model):
         blank=True,
         related_name="assigned_orders",
         db_index=False,
+        verbose_name=_("reader"),
     )
-    question = models.TextField(max_length=2000)
-    is_gold = models.BooleanField(default=False, help_text="Priority order.")
-    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.NEW)
-    rejection_reason = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    assigned_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    question = models.TextField(max_length=2000, verbose_name=_("question"))
+    is_gold = models.BooleanField(default=False, help_text=_("Priority order."), verbose_name=_("is gold"))
+    status = models.CharField(
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.NEW, verbose_name=_("status")
+    )
+    rejection_reason = models.CharField(max_length=500, blank=True, verbose_name=_("rejection reason"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    assigned_at = models.DateTimeField(null=True, blank=True, verbose_name=_("assigned at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    submitted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("submitted at"))
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
+    cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("cancelled at"))
     held_from = models.CharField(
-        max_length=20, choices=OrderStatus.choices, blank=True, help_text="While held or unlisted: where it returns."
+        max_length=20,
+        choices=OrderStatus.choices,
+        blank=True,
+        help_text=_("While held or unlisted: where it returns."),
+        verbose_name=_("held from"),
     )
-    held_at = models.DateTimeField(null=True, blank=True)
-    released_at = models.DateTimeField(null=True, blank=True)
+    held_at = models.DateTimeField(null=True, blank=True, verbose_name=_("held at"))
+    released_at = models.DateTimeField(null=True, blank=True, verbose_name=_("released at"))
 
     class Meta:
         verbose_name = _("order")
@@ -84,25 +95,29 @@ class Order(models.Model):
         ]
 
     def __str__(self):
-        return f"Order #{self.pk} ({self.get_status_display()})"
+        return _("Order #%(id)s (%(status)s)") % {"id": self.pk, "status": self.get_status_display()}
 
 
 class OrderIdempotencyKey(models.Model):
     """A client's `Idempotency-Key` on `POST /orders`: a retry within 24 hours gets the same order back."""
 
-    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
-    key = models.CharField(max_length=255)
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("client")
+    )
+    key = models.CharField(max_length=255, verbose_name=_("key"))
     # sha256 of the validated request (service, question, gold): the same key with another body is refused.
-    fingerprint = models.CharField(max_length=64)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    fingerprint = models.CharField(max_length=64, verbose_name=_("fingerprint"))
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("order")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["client", "key"], name="order_idempotency_key_unique")]
         indexes = [models.Index(fields=["created_at"], name="order_idempotency_created_idx")]
 
     def __str__(self):
-        return f"Idempotency key #{self.pk}"
+        return _("Idempotency key #%(id)s") % {"id": self.pk}
 
 
 class MediaAsset(models.Model):
@@ -113,22 +128,45 @@ class MediaAsset(models.Model):
         OTHER = "other", _("Other")
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="media_assets", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="media_assets",
+        db_index=False,
+        verbose_name=_("owner"),
     )
     order = models.ForeignKey(
-        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="media_assets", db_index=False
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="media_assets",
+        db_index=False,
+        verbose_name=_("order"),
     )
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    storage_key = models.CharField(max_length=255, unique=True, help_text="Key in private storage; never a public URL.")
-    content_type = models.CharField(max_length=100)
-    bytes = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64, db_index=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, verbose_name=_("kind"))
+    storage_key = models.CharField(
+        max_length=255,
+        unique=True,
+        help_text=_("Key in private storage; never a public URL."),
+        verbose_name=_("storage key"),
+    )
+    content_type = models.CharField(max_length=100, verbose_name=_("content type"))
+    bytes = models.PositiveBigIntegerField(verbose_name=_("bytes"))
+    sha256 = models.CharField(max_length=64, db_index=True, verbose_name=_("SHA-256"))
     duration_seconds = models.DecimalField(
-        max_digits=9, decimal_places=3, null=True, blank=True, help_text="Measured from the bytes for audio."
+        max_digits=9,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("Measured from the bytes for audio."),
+        verbose_name=_("duration seconds"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
     removed_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set by moderation: the stored object is deleted, the lineage stays."
+        null=True,
+        blank=True,
+        help_text=_("Set by moderation: the stored object is deleted, the lineage stays."),
+        verbose_name=_("removed at"),
     )
 
     class Meta:
@@ -158,19 +196,29 @@ class Call(models.Model):
         READER = "reader", _("Reader")
         SYSTEM = "system", _("System")
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="calls", db_index=False)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="calls", db_index=False, verbose_name=_("order")
+    )
     client = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_calls", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="client_calls",
+        db_index=False,
+        verbose_name=_("client"),
     )
     reader = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reader_calls", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="reader_calls",
+        db_index=False,
+        verbose_name=_("reader"),
     )
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
-    scheduled_at = models.DateTimeField()
-    answered_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    end_reason = models.CharField(max_length=40, blank=True)
-    dropped_by = models.CharField(max_length=8, choices=Party.choices, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED, verbose_name=_("status"))
+    scheduled_at = models.DateTimeField(verbose_name=_("scheduled at"))
+    answered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("answered at"))
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
+    end_reason = models.CharField(max_length=40, blank=True, verbose_name=_("end reason"))
+    dropped_by = models.CharField(max_length=8, choices=Party.choices, blank=True, verbose_name=_("dropped by"))
 
     class Meta:
         verbose_name = _("call")
@@ -188,7 +236,7 @@ class Call(models.Model):
         ]
 
     def __str__(self):
-        return f"Call #{self.pk} ({self.get_status_display()})"
+        return _("Call #%(id)s (%(status)s)") % {"id": self.pk, "status": self.get_status_display()}
 
 
 class Payment(models.Model):
@@ -203,24 +251,27 @@ class Payment(models.Model):
         FAILED = "failed", _("Failed")
         REFUNDED = "refunded", _("Refunded")
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments", db_index=False)
-    provider = models.CharField(max_length=8, choices=Provider.choices)
-    country = models.CharField(max_length=2)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempt = models.PositiveSmallIntegerField(default=1)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="payments", db_index=False, verbose_name=_("order")
+    )
+    provider = models.CharField(max_length=8, choices=Provider.choices, verbose_name=_("provider"))
+    country = models.CharField(max_length=2, verbose_name=_("country"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status"))
+    attempt = models.PositiveSmallIntegerField(default=1, verbose_name=_("attempt"))
     fallback_of = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="fallback",
-        help_text="The failed payment this one replaced.",
+        help_text=_("The failed payment this one replaced."),
+        verbose_name=_("fallback of"),
     )
-    provider_reference = models.CharField(max_length=120, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    provider_reference = models.CharField(max_length=120, blank=True, verbose_name=_("provider reference"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("payment")
@@ -234,7 +285,11 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"Payment #{self.pk} ({self.get_provider_display()}, {self.get_status_display()})"
+        return _("Payment #%(id)s (%(provider)s, %(status)s)") % {
+            "id": self.pk,
+            "provider": self.get_provider_display(),
+            "status": self.get_status_display(),
+        }
 
 
 class Horoscope(models.Model):
@@ -246,17 +301,26 @@ class Horoscope(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
 
-    sign = models.CharField(max_length=12, choices=Sign.choices)
-    date = models.DateField()
-    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.DAILY)
-    text = models.TextField(max_length=4000)
-    audio = models.ForeignKey(MediaAsset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    approval_status = models.CharField(max_length=8, choices=Approval.choices, default=Approval.PENDING)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    sign = models.CharField(max_length=12, choices=Sign.choices, verbose_name=_("sign"))
+    date = models.DateField(verbose_name=_("date"))
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.DAILY, verbose_name=_("scope"))
+    text = models.TextField(max_length=4000, verbose_name=_("text"))
+    audio = models.ForeignKey(
+        MediaAsset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("audio")
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    approval_status = models.CharField(
+        max_length=8, choices=Approval.choices, default=Approval.PENDING, verbose_name=_("approval status")
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("approved at"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("horoscope")
