@@ -1,12 +1,14 @@
 """Who reads and changes provider switches, probes and rotations."""
 
 from samia.rls.conditions import Always, Mine
-from samia.rls.registry import ADMINS, PUBLIC, allow, declare
+from samia.rls.registry import ADMINS, STAFF, allow, declare
 
-# Every request may ask whether a provider is on (registry.get() in a request reads it); admins switch.
+# The rows (the free-text reason, who switched) are for staff; admins switch. Any request may still
+# ask whether a provider is on (registry.get() in a request): `samia.provider_enabled(name)` (ops/sql.py)
+# answers that boolean alone (review finding S5).
 PROVIDER_STATES = declare(
     "ops.ProviderState",
-    allow("select", PUBLIC),
+    allow("select", STAFF),
     allow("insert", ADMINS, check=Mine("changed_by_id")),
     allow("update", ADMINS, using=Always(), check=Mine("changed_by_id")),
     module=__name__,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection
 
 from ops.models import ProviderProbe, ProviderState
 from samia.providers import registry, toggles
@@ -11,8 +12,10 @@ from samia.secrets import services as secrets
 
 def provider_enabled(name: str) -> bool:
     """Whether `name` is switched on (no row: on). The toggle cache calls this on a miss."""
-    state = ProviderState.objects.filter(name=name).values_list("enabled", flat=True).first()
-    return True if state is None else state
+    # Through the SQL function: a client's request may ask, but may not read the rows (ops/sql.py).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT samia.provider_enabled(%s)", [name])
+        return cursor.fetchone()[0]
 
 
 def provider_names() -> list[str]:

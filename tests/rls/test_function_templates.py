@@ -40,6 +40,7 @@ TEMPLATES = (
     "ar.sql.KEY_REMOVED",
     "i18n.sql.WITHHELD",
     "i18n.sql.PHONE_LANGUAGE",
+    "ops.sql.PROVIDER_ENABLED",
 )
 README = Path(settings.BASE_DIR) / "samia" / "rls" / "RLS_README.md"
 
