@@ -23,7 +23,7 @@ class PayloadTime(models.Func):
     through samia.audit_utc_time(), an IMMUTABLE function for that one fixed format (migration 0008)."""
 
     function = "samia.audit_utc_time"
-    output_field = models.DateTimeField()
+    output_field = models.DateTimeField(verbose_name=_("output field"))
 
 
 class AuditEntry(models.Model):
@@ -34,21 +34,26 @@ class AuditEntry(models.Model):
     every other column from the payload.
     """
 
-    seq = models.BigIntegerField(null=True, editable=False)
-    occurred_at = _generated(PayloadTime(_text("occurred_at")), models.DateTimeField())
-    actor_id = _generated(Cast(_text("actor_id"), models.BigIntegerField()), models.BigIntegerField(), null=True)
-    actor_role = _generated(_text("actor_role"), models.CharField(max_length=40))
-    action = _generated(_text("action"), models.CharField(max_length=80))
-    family = _generated(_text("family"), models.CharField(max_length=40))
-    target_type = _generated(_text("target_type"), models.CharField(max_length=40))
-    target_id = _generated(_text("target_id"), models.CharField(max_length=64))
-    outcome = _generated(_text("outcome"), models.CharField(max_length=16))
-    request_id = _generated(_text("request_id"), models.CharField(max_length=64))
-    details = _generated(KeyTransform("details", _PAYLOAD), models.JSONField())
-    payload = models.TextField(editable=False)
+    seq = models.BigIntegerField(null=True, editable=False, verbose_name=_("sequence"))
+    occurred_at = _generated(PayloadTime(_text("occurred_at")), models.DateTimeField(), verbose_name=_("occurred at"))
+    actor_id = _generated(
+        Cast(_text("actor_id"), models.BigIntegerField()),
+        models.BigIntegerField(),
+        null=True,
+        verbose_name=_("actor ID"),
+    )
+    actor_role = _generated(_text("actor_role"), models.CharField(max_length=40), verbose_name=_("actor role"))
+    action = _generated(_text("action"), models.CharField(max_length=80), verbose_name=_("action"))
+    family = _generated(_text("family"), models.CharField(max_length=40), verbose_name=_("family"))
+    target_type = _generated(_text("target_type"), models.CharField(max_length=40), verbose_name=_("target type"))
+    target_id = _generated(_text("target_id"), models.CharField(max_length=64), verbose_name=_("target ID"))
+    outcome = _generated(_text("outcome"), models.CharField(max_length=16), verbose_name=_("outcome"))
+    request_id = _generated(_text("request_id"), models.CharField(max_length=64), verbose_name=_("request ID"))
+    details = _generated(KeyTransform("details", _PAYLOAD), models.JSONField(), verbose_name=_("details"))
+    payload = models.TextField(editable=False, verbose_name=_("payload"))
     # NULL until the commit-time trigger chains the row.
-    prev_hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
-    row_hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
+    prev_hash = models.CharField(max_length=64, null=True, editable=False, verbose_name=_("previous hash"))  # noqa: DJ001
+    row_hash = models.CharField(max_length=64, null=True, editable=False, verbose_name=_("row hash"))  # noqa: DJ001
 
     class Meta:
         verbose_name = _("audit entry")
@@ -77,17 +82,19 @@ class AuditCheckpoint(models.Model):
     the only change ever made is `witnessed_at`, once the checkpoint is in the write-once witness.
     """
 
-    serial = models.BigIntegerField(unique=True)
-    previous_sha256 = models.CharField(max_length=64, blank=True)
-    seq = models.BigIntegerField()
-    row_hash = models.CharField(max_length=64)
-    count = models.BigIntegerField()
-    signed_at = models.DateTimeField()
-    key_id = models.CharField(max_length=16)
-    statement = models.TextField(help_text="The canonical JSON that was signed.")
-    signature = models.TextField(help_text="minisign signature file of the statement.")
-    signed_by_id = models.BigIntegerField(null=True, blank=True)
-    witnessed_at = models.DateTimeField(null=True, blank=True, help_text="When the witness stored it; NULL: not yet.")
+    serial = models.BigIntegerField(unique=True, verbose_name=_("serial"))
+    previous_sha256 = models.CharField(max_length=64, blank=True, verbose_name=_("previous SHA-256"))
+    seq = models.BigIntegerField(verbose_name=_("sequence"))
+    row_hash = models.CharField(max_length=64, verbose_name=_("row hash"))
+    count = models.BigIntegerField(verbose_name=_("count"))
+    signed_at = models.DateTimeField(verbose_name=_("signed at"))
+    key_id = models.CharField(max_length=16, verbose_name=_("key ID"))
+    statement = models.TextField(help_text=_("The canonical JSON that was signed."), verbose_name=_("statement"))
+    signature = models.TextField(help_text=_("minisign signature file of the statement."), verbose_name=_("signature"))
+    signed_by_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("signed by ID"))
+    witnessed_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the witness stored it; NULL: not yet."), verbose_name=_("witnessed at")
+    )
 
     class Meta:
         verbose_name = _("audit checkpoint")
@@ -95,32 +102,34 @@ class AuditCheckpoint(models.Model):
         indexes = [models.Index(fields=["-seq"], name="audit_checkpoint_seq_idx")]
 
     def __str__(self):
-        return f"Checkpoint {self.serial} at #{self.seq}"
+        return _("Checkpoint %(serial)s at #%(seq)s") % {"serial": self.serial, "seq": self.seq}
 
 
 class AuditAnchor(models.Model):
     """What remains of a purged range: the last purged row's seq and hash, so the chain still verifies."""
 
-    seq = models.BigIntegerField(unique=True)
-    row_hash = models.CharField(max_length=64)
-    purged_at = models.DateTimeField()
-    manifest_sha256 = models.CharField(max_length=64, help_text="The signed export that covers the purged rows.")
+    seq = models.BigIntegerField(unique=True, verbose_name=_("sequence"))
+    row_hash = models.CharField(max_length=64, verbose_name=_("row hash"))
+    purged_at = models.DateTimeField(verbose_name=_("purged at"))
+    manifest_sha256 = models.CharField(
+        max_length=64, help_text=_("The signed export that covers the purged rows."), verbose_name=_("manifest SHA-256")
+    )
 
     def __str__(self):
-        return f"anchor at #{self.seq}"
+        return _("anchor at #%(seq)s") % {"seq": self.seq}
 
 
 class AuditExport(models.Model):
     """A signed monthly export: which seq range it covers and the sha256 of its manifest."""
 
-    month = models.CharField(max_length=7, unique=True, help_text="YYYY-MM")
-    first_seq = models.BigIntegerField()
-    last_seq = models.BigIntegerField()
-    row_count = models.BigIntegerField()
-    last_row_hash = models.CharField(max_length=64)
-    manifest_sha256 = models.CharField(max_length=64)
-    key_id = models.CharField(max_length=16)
-    created_at = models.DateTimeField()
+    month = models.CharField(max_length=7, unique=True, help_text=_("YYYY-MM"), verbose_name=_("month"))
+    first_seq = models.BigIntegerField(verbose_name=_("first sequence"))
+    last_seq = models.BigIntegerField(verbose_name=_("last sequence"))
+    row_count = models.BigIntegerField(verbose_name=_("row count"))
+    last_row_hash = models.CharField(max_length=64, verbose_name=_("last row hash"))
+    manifest_sha256 = models.CharField(max_length=64, verbose_name=_("manifest SHA-256"))
+    key_id = models.CharField(max_length=16, verbose_name=_("key ID"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("audit export")
@@ -128,4 +137,8 @@ class AuditExport(models.Model):
         indexes = [models.Index(fields=["last_seq"], name="audit_export_last_seq_idx")]
 
     def __str__(self):
-        return f"export {self.month} (#{self.first_seq}..#{self.last_seq})"
+        return _("export %(month)s (#%(first)s..#%(last)s)") % {
+            "month": self.month,
+            "first": self.first_seq,
+            "last": self.last_seq,
+        }
