@@ -25,10 +25,12 @@ SEVERITY_ORDER = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICA
 
 
 class ReasonCode(models.Model):
-    code = models.SlugField(max_length=40, unique=True)
-    label = models.CharField(max_length=120)
-    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
-    is_active = models.BooleanField(default=True)
+    code = models.SlugField(max_length=40, unique=True, verbose_name=_("code"))
+    label = models.CharField(max_length=120, verbose_name=_("label"))
+    severity = models.CharField(
+        max_length=8, choices=Severity.choices, default=Severity.MEDIUM, verbose_name=_("severity")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
         verbose_name = _("reason code")
@@ -62,41 +64,82 @@ class Case(models.Model):
         blank=True,
         related_name="moderation_cases",
         db_index=False,
-        help_text="The user the case is about; empty when it is about something else (see scope).",
+        help_text=_("The user the case is about; empty when it is about something else (see scope)."),
+        verbose_name=_("subject"),
     )
     scope = models.CharField(
         max_length=80,
         blank=True,
-        help_text="What a case without a subject is about, e.g. provider:stripe:SA or audit:chain.",
+        help_text=_("What a case without a subject is about, e.g. provider:stripe:SA or audit:chain."),
+        verbose_name=_("scope"),
     )
     order = models.ForeignKey(
-        "marketplace.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        "marketplace.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("order"),
     )
     media = models.ForeignKey(
-        "marketplace.MediaAsset", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        "marketplace.MediaAsset",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("media"),
     )
     call = models.ForeignKey(
-        "marketplace.Call", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        "marketplace.Call",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("call"),
     )
-    reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="cases")
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    priority = models.CharField(max_length=8, choices=Severity.choices)
-    team = models.CharField(max_length=8, choices=Team.choices, default=Team.MONITORS)
-    opened_at = models.DateTimeField(default=timezone.now)
-    sla_due_at = models.DateTimeField()
+    reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="cases", verbose_name=_("reason"))
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL, verbose_name=_("source"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
+    priority = models.CharField(max_length=8, choices=Severity.choices, verbose_name=_("priority"))
+    team = models.CharField(max_length=8, choices=Team.choices, default=Team.MONITORS, verbose_name=_("team"))
+    opened_at = models.DateTimeField(default=timezone.now, verbose_name=_("opened at"))
+    sla_due_at = models.DateTimeField(verbose_name=_("SLA due at"))
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("assignee"),
     )
-    resolution_note = models.TextField(max_length=2000, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(max_length=2000, blank=True, verbose_name=_("resolution note"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
     dedupe_key = models.CharField(
-        max_length=120, unique=True, null=True, blank=True, help_text="Sweeps: rule + subject or scope + day."
+        max_length=120,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("Sweeps: rule + subject or scope + day."),
+        verbose_name=_("dedupe key"),
     )
-    details = models.JSONField(default=dict, blank=True, help_text="Sweeps and jobs: the figures behind the finding.")
+    details = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("Sweeps and jobs: the figures behind the finding."),
+        verbose_name=_("details"),
+    )
 
     class Meta:
         verbose_name = _("case")
@@ -121,7 +164,7 @@ class Case(models.Model):
         ]
 
     def __str__(self):
-        return f"Case #{self.pk} · {self.get_status_display()}"
+        return _("Case #%(id)s · %(status)s") % {"id": self.pk, "status": self.get_status_display()}
 
     @staticmethod
     def due_at(opened_at: dt.datetime, severity: str) -> dt.datetime:
@@ -150,29 +193,44 @@ class ModerationAction(models.Model):
         CALL = "call", _("Call")
         COMMENT = "comment", _("Comment")
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=16, choices=Code.choices)
-    target_type = models.CharField(max_length=8, choices=TargetType.choices)
-    target_id = models.BigIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("actor")
+    )
+    action = models.CharField(max_length=16, choices=Code.choices, verbose_name=_("action"))
+    target_type = models.CharField(max_length=8, choices=TargetType.choices, verbose_name=_("target type"))
+    target_id = models.BigIntegerField(verbose_name=_("target ID"))
     subject = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="moderation_actions",
         db_index=False,
-        help_text="The user the action restricts; they see it and may appeal it.",
+        help_text=_("The user the action restricts; they see it and may appeal it."),
+        verbose_name=_("subject"),
     )
-    reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="actions")
-    evidence = models.JSONField(default=list, blank=True, help_text="IDs and hashes only.")
-    duration = models.DurationField(null=True, blank=True, help_text="Empty: indefinite.")
-    expires_at = models.DateTimeField(null=True, blank=True)
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="actions")
-    created_at = models.DateTimeField(default=timezone.now)
-    lifted_at = models.DateTimeField(null=True, blank=True)
+    reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="actions", verbose_name=_("reason"))
+    evidence = models.JSONField(
+        default=list, blank=True, help_text=_("IDs and hashes only."), verbose_name=_("evidence")
+    )
+    duration = models.DurationField(
+        null=True, blank=True, help_text=_("Empty: indefinite."), verbose_name=_("duration")
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="actions", verbose_name=_("case"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    lifted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("lifted at"))
     lifted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lifted by"),
     )
     lift_reason = models.CharField(
-        max_length=16, blank=True, help_text="unblocked, released, expired, overturned, superseded, modified."
+        max_length=16,
+        blank=True,
+        help_text=_("unblocked, released, expired, overturned, superseded, modified."),
+        verbose_name=_("lift reason"),
     )
 
     class Meta:
@@ -202,27 +260,43 @@ class Appeal(models.Model):
         OVERTURN = "overturn", _("Overturn")
         MODIFY = "modify", _("Modify")
 
-    action = models.OneToOneField(ModerationAction, on_delete=models.PROTECT, related_name="appeal")
+    action = models.OneToOneField(
+        ModerationAction, on_delete=models.PROTECT, related_name="appeal", verbose_name=_("action")
+    )
     subject = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appeals", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="appeals",
+        db_index=False,
+        verbose_name=_("subject"),
     )
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    statement = models.TextField(max_length=2000, blank=True)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
-    opened_at = models.DateTimeField(default=timezone.now)
-    decision = models.CharField(max_length=8, choices=Decision.choices, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("opened by")
+    )
+    statement = models.TextField(max_length=2000, blank=True, verbose_name=_("statement"))
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
+    opened_at = models.DateTimeField(default=timezone.now, verbose_name=_("opened at"))
+    decision = models.CharField(max_length=8, choices=Decision.choices, blank=True, verbose_name=_("decision"))
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    notes = models.TextField(max_length=2000, blank=True, help_text="The decision's rationale.")
+    notes = models.TextField(
+        max_length=2000, blank=True, help_text=_("The decision's rationale."), verbose_name=_("notes")
+    )
     replacement = models.OneToOneField(
         ModerationAction,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        help_text="Modify: the action that replaced the appealed one (a hold instead of an unlisting).",
+        help_text=_("Modify: the action that replaced the appealed one (a hold instead of an unlisting)."),
+        verbose_name=_("replacement"),
     )
 
     class Meta:
@@ -241,8 +315,8 @@ class Appeal(models.Model):
         ]
 
     def __str__(self):
-        decided = f" ({self.get_decision_display()})" if self.decision else ""
-        return f"Appeal #{self.pk} · {self.get_status_display()}{decided}"
+        text = _("Appeal #%(id)s · %(status)s") % {"id": self.pk, "status": self.get_status_display()}
+        return f"{text} ({self.get_decision_display()})" if self.decision else text
 
 
 class SweepRule(models.Model):
@@ -258,23 +332,32 @@ class SweepRule(models.Model):
     # Rules that compare a rate with max_rate; the others count only.
     RATE_RULES = (Rule.REJECT_RATE, Rule.CALL_DROPS, Rule.PAYMENT_FALLBACK)
 
-    rule = models.CharField(max_length=20, choices=Rule.choices, unique=True)
-    is_active = models.BooleanField(default=True)
-    window_hours = models.PositiveIntegerField(help_text="How far back the sweep looks (168 = 7 days).")
+    rule = models.CharField(max_length=20, choices=Rule.choices, unique=True, verbose_name=_("rule"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    window_hours = models.PositiveIntegerField(
+        help_text=_("How far back the sweep looks (168 = 7 days)."), verbose_name=_("window hours")
+    )
     min_count = models.PositiveIntegerField(
-        help_text="Rate rules: the fewest decisions, calls or fallbacks before the rate counts. "
-        "Count rules: the number of refunds or orders that trips the rule."
+        help_text=_(
+            "Rate rules: the fewest decisions, calls or fallbacks before the rate counts. "
+            "Count rules: the number of refunds or orders that trips the rule."
+        ),
+        verbose_name=_("min count"),
     )
     max_rate = models.DecimalField(
         max_digits=5,
         decimal_places=4,
         null=True,
         blank=True,
-        help_text="Rate rules: a rate above this (0 to 1) trips the rule.",
+        help_text=_("Rate rules: a rate above this (0 to 1) trips the rule."),
+        verbose_name=_("max rate"),
     )
-    reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="+")
+    reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="+", verbose_name=_("reason"))
     severity = models.CharField(
-        max_length=8, choices=Severity.choices, help_text="The priority of the cases this rule opens."
+        max_length=8,
+        choices=Severity.choices,
+        help_text=_("The priority of the cases this rule opens."),
+        verbose_name=_("severity"),
     )
 
     class Meta:
@@ -298,15 +381,22 @@ class SweepRule(models.Model):
 class SweepRuleCountry(models.Model):
     """A rule's thresholds for one country (e.g. more call drops where networks are worse); empty = the rule's."""
 
-    rule = models.ForeignKey(SweepRule, on_delete=models.CASCADE, related_name="countries", db_index=False)
-    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, upper case (SA, EG, ...).")
-    min_count = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the rule's own.")
+    rule = models.ForeignKey(
+        SweepRule, on_delete=models.CASCADE, related_name="countries", db_index=False, verbose_name=_("rule")
+    )
+    country = models.CharField(
+        max_length=2, help_text=_("ISO 3166-1 alpha-2, upper case (SA, EG, ...)."), verbose_name=_("country")
+    )
+    min_count = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Empty: the rule's own."), verbose_name=_("min count")
+    )
     max_rate = models.DecimalField(
         max_digits=5,
         decimal_places=4,
         null=True,
         blank=True,
-        help_text="Rate rules only (0 to 1). Empty: the rule's own.",
+        help_text=_("Rate rules only (0 to 1). Empty: the rule's own."),
+        verbose_name=_("max rate"),
     )
 
     class Meta:
@@ -338,11 +428,13 @@ class LineageEdge(models.Model):
         CALL = "call", _("Call")
         PAYMENT = "payment", _("Payment")
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="lineage", db_index=False)
-    from_type = models.CharField(max_length=8, choices=NodeType.choices)
-    from_id = models.BigIntegerField()
-    to_type = models.CharField(max_length=8, choices=NodeType.choices)
-    to_id = models.BigIntegerField()
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="lineage", db_index=False, verbose_name=_("case")
+    )
+    from_type = models.CharField(max_length=8, choices=NodeType.choices, verbose_name=_("from type"))
+    from_id = models.BigIntegerField(verbose_name=_("from ID"))
+    to_type = models.CharField(max_length=8, choices=NodeType.choices, verbose_name=_("to type"))
+    to_id = models.BigIntegerField(verbose_name=_("to ID"))
 
     class Meta:
         constraints = [
