@@ -3,6 +3,7 @@
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 # The count columns of the daily tables: the rollup fills them, the selectors sum them.
 ORDER_COUNTS = (  # DailyFulfillment: one per order.<name> event
@@ -40,24 +41,28 @@ NOTIFICATION_COUNTS = ("sent", "delivered", "opened", "clicked")  # one per noti
 class DailyFulfillment(models.Model):
     """Order counts per (day, service, reader), and the TTF durations of orders that reached a milestone that day."""
 
-    day = models.DateField()
-    service = models.CharField(max_length=16)
-    reader_id = models.BigIntegerField(null=True)
-    created = models.IntegerField(default=0)
-    assigned = models.IntegerField(default=0)
-    started = models.IntegerField(default=0)
-    submitted = models.IntegerField(default=0)
-    approved = models.IntegerField(default=0)
-    rejected = models.IntegerField(default=0)
-    delivered = models.IntegerField(default=0)
-    cancelled = models.IntegerField(default=0)
-    refunded = models.IntegerField(default=0)
-    delivered_refunded = models.IntegerField(default=0, help_text="Orders delivered this day that have a refund.")
-    cancelled_refunded = models.IntegerField(default=0, help_text="Orders cancelled this day that have a refund.")
+    day = models.DateField(verbose_name=_("day"))
+    service = models.CharField(max_length=16, verbose_name=_("service"))
+    reader_id = models.BigIntegerField(null=True, verbose_name=_("reader ID"))
+    created = models.IntegerField(default=0, verbose_name=_("created"))
+    assigned = models.IntegerField(default=0, verbose_name=_("assigned"))
+    started = models.IntegerField(default=0, verbose_name=_("started"))
+    submitted = models.IntegerField(default=0, verbose_name=_("submitted"))
+    approved = models.IntegerField(default=0, verbose_name=_("approved"))
+    rejected = models.IntegerField(default=0, verbose_name=_("rejected"))
+    delivered = models.IntegerField(default=0, verbose_name=_("delivered"))
+    cancelled = models.IntegerField(default=0, verbose_name=_("cancelled"))
+    refunded = models.IntegerField(default=0, verbose_name=_("refunded"))
+    delivered_refunded = models.IntegerField(
+        default=0, help_text=_("Orders delivered this day that have a refund."), verbose_name=_("delivered refunded")
+    )
+    cancelled_refunded = models.IntegerField(
+        default=0, help_text=_("Orders cancelled this day that have a refund."), verbose_name=_("cancelled refunded")
+    )
     # Seconds from order.created to the first order.started / order.delivered, one entry per order,
     # filed on the day of the milestone: exact percentiles over any date range.
-    ttf_response_seconds = ArrayField(models.IntegerField(), default=list)
-    ttf_delivery_seconds = ArrayField(models.IntegerField(), default=list)
+    ttf_response_seconds = ArrayField(models.IntegerField(), default=list, verbose_name=_("TTF-Response seconds"))
+    ttf_delivery_seconds = ArrayField(models.IntegerField(), default=list, verbose_name=_("TTF-Delivery seconds"))
 
     class Meta:
         db_table = "metrics_daily_fulfillment"
@@ -75,16 +80,18 @@ class DailyFulfillment(models.Model):
 class DailyModeration(models.Model):
     """What monitors watch, per (day, reader): reading decisions, deliveries, refunds and call outcomes."""
 
-    day = models.DateField()
-    reader_id = models.BigIntegerField(null=True)
-    approved = models.IntegerField(default=0)
-    rejected = models.IntegerField(default=0)
-    delivered = models.IntegerField(default=0)
-    refunded = models.IntegerField(default=0)
-    delivered_refunded = models.IntegerField(default=0, help_text="Orders delivered this day that have a refund.")
-    calls_answered = models.IntegerField(default=0)
-    calls_dropped = models.IntegerField(default=0)
-    calls_ended = models.IntegerField(default=0)
+    day = models.DateField(verbose_name=_("day"))
+    reader_id = models.BigIntegerField(null=True, verbose_name=_("reader ID"))
+    approved = models.IntegerField(default=0, verbose_name=_("approved"))
+    rejected = models.IntegerField(default=0, verbose_name=_("rejected"))
+    delivered = models.IntegerField(default=0, verbose_name=_("delivered"))
+    refunded = models.IntegerField(default=0, verbose_name=_("refunded"))
+    delivered_refunded = models.IntegerField(
+        default=0, help_text=_("Orders delivered this day that have a refund."), verbose_name=_("delivered refunded")
+    )
+    calls_answered = models.IntegerField(default=0, verbose_name=_("calls answered"))
+    calls_dropped = models.IntegerField(default=0, verbose_name=_("calls dropped"))
+    calls_ended = models.IntegerField(default=0, verbose_name=_("calls ended"))
 
     class Meta:
         db_table = "metrics_daily_moderation"
@@ -109,11 +116,11 @@ class DailyTtfHistogram(models.Model):
         RESPONSE = "response", "TTF-Response"
         DELIVERY = "delivery", "TTF-Delivery"
 
-    day = models.DateField()
-    service = models.CharField(max_length=16)
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    bucket = models.SmallIntegerField()
-    count = models.IntegerField()
+    day = models.DateField(verbose_name=_("day"))
+    service = models.CharField(max_length=16, verbose_name=_("service"))
+    kind = models.CharField(max_length=8, choices=Kind.choices, verbose_name=_("kind"))
+    bucket = models.SmallIntegerField(verbose_name=_("bucket"))
+    count = models.IntegerField(verbose_name=_("count"))
 
     class Meta:
         db_table = "metrics_daily_ttf_histogram"
@@ -126,14 +133,14 @@ class DailyTtfHistogram(models.Model):
 
 
 class DailyPayments(models.Model):
-    day = models.DateField()
-    provider = models.CharField(max_length=16)
-    country = models.CharField(max_length=2)
-    attempts = models.IntegerField(default=0)
-    succeeded = models.IntegerField(default=0)
-    failed = models.IntegerField(default=0)
-    fallbacks = models.IntegerField(default=0)
-    refunded = models.IntegerField(default=0)
+    day = models.DateField(verbose_name=_("day"))
+    provider = models.CharField(max_length=16, verbose_name=_("provider"))
+    country = models.CharField(max_length=2, verbose_name=_("country"))
+    attempts = models.IntegerField(default=0, verbose_name=_("attempts"))
+    succeeded = models.IntegerField(default=0, verbose_name=_("succeeded"))
+    failed = models.IntegerField(default=0, verbose_name=_("failed"))
+    fallbacks = models.IntegerField(default=0, verbose_name=_("fallbacks"))
+    refunded = models.IntegerField(default=0, verbose_name=_("refunded"))
 
     class Meta:
         db_table = "metrics_daily_payments"
@@ -144,12 +151,12 @@ class DailyPayments(models.Model):
 
 
 class DailyCalls(models.Model):
-    day = models.DateField()
-    reader_id = models.BigIntegerField(null=True)
-    scheduled = models.IntegerField(default=0)
-    answered = models.IntegerField(default=0)
-    dropped = models.IntegerField(default=0)
-    ended = models.IntegerField(default=0)
+    day = models.DateField(verbose_name=_("day"))
+    reader_id = models.BigIntegerField(null=True, verbose_name=_("reader ID"))
+    scheduled = models.IntegerField(default=0, verbose_name=_("scheduled"))
+    answered = models.IntegerField(default=0, verbose_name=_("answered"))
+    dropped = models.IntegerField(default=0, verbose_name=_("dropped"))
+    ended = models.IntegerField(default=0, verbose_name=_("ended"))
 
     class Meta:
         db_table = "metrics_daily_calls"
@@ -161,9 +168,9 @@ class DailyCalls(models.Model):
 
 
 class DailyEngagement(models.Model):
-    day = models.DateField(unique=True)
-    dau = models.IntegerField(default=0)
-    sessions = models.IntegerField(default=0)
+    day = models.DateField(unique=True, verbose_name=_("day"))
+    dau = models.IntegerField(default=0, verbose_name=_("DAU"))
+    sessions = models.IntegerField(default=0, verbose_name=_("sessions"))
 
     class Meta:
         db_table = "metrics_daily_engagement"
@@ -178,13 +185,18 @@ class ActorActivityBlock(models.Model):
     distinct actors over a range and the retention cells read one or two rows per actor here; the rollup
     (analytics.rollups.sql.ACTIVE_SQL) sets and clears the bits from the app.session events."""
 
-    block = models.IntegerField()
+    block = models.IntegerField(verbose_name=_("block"))
     # Byte order ("C"): these keys are sorted, hashed and compared millions of times by the rollup, and a
     # locale-aware comparison cost more than half of an insert (5.9 s -> 3.6 s for 600k rows).
     actor = models.CharField(
-        max_length=40, db_collation="C", help_text="u:<user id> or k:<keyed hash>; never personal data."
+        max_length=40,
+        db_collation="C",
+        help_text=_("u:<user id> or k:<keyed hash>; never personal data."),
+        verbose_name=_("actor"),
     )
-    days = models.BigIntegerField(help_text="Bit i set: active on the block's day i (bit 63 is the sign bit).")
+    days = models.BigIntegerField(
+        help_text=_("Bit i set: active on the block's day i (bit 63 is the sign bit)."), verbose_name=_("days")
+    )
 
     class Meta:
         db_table = "metrics_actor_activity_block"
@@ -197,8 +209,8 @@ class ActorActivityBlock(models.Model):
 class ActorFirstSeen(models.Model):
     """The day each actor was first active: the signup day that places it in a retention cohort."""
 
-    actor = models.CharField(max_length=40, primary_key=True, db_collation="C")
-    first_day = models.DateField(db_index=True)
+    actor = models.CharField(max_length=40, primary_key=True, db_collation="C", verbose_name=_("actor"))
+    first_day = models.DateField(db_index=True, verbose_name=_("first day"))
 
     class Meta:
         db_table = "metrics_actor_first_seen"
@@ -213,21 +225,27 @@ class DailyContent(models.Model):
     language "" holds the listens (the event carries no language) and the horoscope itself; "en", "ar"
     hold its text in that language (a horoscope counts once in each language it is written in)."""
 
-    day = models.DateField()
-    sign = models.CharField(max_length=12)
-    language = models.CharField(max_length=8, blank=True, default="")
-    listens = models.IntegerField(default=0)
-    listened_through = models.IntegerField(default=0)
-    submitted = models.IntegerField(default=0, help_text="Horoscopes written for this day.")
-    approved = models.IntegerField(default=0)
-    rejected = models.IntegerField(default=0)
+    day = models.DateField(verbose_name=_("day"))
+    sign = models.CharField(max_length=12, verbose_name=_("sign"))
+    language = models.CharField(max_length=8, blank=True, default="", verbose_name=_("language"))
+    listens = models.IntegerField(default=0, verbose_name=_("listens"))
+    listened_through = models.IntegerField(default=0, verbose_name=_("listened through"))
+    submitted = models.IntegerField(
+        default=0, help_text=_("Horoscopes written for this day."), verbose_name=_("submitted")
+    )
+    approved = models.IntegerField(default=0, verbose_name=_("approved"))
+    rejected = models.IntegerField(default=0, verbose_name=_("rejected"))
     # Seconds from creation to approval of each approved horoscope: exact percentiles over any range.
-    approval_seconds = ArrayField(models.IntegerField(), default=list)
+    approval_seconds = ArrayField(models.IntegerField(), default=list, verbose_name=_("approval seconds"))
     cohort_pushes = models.IntegerField(
-        default=0, help_text="Cohorts (client time zones) with clients of the sign: one zodiac push each."
+        default=0,
+        help_text=_("Cohorts (client time zones) with clients of the sign: one zodiac push each."),
+        verbose_name=_("cohort pushes"),
     )
     approved_before_push = models.IntegerField(
-        default=0, help_text="Those whose push time the horoscope was approved before."
+        default=0,
+        help_text=_("Those whose push time the horoscope was approved before."),
+        verbose_name=_("approved before push"),
     )
 
     class Meta:
@@ -239,13 +257,13 @@ class DailyContent(models.Model):
 
 
 class DailyNotifications(models.Model):
-    day = models.DateField()
-    channel = models.CharField(max_length=16)
-    campaign_id = models.BigIntegerField(null=True)
-    sent = models.IntegerField(default=0)
-    delivered = models.IntegerField(default=0)
-    opened = models.IntegerField(default=0)
-    clicked = models.IntegerField(default=0)
+    day = models.DateField(verbose_name=_("day"))
+    channel = models.CharField(max_length=16, verbose_name=_("channel"))
+    campaign_id = models.BigIntegerField(null=True, verbose_name=_("campaign ID"))
+    sent = models.IntegerField(default=0, verbose_name=_("sent"))
+    delivered = models.IntegerField(default=0, verbose_name=_("delivered"))
+    opened = models.IntegerField(default=0, verbose_name=_("opened"))
+    clicked = models.IntegerField(default=0, verbose_name=_("clicked"))
 
     class Meta:
         db_table = "metrics_daily_notifications"
@@ -263,14 +281,14 @@ class OrderTimeline(models.Model):
     """First time each order was created / started / delivered / cancelled / refunded: the source of the TTF
     durations and of the refunds of delivered and of cancelled orders."""
 
-    order_id = models.BigIntegerField(primary_key=True)
-    service = models.CharField(max_length=16, blank=True)
-    reader_id = models.BigIntegerField(null=True)
-    created_at = models.DateTimeField(null=True)
-    started_at = models.DateTimeField(null=True)
-    delivered_at = models.DateTimeField(null=True)
-    cancelled_at = models.DateTimeField(null=True)
-    refunded_at = models.DateTimeField(null=True)
+    order_id = models.BigIntegerField(primary_key=True, verbose_name=_("order ID"))
+    service = models.CharField(max_length=16, blank=True, verbose_name=_("service"))
+    reader_id = models.BigIntegerField(null=True, verbose_name=_("reader ID"))
+    created_at = models.DateTimeField(null=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, verbose_name=_("started at"))
+    delivered_at = models.DateTimeField(null=True, verbose_name=_("delivered at"))
+    cancelled_at = models.DateTimeField(null=True, verbose_name=_("cancelled at"))
+    refunded_at = models.DateTimeField(null=True, verbose_name=_("refunded at"))
 
     class Meta:
         db_table = "analytics_order_timeline"
@@ -288,10 +306,10 @@ class OrderTimeline(models.Model):
 class DailyActiveUsers(models.Model):
     """DAU, WAU (distinct actors in the 7 days ending `day`) and MAU (30 days), precomputed by the rollup."""
 
-    day = models.DateField(unique=True)
-    dau = models.IntegerField(default=0)
-    wau = models.IntegerField(default=0)
-    mau = models.IntegerField(default=0)
+    day = models.DateField(unique=True, verbose_name=_("day"))
+    dau = models.IntegerField(default=0, verbose_name=_("DAU"))
+    wau = models.IntegerField(default=0, verbose_name=_("WAU"))
+    mau = models.IntegerField(default=0, verbose_name=_("MAU"))
 
     class Meta:
         db_table = "metrics_daily_active_users"
@@ -305,10 +323,10 @@ class RetentionCohort(models.Model):
     `week_n` (counted from the cohort week) on `day`. The week-N return through any day d is the sum
     of `actors` over the cells of (cohort_week, week_n) with day <= d, so partial weeks stay exact."""
 
-    cohort_week = models.DateField()
-    week_n = models.SmallIntegerField()
-    day = models.DateField()
-    actors = models.IntegerField(default=0)
+    cohort_week = models.DateField(verbose_name=_("cohort week"))
+    week_n = models.SmallIntegerField(verbose_name=_("week number"))
+    day = models.DateField(verbose_name=_("day"))
+    actors = models.IntegerField(default=0, verbose_name=_("actors"))
 
     class Meta:
         db_table = "metrics_retention_cohort"
@@ -324,14 +342,19 @@ class RolledUpDay(models.Model):
     window against these and recomputes only the days whose events (or rollup settings and SQL) changed
     since; analytics_backfill always recomputes, and records them again."""
 
-    day = models.DateField(primary_key=True)
-    events = models.BigIntegerField(help_text="Events of the day in events_raw when it was rolled up.")
+    day = models.DateField(primary_key=True, verbose_name=_("day"))
+    events = models.BigIntegerField(
+        help_text=_("Events of the day in events_raw when it was rolled up."), verbose_name=_("events")
+    )
     fingerprint = models.CharField(
         max_length=32,
-        help_text="A hash of the day's event count, two XORs over their ids, the day's horoscopes, the business "
-        "timezone, the listen-through threshold, the zodiac push cohorts and time, and the rollup SQL.",
+        help_text=_(
+            "A hash of the day's event count, two XORs over their ids, the day's horoscopes, the business "
+            "timezone, the listen-through threshold, the zodiac push cohorts and time, and the rollup SQL."
+        ),
+        verbose_name=_("fingerprint"),
     )
-    rolled_at = models.DateTimeField()
+    rolled_at = models.DateTimeField(verbose_name=_("rolled at"))
 
     class Meta:
         db_table = "analytics_rolled_up_day"
