@@ -22,19 +22,33 @@ class Comment(models.Model):
         CLIENT = "client", _("Client")
         READER = "reader", _("Reader")
 
-    order = models.ForeignKey("marketplace.Order", on_delete=models.PROTECT, related_name="+", db_index=False)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
-    author_role = models.CharField(max_length=8, choices=AuthorRole.choices)
-    body = models.TextField(max_length=BODY_MAX_CHARACTERS, help_text="Scrubbed of emails, phone numbers and links.")
-    body_sha256 = models.CharField(max_length=64)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
-    created_at = models.DateTimeField(default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    order = models.ForeignKey(
+        "marketplace.Order", on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("order")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("author")
+    )
+    author_role = models.CharField(max_length=8, choices=AuthorRole.choices, verbose_name=_("author role"))
+    body = models.TextField(
+        max_length=BODY_MAX_CHARACTERS,
+        help_text=_("Scrubbed of emails, phone numbers and links."),
+        verbose_name=_("body"),
+    )
+    body_sha256 = models.CharField(max_length=64, verbose_name=_("body SHA-256"))
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING, verbose_name=_("status"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("decided by"),
     )
     # The moderation case the comment was filed on (moderation's id; no foreign key across apps).
-    case_id = models.BigIntegerField(null=True, blank=True)
+    case_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("case ID"))
 
     class Meta:
         indexes = [
@@ -57,7 +71,7 @@ class Comment(models.Model):
         ]
 
     def __str__(self):
-        return f"Comment #{self.pk} · {self.get_status_display()}"
+        return _("Comment #%(id)s · %(status)s") % {"id": self.pk, "status": self.get_status_display()}
 
     @staticmethod
     def sha256(body: str) -> str:
@@ -71,10 +85,14 @@ class Reaction(models.Model):
         INSIGHTFUL = "insightful", _("Insightful")
         THANKS = "thanks", _("Thanks")
 
-    order = models.ForeignKey("marketplace.Order", on_delete=models.PROTECT, related_name="+", db_index=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    created_at = models.DateTimeField(default=timezone.now)
+    order = models.ForeignKey(
+        "marketplace.Order", on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("order")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("user")
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices, verbose_name=_("kind"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         constraints = [
@@ -85,23 +103,29 @@ class Reaction(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} on order #{self.order_id}"
+        return _("%(kind)s on order #%(order)s") % {"kind": self.get_kind_display(), "order": self.order_id}
 
 
 class CommunityFlag(models.Model):
     """A party's report of a comment; evidence holds ids and sha256 only."""
 
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
-    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, related_name="flags")
-    reason = models.ForeignKey("moderation.ReasonCode", on_delete=models.PROTECT, related_name="+")
-    evidence = models.JSONField(default=list, blank=True, help_text="ids and sha256 only (media:<id>:<sha256>).")
-    created_at = models.DateTimeField(default=timezone.now)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("reporter")
+    )
+    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, related_name="flags", verbose_name=_("comment"))
+    reason = models.ForeignKey(
+        "moderation.ReasonCode", on_delete=models.PROTECT, related_name="+", verbose_name=_("reason")
+    )
+    evidence = models.JSONField(
+        default=list, blank=True, help_text=_("ids and sha256 only (media:<id>:<sha256>)."), verbose_name=_("evidence")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     # The moderation case the flag raised (moderation's id), once the filing job saw it.
-    case_id = models.BigIntegerField(null=True, blank=True)
+    case_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("case ID"))
 
     class Meta:
         verbose_name = "community flag"
         constraints = [models.UniqueConstraint(fields=["reporter", "comment"], name="flag_unique")]
 
     def __str__(self):
-        return f"Flag #{self.pk} on comment #{self.comment_id}"
+        return _("Flag #%(id)s on comment #%(comment)s") % {"id": self.pk, "comment": self.comment_id}
