@@ -50,13 +50,20 @@ class Preference(models.Model):
         API = "api", _("App / API")
         ADMIN = "admin", _("Staff")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    opted_out = models.BooleanField()
-    source = models.CharField(max_length=8, choices=Source.choices)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
     )
-    recorded_at = models.DateTimeField(default=timezone.now)
+    opted_out = models.BooleanField(verbose_name=_("opted out"))
+    source = models.CharField(max_length=8, choices=Source.choices, verbose_name=_("source"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, verbose_name=_("recorded at"))
 
     class Meta:
         db_table = "personalization_preference"
@@ -67,10 +74,10 @@ class Preference(models.Model):
 
 
 class Interaction(models.Model):
-    user_id = models.BigIntegerField()
-    item = models.CharField(max_length=40, db_collation="C")
-    day = models.DateField()
-    count = models.IntegerField()
+    user_id = models.BigIntegerField(verbose_name=_("user ID"))
+    item = models.CharField(max_length=40, db_collation="C", verbose_name=_("item"))
+    day = models.DateField(verbose_name=_("day"))
+    count = models.IntegerField(verbose_name=_("count"))
 
     class Meta:
         db_table = "personalization_interaction"
@@ -81,9 +88,11 @@ class Interaction(models.Model):
 
 
 class UserCohort(models.Model):
-    user_id = models.BigIntegerField(primary_key=True)
-    cohort = models.CharField(max_length=120, help_text="<time zone>|<country>|<language>|<platform>")
-    country = models.CharField(max_length=2)
+    user_id = models.BigIntegerField(primary_key=True, verbose_name=_("user ID"))
+    cohort = models.CharField(
+        max_length=120, help_text=_("<time zone>|<country>|<language>|<platform>"), verbose_name=_("cohort")
+    )
+    country = models.CharField(max_length=2, verbose_name=_("country"))
 
     class Meta:
         db_table = "personalization_user_cohort"
@@ -93,9 +102,13 @@ class UserCohort(models.Model):
 
 
 class Popularity(models.Model):
-    scope = models.CharField(max_length=130, help_text="all, country:<CC> or cohort:<cohort>", db_collation="C")
-    item = models.CharField(max_length=40, db_collation="C")
-    users = models.IntegerField(help_text="Distinct users of the scope who interacted with the item.")
+    scope = models.CharField(
+        max_length=130, help_text=_("all, country:<CC> or cohort:<cohort>"), db_collation="C", verbose_name=_("scope")
+    )
+    item = models.CharField(max_length=40, db_collation="C", verbose_name=_("item"))
+    users = models.IntegerField(
+        help_text=_("Distinct users of the scope who interacted with the item."), verbose_name=_("users")
+    )
 
     class Meta:
         db_table = "personalization_popularity"
@@ -106,17 +119,23 @@ class Popularity(models.Model):
 
 
 class TrainedModel(models.Model):
-    kind = models.CharField(max_length=8, choices=ModelKind.choices)
-    version = models.CharField(max_length=24, unique=True, help_text="<kind>-<first 16 hex digits of sha256>")
-    sha256 = models.CharField(max_length=64, help_text="Of the model's arrays and params, not of the file bytes.")
-    params = models.JSONField()
-    metrics = models.JSONField(default=dict, blank=True)
-    artifact = models.FileField(upload_to="personalization/models/", max_length=200)
-    users = models.IntegerField()
-    items = models.IntegerField()
-    interactions = models.IntegerField()
-    training_seconds = models.FloatField()
-    trained_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=8, choices=ModelKind.choices, verbose_name=_("kind"))
+    version = models.CharField(
+        max_length=24, unique=True, help_text=_("<kind>-<first 16 hex digits of sha256>"), verbose_name=_("version")
+    )
+    sha256 = models.CharField(
+        max_length=64,
+        help_text=_("Of the model's arrays and params, not of the file bytes."),
+        verbose_name=_("SHA-256"),
+    )
+    params = models.JSONField(verbose_name=_("params"))
+    metrics = models.JSONField(default=dict, blank=True, verbose_name=_("metrics"))
+    artifact = models.FileField(upload_to="personalization/models/", max_length=200, verbose_name=_("artifact"))
+    users = models.IntegerField(verbose_name=_("users"))
+    items = models.IntegerField(verbose_name=_("items"))
+    interactions = models.IntegerField(verbose_name=_("interactions"))
+    training_seconds = models.FloatField(verbose_name=_("training seconds"))
+    trained_at = models.DateTimeField(default=timezone.now, verbose_name=_("trained at"))
 
     class Meta:
         db_table = "personalization_model"
@@ -127,34 +146,44 @@ class TrainedModel(models.Model):
 
 
 class Evaluation(models.Model):
-    kind = models.CharField(max_length=8, choices=ModelKind.choices)
-    model = models.ForeignKey(TrainedModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    evaluated_at = models.DateTimeField(default=timezone.now)
-    split_at = models.DateField(help_text="Train on days before it, test on days from it.")
-    users = models.IntegerField(help_text="Test users: with an item first consumed after the split.")
-    catalogue = models.IntegerField()
-    ndcg_at_10 = models.FloatField()
-    hr_at_10 = models.FloatField()
-    coverage = models.FloatField()
-    popularity_ndcg_at_10 = models.FloatField()
-    popularity_hr_at_10 = models.FloatField()
-    popularity_coverage = models.FloatField()
+    kind = models.CharField(max_length=8, choices=ModelKind.choices, verbose_name=_("kind"))
+    model = models.ForeignKey(
+        TrainedModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("model")
+    )
+    evaluated_at = models.DateTimeField(default=timezone.now, verbose_name=_("evaluated at"))
+    split_at = models.DateField(
+        help_text=_("Train on days before it, test on days from it."), verbose_name=_("split at")
+    )
+    users = models.IntegerField(
+        help_text=_("Test users: with an item first consumed after the split."), verbose_name=_("users")
+    )
+    catalogue = models.IntegerField(verbose_name=_("catalogue"))
+    ndcg_at_10 = models.FloatField(verbose_name=_("NDCG@10"))
+    hr_at_10 = models.FloatField(verbose_name=_("HR@10"))
+    coverage = models.FloatField(verbose_name=_("coverage"))
+    popularity_ndcg_at_10 = models.FloatField(verbose_name=_("popularity NDCG@10"))
+    popularity_hr_at_10 = models.FloatField(verbose_name=_("popularity HR@10"))
+    popularity_coverage = models.FloatField(verbose_name=_("popularity coverage"))
 
     class Meta:
         db_table = "personalization_evaluation"
 
     def __str__(self):
-        return f"{self.kind} {self.split_at}"
+        return f"{self.get_kind_display()} {self.split_at}"
 
 
 class Experiment(models.Model):
-    name = models.CharField(max_length=80, unique=True)
-    salt = models.CharField(max_length=64, help_text="Its own salt: bucket = sha256('<salt>:<user id>') mod 10000.")
-    surface = models.CharField(max_length=24, choices=Surface.choices)
+    name = models.CharField(max_length=80, unique=True, verbose_name=_("name"))
+    salt = models.CharField(
+        max_length=64,
+        help_text=_("Its own salt: bucket = sha256('<salt>:<user id>') mod 10000."),
+        verbose_name=_("salt"),
+    )
+    surface = models.CharField(max_length=24, choices=Surface.choices, verbose_name=_("surface"))
     # {"popularity": 5000, "model": 5000}: buckets out of 10000, taken in Variant order.
-    variants = models.JSONField()
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    variants = models.JSONField(verbose_name=_("variants"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         db_table = "personalization_experiment"
@@ -167,11 +196,11 @@ class Experiment(models.Model):
 
 
 class Exposure(models.Model):
-    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
-    user_id = models.BigIntegerField()
-    day = models.DateField()
-    variant = models.CharField(max_length=12, choices=Variant.choices)
-    surface = models.CharField(max_length=24, choices=Surface.choices)
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+", verbose_name=_("experiment"))
+    user_id = models.BigIntegerField(verbose_name=_("user ID"))
+    day = models.DateField(verbose_name=_("day"))
+    variant = models.CharField(max_length=12, choices=Variant.choices, verbose_name=_("variant"))
+    surface = models.CharField(max_length=24, choices=Surface.choices, verbose_name=_("surface"))
 
     class Meta:
         db_table = "personalization_exposure"
@@ -189,18 +218,18 @@ class RankingLog(models.Model):
         COLD_USER = "cold_user", _("No history in the model")
         OPTED_OUT = "opted_out", _("Opted out")
 
-    created_at = models.DateTimeField(default=timezone.now)
-    user_id = models.BigIntegerField()
-    surface = models.CharField(max_length=24, choices=Surface.choices)
-    reason = models.CharField(max_length=20, choices=Reason.choices)
-    model_version = models.CharField(max_length=24, blank=True)
-    experiment_id = models.BigIntegerField(null=True, blank=True)
-    variant = models.CharField(max_length=12, blank=True)
-    bucket = models.IntegerField(null=True, blank=True)
-    items = ArrayField(models.CharField(max_length=40))
-    confidences = ArrayField(models.FloatField())
-    rationales = ArrayField(models.CharField(max_length=64))
-    requested_by_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    user_id = models.BigIntegerField(verbose_name=_("user ID"))
+    surface = models.CharField(max_length=24, choices=Surface.choices, verbose_name=_("surface"))
+    reason = models.CharField(max_length=20, choices=Reason.choices, verbose_name=_("reason"))
+    model_version = models.CharField(max_length=24, blank=True, verbose_name=_("model version"))
+    experiment_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("experiment ID"))
+    variant = models.CharField(max_length=12, blank=True, verbose_name=_("variant"))
+    bucket = models.IntegerField(null=True, blank=True, verbose_name=_("bucket"))
+    items = ArrayField(models.CharField(max_length=40), verbose_name=_("items"))
+    confidences = ArrayField(models.FloatField(), verbose_name=_("confidences"))
+    rationales = ArrayField(models.CharField(max_length=64), verbose_name=_("rationales"))
+    requested_by_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("requested by ID"))
 
     class Meta:
         db_table = "personalization_ranking_log"
@@ -210,18 +239,24 @@ class RankingLog(models.Model):
         ]
 
     def __str__(self):
-        return f"ranking #{self.pk} {self.surface} {self.reason}"
+        return _("ranking #%(id)s %(surface)s %(reason)s") % {
+            "id": self.pk,
+            "surface": self.get_surface_display(),
+            "reason": self.get_reason_display(),
+        }
 
 
 class DailyMetrics(models.Model):
-    day = models.DateField()
-    experiment_id = models.BigIntegerField()
-    variant = models.CharField(max_length=12)
-    reader_id = models.BigIntegerField(null=True, blank=True, help_text="Empty: the variant's totals.")
-    exposures = models.IntegerField(default=0)
-    orders = models.IntegerField(default=0)
-    listen_throughs = models.IntegerField(default=0)
-    notification_clicks = models.IntegerField(default=0)
+    day = models.DateField(verbose_name=_("day"))
+    experiment_id = models.BigIntegerField(verbose_name=_("experiment ID"))
+    variant = models.CharField(max_length=12, verbose_name=_("variant"))
+    reader_id = models.BigIntegerField(
+        null=True, blank=True, help_text=_("Empty: the variant's totals."), verbose_name=_("reader ID")
+    )
+    exposures = models.IntegerField(default=0, verbose_name=_("exposures"))
+    orders = models.IntegerField(default=0, verbose_name=_("orders"))
+    listen_throughs = models.IntegerField(default=0, verbose_name=_("listen throughs"))
+    notification_clicks = models.IntegerField(default=0, verbose_name=_("notification clicks"))
 
     class Meta:
         db_table = "personalization_daily_metrics"
