@@ -16,19 +16,33 @@ class ArAsset(models.Model):
         MODEL_3D = "model_3d", _("3D model")
         ANIMATION = "animation", _("Animation")
 
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    storage_key = models.CharField(max_length=255, unique=True, help_text="Key in private storage; never a public URL.")
-    content_type = models.CharField(max_length=64, help_text="Sniffed from the bytes, never taken from the client.")
-    sha256 = models.CharField(max_length=64, unique=True)
-    bytes = models.PositiveBigIntegerField()
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    frame_count = models.PositiveIntegerField(null=True, blank=True)
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    storage_key = models.CharField(
+        max_length=255,
+        unique=True,
+        help_text=_("Key in private storage; never a public URL."),
+        verbose_name=_("storage key"),
+    )
+    content_type = models.CharField(
+        max_length=64,
+        help_text=_("Sniffed from the bytes, never taken from the client."),
+        verbose_name=_("content type"),
+    )
+    sha256 = models.CharField(max_length=64, unique=True, verbose_name=_("SHA-256"))
+    bytes = models.PositiveBigIntegerField(verbose_name=_("bytes"))
+    duration_ms = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("duration (ms)"))
+    frame_count = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("frame count"))
+    width = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("width"))
+    height = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("height"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
     removed_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set by removal: the stored object is deleted, the lineage stays."
+        null=True,
+        blank=True,
+        help_text=_("Set by removal: the stored object is deleted, the lineage stays."),
+        verbose_name=_("removed at"),
     )
 
     class Meta:
@@ -46,11 +60,17 @@ class ArAsset(models.Model):
 class ArLink(models.Model):
     """An asset tried on one order or one horoscope (exactly one of the two)."""
 
-    asset = models.ForeignKey(ArAsset, on_delete=models.PROTECT, related_name="links")
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    horoscope = models.ForeignKey(Horoscope, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    asset = models.ForeignKey(ArAsset, on_delete=models.PROTECT, related_name="links", verbose_name=_("asset"))
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("order")
+    )
+    horoscope = models.ForeignKey(
+        Horoscope, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("horoscope")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("AR link")
@@ -72,5 +92,6 @@ class ArLink(models.Model):
         ]
 
     def __str__(self):
-        target = f"order #{self.order_id}" if self.order_id else f"horoscope #{self.horoscope_id}"
-        return f"AR asset #{self.asset_id} on {target}"
+        if self.order_id:
+            return _("AR asset #%(asset)s on order #%(id)s") % {"asset": self.asset_id, "id": self.order_id}
+        return _("AR asset #%(asset)s on horoscope #%(id)s") % {"asset": self.asset_id, "id": self.horoscope_id}
