@@ -21,23 +21,34 @@ class FieldTranslation(models.Model):
         REVIEWED = "reviewed", _("Reviewed")
         APPROVED = "approved", _("Approved")
 
-    model = models.CharField(max_length=64, help_text="app_label.Model, e.g. marketplace.Horoscope")
-    object_id = models.BigIntegerField()
-    field = models.CharField(max_length=64)
-    language = models.CharField(max_length=2, choices=Language.choices)
-    source_lang = models.CharField(max_length=2, choices=Language.choices)
-    auto_translated = models.BooleanField(default=True)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.AUTO)
-    glossary_miss = models.BooleanField(default=False, help_text="A glossary term's translation is not in the text.")
+    model = models.CharField(
+        max_length=64, help_text=_("app_label.Model, e.g. marketplace.Horoscope"), verbose_name=_("model")
+    )
+    object_id = models.BigIntegerField(verbose_name=_("object ID"))
+    field = models.CharField(max_length=64, verbose_name=_("field"))
+    language = models.CharField(max_length=2, choices=Language.choices, verbose_name=_("language"))
+    source_lang = models.CharField(max_length=2, choices=Language.choices, verbose_name=_("source language"))
+    auto_translated = models.BooleanField(default=True, verbose_name=_("auto translated"))
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.AUTO, verbose_name=_("status"))
+    glossary_miss = models.BooleanField(
+        default=False, help_text=_("A glossary term's translation is not in the text."), verbose_name=_("glossary miss")
+    )
     source_sha256 = models.CharField(
-        max_length=64, help_text="sha256 of the source text this translation was made from"
+        max_length=64,
+        help_text=_("sha256 of the source text this translation was made from"),
+        verbose_name=_("source SHA-256"),
     )
-    provider = models.CharField(max_length=32, blank=True)
-    translated_at = models.DateTimeField(default=timezone.now)
+    provider = models.CharField(max_length=32, blank=True, verbose_name=_("provider"))
+    translated_at = models.DateTimeField(default=timezone.now, verbose_name=_("translated at"))
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reviewed at"))
 
     class Meta:
         constraints = [
@@ -54,10 +65,10 @@ class FieldTranslation(models.Model):
 
 
 class FieldPolicy(models.Model):
-    model = models.CharField(max_length=64)
-    field = models.CharField(max_length=64)
-    auto_translate = models.BooleanField(default=False)
-    review_required = models.BooleanField(default=True)
+    model = models.CharField(max_length=64, verbose_name=_("model"))
+    field = models.CharField(max_length=64, verbose_name=_("field"))
+    auto_translate = models.BooleanField(default=False, verbose_name=_("auto translate"))
+    review_required = models.BooleanField(default=True, verbose_name=_("review required"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["model", "field"], name="i18n_one_policy_per_field")]
@@ -74,9 +85,11 @@ class FieldPolicy(models.Model):
 
 
 class GlossaryTerm(models.Model):
-    term_en = models.CharField(max_length=120, unique=True)
-    term_ar = models.CharField(max_length=120)
-    protected = models.BooleanField(default=False, help_text="Never translated: kept as written (brand names).")
+    term_en = models.CharField(max_length=120, unique=True, verbose_name=_("term (English)"))
+    term_ar = models.CharField(max_length=120, verbose_name=_("term (Arabic)"))
+    protected = models.BooleanField(
+        default=False, help_text=_("Never translated: kept as written (brand names)."), verbose_name=_("protected")
+    )
 
     class Meta:
         ordering = ["term_en"]
