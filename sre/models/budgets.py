@@ -20,12 +20,18 @@ def default_thresholds() -> list[int]:
 class Budget(models.Model):
     """A monthly limit on one metered quantity; raising the limit ends its degraded mode at once."""
 
-    metric = models.CharField(max_length=20, choices=Metric.choices, unique=True)
-    monthly_limit = models.BigIntegerField(help_text=_("Units a month (messages, bytes or characters)."))
-    unit_cost = models.DecimalField(max_digits=20, decimal_places=12, help_text=_("Cost of one unit."))
-    currency = models.CharField(max_length=3, default="USD")
-    thresholds = ArrayField(models.PositiveSmallIntegerField(), default=default_thresholds)
-    updated_at = models.DateTimeField(default=timezone.now)
+    metric = models.CharField(max_length=20, choices=Metric.choices, unique=True, verbose_name=_("metric"))
+    monthly_limit = models.BigIntegerField(
+        help_text=_("Units a month (messages, bytes or characters)."), verbose_name=_("monthly limit")
+    )
+    unit_cost = models.DecimalField(
+        max_digits=20, decimal_places=12, help_text=_("Cost of one unit."), verbose_name=_("unit cost")
+    )
+    currency = models.CharField(max_length=3, default="USD", verbose_name=_("currency"))
+    thresholds = ArrayField(
+        models.PositiveSmallIntegerField(), default=default_thresholds, verbose_name=_("thresholds")
+    )
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["metric"]
@@ -38,11 +44,11 @@ class Budget(models.Model):
 class BudgetUsage(models.Model):
     """A budget's use this month as last measured: the actual figure and the month-end forecast."""
 
-    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="usages")
-    month = models.DateField(help_text=_("First day of the UTC month."))
-    actual = models.BigIntegerField(default=0)
-    forecast = models.BigIntegerField(default=0)
-    evaluated_at = models.DateTimeField(default=timezone.now)
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="usages", verbose_name=_("budget"))
+    month = models.DateField(help_text=_("First day of the UTC month."), verbose_name=_("month"))
+    actual = models.BigIntegerField(default=0, verbose_name=_("actual"))
+    forecast = models.BigIntegerField(default=0, verbose_name=_("forecast"))
+    evaluated_at = models.DateTimeField(default=timezone.now, verbose_name=_("evaluated at"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["budget", "month"], name="budget_usage_month_unique")]
@@ -58,12 +64,12 @@ class BudgetAlert(models.Model):
         ACTUAL = "actual", _("Actual")
         FORECAST = "forecast", _("Forecast")
 
-    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="alerts")
-    month = models.DateField()
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    threshold = models.PositiveSmallIntegerField()
-    percent = models.PositiveIntegerField()
-    created_at = models.DateTimeField(default=timezone.now)
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("budget"))
+    month = models.DateField(verbose_name=_("month"))
+    kind = models.CharField(max_length=8, choices=Kind.choices, verbose_name=_("kind"))
+    threshold = models.PositiveSmallIntegerField(verbose_name=_("threshold"))
+    percent = models.PositiveIntegerField(verbose_name=_("percent"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         constraints = [

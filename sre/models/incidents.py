@@ -29,10 +29,12 @@ class Component(models.TextChoices):
 class OnCallShift(models.Model):
     """Who answers pages of one tier between two times (UTC)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    tier = models.PositiveSmallIntegerField(default=1)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    tier = models.PositiveSmallIntegerField(default=1, verbose_name=_("tier"))
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    ends_at = models.DateTimeField(verbose_name=_("ends at"))
 
     class Meta:
         ordering = ["tier", "starts_at"]
@@ -42,30 +44,34 @@ class OnCallShift(models.Model):
         ]
 
     def __str__(self):
-        return f"tier {self.tier} #{self.user_id}"
+        return _("tier %(tier)s #%(user)s") % {"tier": self.tier, "user": self.user_id}
 
 
 class EscalationStep(models.Model):
     """An incident of `severity` still unacknowledged `after_minutes` after its declaration pages `tier`."""
 
-    severity = models.CharField(max_length=4, choices=Severity.choices)
-    tier = models.PositiveSmallIntegerField()
-    after_minutes = models.PositiveIntegerField()
+    severity = models.CharField(max_length=4, choices=Severity.choices, verbose_name=_("severity"))
+    tier = models.PositiveSmallIntegerField(verbose_name=_("tier"))
+    after_minutes = models.PositiveIntegerField(verbose_name=_("after minutes"))
 
     class Meta:
         ordering = ["severity", "tier"]
         constraints = [models.UniqueConstraint(fields=["severity", "tier"], name="escalation_step_unique")]
 
     def __str__(self):
-        return f"{self.severity} tier {self.tier} after {self.after_minutes} min"
+        return _("%(severity)s tier %(tier)s after %(minutes)s min") % {
+            "severity": self.get_severity_display(),
+            "tier": self.tier,
+            "minutes": self.after_minutes,
+        }
 
 
 class Runbook(models.Model):
-    slug = models.SlugField(max_length=80, unique=True)
-    component = models.CharField(max_length=20, choices=Component.choices)
-    title = models.CharField(max_length=200)
-    markdown = models.TextField()
-    updated_at = models.DateTimeField(default=timezone.now)
+    slug = models.SlugField(max_length=80, unique=True, verbose_name=_("slug"))
+    component = models.CharField(max_length=20, choices=Component.choices, verbose_name=_("component"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    markdown = models.TextField(verbose_name=_("markdown"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["slug"]
@@ -81,24 +87,38 @@ class Incident(models.Model):
         MITIGATED = "mitigated", _("Mitigated")
         RESOLVED = "resolved", _("Resolved")
 
-    severity = models.CharField(max_length=4, choices=Severity.choices)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DECLARED)
-    component = models.CharField(max_length=20, choices=Component.choices)
-    title = models.CharField(max_length=200)
-    runbook = models.ForeignKey(Runbook, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    declared_at = models.DateTimeField(default=timezone.now)
-    # The highest tier paged so far (1 at declaration) and when.
-    tier = models.PositiveSmallIntegerField(default=1)
-    paged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    severity = models.CharField(max_length=4, choices=Severity.choices, verbose_name=_("severity"))
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DECLARED, verbose_name=_("status"))
+    component = models.CharField(max_length=20, choices=Component.choices, verbose_name=_("component"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    runbook = models.ForeignKey(
+        Runbook, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("runbook")
     )
-    mitigated_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("declared by")
+    )
+    declared_at = models.DateTimeField(default=timezone.now, verbose_name=_("declared at"))
+    # The highest tier paged so far (1 at declaration) and when.
+    tier = models.PositiveSmallIntegerField(default=1, verbose_name=_("tier"))
+    paged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paged at"))
+    acknowledged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("acknowledged at"))
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    mitigated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("mitigated at"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
 
     class Meta:
@@ -117,12 +137,16 @@ class Incident(models.Model):
 
 
 class PostMortem(models.Model):
-    incident = models.OneToOneField(Incident, on_delete=models.PROTECT, related_name="postmortem")
-    summary = models.TextField()
-    root_cause = models.TextField()
-    actions = models.TextField(help_text=_("Follow-up actions, one a line."))
-    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    incident = models.OneToOneField(
+        Incident, on_delete=models.PROTECT, related_name="postmortem", verbose_name=_("incident")
+    )
+    summary = models.TextField(verbose_name=_("summary"))
+    root_cause = models.TextField(verbose_name=_("root cause"))
+    actions = models.TextField(help_text=_("Follow-up actions, one a line."), verbose_name=_("actions"))
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("written by")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     def __str__(self):
-        return f"post-mortem of #{self.incident_id}"
+        return _("post-mortem of #%(id)s") % {"id": self.incident_id}
