@@ -4,6 +4,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # The count columns of the daily tables: the rollup fills them, the selectors sum them.
 ORDER_COUNTS = (  # DailyFulfillment: one per order.<name> event
@@ -44,14 +45,14 @@ class DailyFulfillment(models.Model):
     day = models.DateField(verbose_name=_("day"))
     service = models.CharField(max_length=16, verbose_name=_("service"))
     reader_id = models.BigIntegerField(null=True, verbose_name=_("reader ID"))
-    created = models.IntegerField(default=0, verbose_name=_("created"))
-    assigned = models.IntegerField(default=0, verbose_name=_("assigned"))
-    started = models.IntegerField(default=0, verbose_name=_("started"))
-    submitted = models.IntegerField(default=0, verbose_name=_("submitted"))
-    approved = models.IntegerField(default=0, verbose_name=_("approved"))
+    created = models.IntegerField(default=0, verbose_name=pgettext_lazy("count", "created"))
+    assigned = models.IntegerField(default=0, verbose_name=pgettext_lazy("count", "assigned"))
+    started = models.IntegerField(default=0, verbose_name=pgettext_lazy("count", "started"))
+    submitted = models.IntegerField(default=0, verbose_name=pgettext_lazy("count", "submitted"))
+    approved = models.IntegerField(default=0, verbose_name=pgettext_lazy("count", "approved"))
     rejected = models.IntegerField(default=0, verbose_name=_("rejected"))
-    delivered = models.IntegerField(default=0, verbose_name=_("delivered"))
-    cancelled = models.IntegerField(default=0, verbose_name=_("cancelled"))
+    delivered = models.IntegerField(default=0, verbose_name=pgettext_lazy("count", "delivered"))
+    cancelled = models.IntegerField(default=0, verbose_name=pgettext_lazy("count", "cancelled"))
     refunded = models.IntegerField(default=0, verbose_name=_("refunded"))
     delivered_refunded = models.IntegerField(
         default=0, help_text=_("Orders delivered this day that have a refund."), verbose_name=_("delivered refunded")
@@ -82,9 +83,9 @@ class DailyModeration(models.Model):
 
     day = models.DateField(verbose_name=_("day"))
     reader_id = models.BigIntegerField(null=True, verbose_name=_("reader ID"))
-    approved = models.IntegerField(default=0, verbose_name=_("approved"))
+    approved = models.IntegerField(default=0, verbose_name=pgettext_lazy("count", "approved"))
     rejected = models.IntegerField(default=0, verbose_name=_("rejected"))
-    delivered = models.IntegerField(default=0, verbose_name=_("delivered"))
+    delivered = models.IntegerField(default=0, verbose_name=pgettext_lazy("count", "delivered"))
     refunded = models.IntegerField(default=0, verbose_name=_("refunded"))
     delivered_refunded = models.IntegerField(
         default=0, help_text=_("Orders delivered this day that have a refund."), verbose_name=_("delivered refunded")
@@ -153,10 +154,10 @@ class DailyPayments(models.Model):
 class DailyCalls(models.Model):
     day = models.DateField(verbose_name=_("day"))
     reader_id = models.BigIntegerField(null=True, verbose_name=_("reader ID"))
-    scheduled = models.IntegerField(default=0, verbose_name=_("scheduled"))
-    answered = models.IntegerField(default=0, verbose_name=_("answered"))
+    scheduled = models.IntegerField(default=0, verbose_name=pgettext_lazy("count", "scheduled"))
+    answered = models.IntegerField(default=0, verbose_name=pgettext_lazy("count", "answered"))
     dropped = models.IntegerField(default=0, verbose_name=_("dropped"))
-    ended = models.IntegerField(default=0, verbose_name=_("ended"))
+    ended = models.IntegerField(default=0, verbose_name=pgettext_lazy("count", "ended"))
 
     class Meta:
         db_table = "metrics_daily_calls"
@@ -231,9 +232,9 @@ class DailyContent(models.Model):
     listens = models.IntegerField(default=0, verbose_name=_("listens"))
     listened_through = models.IntegerField(default=0, verbose_name=_("listened through"))
     submitted = models.IntegerField(
-        default=0, help_text=_("Horoscopes written for this day."), verbose_name=_("submitted")
+        default=0, help_text=_("Horoscopes written for this day."), verbose_name=pgettext_lazy("count", "submitted")
     )
-    approved = models.IntegerField(default=0, verbose_name=_("approved"))
+    approved = models.IntegerField(default=0, verbose_name=pgettext_lazy("count", "approved"))
     rejected = models.IntegerField(default=0, verbose_name=_("rejected"))
     # Seconds from creation to approval of each approved horoscope: exact percentiles over any range.
     approval_seconds = ArrayField(models.IntegerField(), default=list, verbose_name=_("approval seconds"))
@@ -260,8 +261,8 @@ class DailyNotifications(models.Model):
     day = models.DateField(verbose_name=_("day"))
     channel = models.CharField(max_length=16, verbose_name=_("channel"))
     campaign_id = models.BigIntegerField(null=True, verbose_name=_("campaign ID"))
-    sent = models.IntegerField(default=0, verbose_name=_("sent"))
-    delivered = models.IntegerField(default=0, verbose_name=_("delivered"))
+    sent = models.IntegerField(default=0, verbose_name=pgettext_lazy("count", "sent"))
+    delivered = models.IntegerField(default=0, verbose_name=pgettext_lazy("count", "delivered"))
     opened = models.IntegerField(default=0, verbose_name=_("opened"))
     clicked = models.IntegerField(default=0, verbose_name=_("clicked"))
 

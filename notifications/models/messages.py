@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from notifications.models.preferences import Channel, Purpose
 from samia.accounts.models import Language, Role
@@ -196,7 +197,7 @@ class Send(models.Model):
     # Monitors see escalations only (complaints: a recipient reported the message).
     escalated = models.BooleanField(default=False, verbose_name=_("escalated"))
     # Its campaign is paused: out of the dispatcher's due index until the campaign resumes.
-    held = models.BooleanField(default=False, verbose_name=_("held"))
+    held = models.BooleanField(default=False, verbose_name=pgettext_lazy("flag", "held"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
     delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
