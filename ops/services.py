@@ -71,9 +71,9 @@ def providers_probe() -> dict[str, bool]:
 
 
 @transaction.atomic
-def secret_rotate(*, name: str, actor: Identity) -> SecretRotation:
+def secret_rotate(*, name: str, actor: Identity, reason: str = "") -> SecretRotation:
     """Rotate a generated key for an admin; the keyring commits it (and its audit entry) on its own."""
-    details = secrets.secret_rotate(name=name, actor=actor)
+    details = secrets.secret_rotate(name=name, actor=actor, reason=reason)
     return SecretRotation.objects.create(
         name=name,
         version=details["version"],
@@ -95,7 +95,7 @@ def credential_probe(name: str, value: bytes) -> str | None:
             if not adapter.configured():
                 return f"{provider}_not_configured"
             try:
-                health = adapter.probe()
+                health = adapter.probe_credentials()
             except Exception as error:
                 return f"{provider}_{type(error).__name__}"[:64]
         if not health.available:

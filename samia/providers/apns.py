@@ -27,6 +27,7 @@ The aioapns seams used, none patched globally:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -35,7 +36,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
+from functools import lru_cache, partial
 
 from aioapns.common import PRIORITY_HIGH, PRIORITY_NORMAL, NotificationRequest, NotificationResult, PushType
 from aioapns.connection import APNsKeyConnectionPool, APNsTLSClientProtocol, JWTAuthorizationHeaderProvider
@@ -45,6 +46,7 @@ from django.conf import settings
 from django.utils.http import parse_http_date_safe
 from h2.exceptions import H2Error, NoAvailableStreamIDError
 
+from samia import secrets
 from samia.providers import aio
 from samia.providers.base import Health, Outcome, Provider, Result
 
@@ -74,9 +76,10 @@ class _Config:
 
     @classmethod
     def from_settings(cls) -> _Config:
+        key_id, key = _signing_key()
         return cls(
-            key=settings.APNS_KEY_PEM,
-            key_id=settings.APNS_KEY_ID,
+            key=key,
+            key_id=key_id,
             team_id=settings.APNS_TEAM_ID,
             topic=settings.APNS_TOPIC,
             use_sandbox=settings.APNS_USE_SANDBOX,
@@ -84,6 +87,23 @@ class _Config:
             port=settings.APNS_PORT,
             ca_file=settings.APNS_CA_FILE,
         )
+
+
+def _signing_key() -> tuple[str, str]:
+    """(key id, .p8 text): the key set through the keyring (`manage.py secrets_set apns_key`), else
+    APNS_KEY_ID and APNS_KEY_PEM. A new key makes a new config, hence a new pool and a new JWT."""
+    stored = secrets.credential("apns_key")
+    return _parsed(stored) if stored else (settings.APNS_KEY_ID, settings.APNS_KEY_PEM)
+
+
+@lru_cache(maxsize=4)
+def _parsed(value: str) -> tuple[str, str]:
+    """The key id and key of an `apns_key` value; ("", "") when it is not one (then: not configured)."""
+    try:
+        found = json.loads(value)
+        return str(found["key_id"]), str(found["key"])
+    except (ValueError, TypeError, KeyError):
+        return "", ""
 
 
 class _Protocol(APNsTLSClientProtocol):
@@ -320,7 +340,7 @@ class APNsProvider(Provider):
     name = "apns"
 
     def configured(self) -> bool:
-        return all((settings.APNS_KEY_PEM, settings.APNS_KEY_ID, settings.APNS_TEAM_ID, settings.APNS_TOPIC))
+        return all((*_signing_key(), settings.APNS_TEAM_ID, settings.APNS_TOPIC))
 
     def send(
         self,
@@ -384,11 +404,22 @@ class APNsProvider(Provider):
 
     def probe(self) -> Health:
         """Report whether a TLS + HTTP/2 connection to APNs opens (no notification is sent)."""
+        return self._probe(push=False)
+
+    def probe_credentials(self) -> Health:
+        """Whether APNs accepts the key: a silent push to a device token no device has.
+
+        APNs checks the provider JWT before the device token: 403 (InvalidProviderToken) refuses the
+        key, 400 BadDeviceToken accepts it, and nothing reaches any device.
+        """
+        return self._probe(push=True)
+
+    def _probe(self, *, push: bool) -> Health:
         if not self.configured():
             return Health(self.name, False, "not_configured")
         timeout = settings.PROVIDER_TIMEOUT_SECONDS
         try:
-            detail = aio.call(_probe(_Config.from_settings(), timeout), timeout + CALLER_MARGIN_SECONDS)
+            detail = aio.call(_probe(_Config.from_settings(), timeout, push=push), timeout * 2 + CALLER_MARGIN_SECONDS)
         except TimeoutError:
             detail = "timeout"
         except Exception as error:
@@ -396,6 +427,21 @@ class APNsProvider(Provider):
         return Health(self.name, not detail, detail)
 
 
-async def _probe(config: _Config, timeout: float) -> str:
+# 32 zero bytes: a well-formed device token that no device has.
+NO_DEVICE_TOKEN = "0" * 64
+
+
+async def _probe(config: _Config, timeout: float, *, push: bool = False) -> str:
     # The client is built on the loop, like every send's (never while a thread waits on the loop).
-    return await _connect(_client_for(config).pool, timeout)
+    pool = _client_for(config).pool
+    failed = await _connect(pool, timeout)
+    if failed or not push:
+        return failed
+    request = NotificationRequest(
+        device_token=NO_DEVICE_TOKEN,
+        message={"aps": {"content-available": 1}},
+        priority=int(PRIORITY_NORMAL),  # a background push must be 5
+        push_type=PushType.BACKGROUND,
+    )
+    result = await _push(pool, request, timeout)
+    return "" if result.outcome in (Outcome.SENT, Outcome.INVALID_RECIPIENT) else result.code or "refused"

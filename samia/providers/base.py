@@ -72,3 +72,11 @@ class Provider:
 
     def probe(self) -> Health:
         raise NotImplementedError
+
+    def probe_credentials(self) -> Health:
+        """Whether the provider accepts this adapter's credentials (the gate of `secrets_set`).
+
+        Most probes already ask something only valid credentials get; an adapter whose probe does
+        not (APNs: a connection opens without them) overrides this.
+        """
+        return self.probe()

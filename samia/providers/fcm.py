@@ -38,6 +38,7 @@ from pyfcm import FCMNotification
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
+from samia import secrets
 from samia.providers.base import Health, Outcome, Provider, Result
 
 logger = logging.getLogger(__name__)
@@ -106,24 +107,32 @@ class FCMProvider(Provider):
 
     def __init__(self):
         self._client: _Client | None = None
+        self._account = ""  # the service account the client was built with
         self._client_lock = threading.Lock()
         self._async: tuple[int, aiohttp.ClientSession] | None = None
 
     def configured(self) -> bool:
-        return bool(settings.FCM_PROJECT_ID and settings.FCM_SERVICE_ACCOUNT_JSON)
+        return bool(settings.FCM_PROJECT_ID and _service_account())
 
     def client(self) -> _Client:
-        """Build pyfcm's client once, so its session and access token serve every send."""
+        """Build pyfcm's client once per service account, so its session and access token serve every send.
+
+        A service account set through the keyring gets a client of its own, hence a token of its own:
+        the token of the previous account is never used again (sync and async sends share the client).
+        """
+        account = _service_account()
         with self._client_lock:
-            if self._client is None:
-                credentials = service_account.Credentials.from_service_account_info(
-                    json.loads(settings.FCM_SERVICE_ACCOUNT_JSON), scopes=SCOPES
-                )
+            if self._client is None or account != self._account:
+                info = json.loads(account)
+                if not isinstance(info, dict):
+                    raise ValueError("a service account key file is a JSON object")
+                credentials = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
                 self._client = _Client(
                     credentials=credentials,
                     project_id=settings.FCM_PROJECT_ID,
                     end_point_base=settings.FCM_END_POINT_BASE,
                 )
+                self._account = account
             return self._client
 
     def send(
@@ -229,6 +238,11 @@ class FCMProvider(Provider):
         except google.auth.exceptions.TransportError:
             return Health(self.name, False, "token_unavailable")
         return Health(self.name, True)
+
+
+def _service_account() -> str:
+    """The key file set through the keyring (`manage.py secrets_set fcm_service_account`), else FCM_SERVICE_ACCOUNT_JSON."""
+    return secrets.credential("fcm_service_account") or settings.FCM_SERVICE_ACCOUNT_JSON
 
 
 def _payload(client: _Client, token, title, body, data, collapse_id, ttl_seconds, critical) -> bytes:

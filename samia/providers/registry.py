@@ -6,7 +6,7 @@ circuit is not open; its adapter comes wrapped so that each send goes through th
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -18,7 +18,8 @@ from samia.providers.breaker import Breaker, breaker
 __all__ = ["Guarded", "adapter", "breaker", "get", "health"]
 
 
-@cache
+# Keyed by the keyring generation too; bounded, so the adapters of older generations are let go.
+@lru_cache(maxsize=32)
 def _build(path: str, generation: int | None) -> Provider:
     return import_string(path)()
 

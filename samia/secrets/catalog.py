@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import secrets as random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ class Rotating:
 class Credential:
     providers: tuple[str, ...]  # whose probe must pass with the new value
     setting: str  # the environment value version 1 is imported from
+    # When the value spans several settings (APNs: the key and its key id), what composes version 1.
+    compose: Callable[[], str] | None = None
 
 
 def _random(size: int) -> Callable[[], tuple[str, bytes]]:
@@ -65,6 +68,17 @@ def _audit_env():
     if not (settings.AUDIT_SIGNING_KEY and settings.AUDIT_SIGNING_KEY_ID):
         return None
     return (settings.AUDIT_SIGNING_KEY_ID, base64.b64decode(settings.AUDIT_SIGNING_KEY))
+
+
+def apns_key_value(*, key_id: str, key: str) -> str:
+    """The value of `apns_key`: Apple names every .p8 key by its key id, so a new key brings a new id."""
+    return json.dumps({"key_id": key_id, "key": key})
+
+
+def _apns_env() -> str:
+    if not (settings.APNS_KEY_PEM and settings.APNS_KEY_ID):
+        return ""
+    return apns_key_value(key_id=settings.APNS_KEY_ID, key=settings.APNS_KEY_PEM)
 
 
 def _days(setting: str) -> Callable[[], dt.timedelta]:
@@ -101,6 +115,11 @@ ROTATING: dict[str, Rotating] = {
 # reads its setting alone would pass whatever the new value is.
 CREDENTIALS: dict[str, Credential] = {
     "twilio_auth_token": Credential(("sms", "whatsapp"), "TWILIO_AUTH_TOKEN"),
+    "fcm_service_account": Credential(("fcm",), "FCM_SERVICE_ACCOUNT_JSON"),
+    # JSON {"key_id", "key"}: `secrets_set apns_key --key-id ID` wraps the .p8 text. APNS_TEAM_ID stays a
+    # setting (an account's team does not change when its key does).
+    "apns_key": Credential(("apns",), "APNS_KEY_PEM", _apns_env),
+    "deepl_auth_key": Credential(("translation",), "DEEPL_AUTH_KEY"),
 }
 
 # Stable pseudonyms: a new key would orphan every suppression, actor key and handle made with the old one.
@@ -126,5 +145,6 @@ def environment_value(name: str) -> tuple[str, bytes] | None:
     """(key id, value) of the environment value version 1 of `name` is imported from, if set."""
     if name in ROTATING:
         return ROTATING[name].from_environment()
-    value = getattr(settings, CREDENTIALS[name].setting)
+    spec = CREDENTIALS[name]
+    value = spec.compose() if spec.compose else getattr(settings, spec.setting)
     return (ENVIRONMENT_KEY_ID, value.encode()) if value else None

@@ -66,8 +66,11 @@ def _demote(cursor, *, name: str, retires_at: dt.datetime) -> tuple | None:
     return cursor.fetchone()
 
 
-def secret_rotate(*, name: str, actor: Identity | str) -> dict:
-    """Make a new version of a generated key active; the old one verifies until its grace ends."""
+def secret_rotate(*, name: str, actor: Identity | str, reason: str = "") -> dict:
+    """Make a new version of a generated key active; the old one verifies until its grace ends.
+
+    `reason`, a short code (the back office asks for one), goes into the audit entry.
+    """
     spec = _rotating(name)
     if not isinstance(actor, str) and ROLE_RANK.get(actor.role or "", 0) < ROLE_RANK[spec.role]:
         raise PermissionDenied(f"Rotating {name} needs a {spec.role}.")
@@ -95,7 +98,11 @@ def secret_rotate(*, name: str, actor: Identity | str) -> dict:
             "previous_fingerprint": old[2] if old else None,
         }
         audit.record(
-            action="ops.secret.rotate", actor=actor, target=("secrets.secret", name), details=details, cursor=cursor
+            action="ops.secret.rotate",
+            actor=actor,
+            target=("secrets.secret", name),
+            details={**details, "reason": reason} if reason else details,
+            cursor=cursor,
         )
     keyring.bump()
     return details

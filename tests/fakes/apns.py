@@ -9,6 +9,10 @@ size, echoes the request's apns-id, and answers 200 or an error status with the
     unregistered-  410 Unregistered (timestamp: now)   bad-    400 BadDeviceToken
     topic-         400 DeviceTokenNotForTopic           big-    413 PayloadTooLarge
     busy-          503 ServiceUnavailable               slow-   never answers (the stream stays open)
+    000...0 (only zeros)  400 BadDeviceToken (no device has it: what a credential probe pushes to)
+
+`trust(key_id, public_key)` accepts JWTs naming that key id and signed by that key, as Apple does
+for each key of a developer account; a JWT naming another key id verifies with `public_key`.
 
 Latency, injected 429/503 answers and a rate limit (429 TooManyRequests over it, counted) come
 from `realism` (tests/fakes/realism.py); in a test it answers at once unless the test sets them.
@@ -90,6 +94,8 @@ def _default_reply(token: str) -> Reply:
         return Reply(503, "ServiceUnavailable")
     if token.startswith("slow-"):
         return Reply(never=True)
+    if set(token) == {"0"}:  # no device has it (what a credential probe pushes to)
+        return Reply(400, "BadDeviceToken")
     return Reply()
 
 
@@ -98,6 +104,7 @@ class FakeAPNs:
 
     def __init__(self, *, public_key: ec.EllipticCurvePublicKey | None = None, record: bool = True):
         self.public_key = public_key  # None: any well-formed ES256 JWT is accepted
+        self.keys: dict[str, ec.EllipticCurvePublicKey] = {}  # key id -> key: JWTs naming it verify with it
         self.record = record  # a benchmark turns recording off and reads `count`
         self.host = "127.0.0.1"
         self.port = 0
@@ -155,9 +162,16 @@ class FakeAPNs:
         with self._lock:
             self._scripts.setdefault(token, deque()).extend([reply] * times)
 
-    def reset(self) -> None:
-        """Forget recorded requests, JWTs, scripts and counters (not the open connections)."""
+    def trust(self, key_id: str, public_key: ec.EllipticCurvePublicKey) -> None:
+        """Accept JWTs whose header names `key_id` and that this key signed (a key added in the developer
+        account); a JWT naming another key id verifies with `public_key`, if any."""
         with self._lock:
+            self.keys[key_id] = public_key
+
+    def reset(self) -> None:
+        """Forget recorded requests, JWTs, trusted keys, scripts and counters (not the open connections)."""
+        with self._lock:
+            self.keys.clear()
             self._requests.clear()
             self._jwts.clear()
             self._scripts.clear()
@@ -232,11 +246,13 @@ class FakeAPNs:
                 header = jwt.get_unverified_header(token)
                 if header.get("alg") != "ES256" or not header.get("kid"):
                     raise jwt.InvalidTokenError("not an APNs provider token")
+                with self._lock:
+                    key = self.keys.get(header["kid"], self.public_key)
                 claims = jwt.decode(
                     token,
-                    key=self.public_key,
+                    key=key,
                     algorithms=["ES256"],
-                    options={"verify_signature": self.public_key is not None, "require": ["iss", "iat"]},
+                    options={"verify_signature": key is not None, "require": ["iss", "iat"]},
                 )
                 self._issued_at[token] = int(claims["iat"])
             except (jwt.InvalidTokenError, TypeError, ValueError):

@@ -5,7 +5,8 @@ Standard library only, so a benchmark can run it in another process:
     python -m tests.fakes.deepl --port 8898 --auth-key test-key:fx --latency 0.02
 
 In tests, `running(auth_key)` starts it on a free port of 127.0.0.1 and yields the fake: point
-DEEPL_SERVER_URL at `.base_url`, read `.requests`, steer answers with `.script()`.
+DEEPL_SERVER_URL at `.base_url`, read `.requests`, steer answers with `.script()`; `.accept(key)` and
+`.refuse(key)` add and remove keys accepted besides `auth_key` (an account's other keys).
 
 It "translates" word by word from a small dictionary (`WORDS`; unknown words stay as they are) and,
 with tag_handling=xml, leaves every tag and the content of `ignore_tags` untouched, as DeepL does.
@@ -88,6 +89,23 @@ class FakeDeepL:
     character_count: int = 0
     _requests: list[RecordedRequest] = field(default_factory=list)
     _scripts: list[Script] = field(default_factory=list)
+    _other_keys: set[str] = field(default_factory=set)  # accepted besides auth_key (an account has several)
+
+    def accept(self, auth_key: str) -> None:
+        """Accept this key too, as DeepL does for every key of the account (a new key before rotation)."""
+        with self.lock:
+            self._other_keys.add(auth_key)
+
+    def refuse(self, auth_key: str) -> None:
+        """Stop accepting a key added with `accept` (a key deleted in DeepL's console)."""
+        with self.lock:
+            self._other_keys.discard(auth_key)
+
+    def accepts(self, header: str) -> bool:
+        with self.lock:
+            keys = [self.auth_key, *self._other_keys]
+        # Every key is compared, so the answer takes as long whichever matched.
+        return any([secrets.compare_digest(header, f"DeepL-Auth-Key {key}") for key in keys])
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -227,7 +245,7 @@ class Handler(BaseHTTPRequestHandler):
             self.fake.stopping.wait(seconds)
 
     def _authorized(self) -> bool:
-        return secrets.compare_digest(self.headers.get("Authorization", ""), f"DeepL-Auth-Key {self.fake.auth_key}")
+        return self.fake.accepts(self.headers.get("Authorization", ""))
 
     def _send_json(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode()

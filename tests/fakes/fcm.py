@@ -12,6 +12,9 @@ chosen by its prefix:
     slow-          answers after `slow_seconds` (longer than any client timeout in the tests)
     drop-          reads the request, then closes the connection without answering
 
+`revoke(service_account)` makes the token endpoint refuse that service account's key (400
+invalid_grant, as Google answers for a deleted key): the gate of `secrets_set fcm_service_account`.
+
 Latency, injected 429/503 answers and a rate limit (429 QUOTA_EXCEEDED over it, counted) come
 from `realism` (tests/fakes/realism.py); in a test it answers at once unless the test sets them.
 `GET /__fake/stats` answers `realism.stats()`.
@@ -159,6 +162,13 @@ class FakeFCM:
         with self._lock:
             self._token_failures.append(Behaviour(status, error, remaining=times))
 
+    def revoke(self, service_account: str) -> None:
+        """Refuse token requests signed with this service account's key (a key deleted in the Google
+        Cloud console): 400 invalid_grant "Invalid JWT Signature.", as Google answers."""
+        key_id = json.loads(service_account)["private_key_id"]
+        with self._lock:
+            self._revoked.add(key_id)
+
     def expire_access_tokens(self) -> None:
         """Reject every access token issued so far as expired (401 ACCESS_TOKEN_EXPIRED)."""
         with self._lock:
@@ -174,6 +184,7 @@ class FakeFCM:
             self._paths: list[str] = []
             self._issued: set[str] = set()
             self._expired: set[str] = set()
+            self._revoked: set[str] = set()  # private_key_id of service accounts whose key was deleted
             self._token_calls = 0
             self._names = itertools.count(1)
         self.realism = Realism()
@@ -209,7 +220,12 @@ class FakeFCM:
             failure = self._take(self._token_failures)
             if failure:
                 return failure.status, {"error": failure.error_code, "error_description": "Scripted failure."}
-        claims = _jwt_claims(form.get("assertion", [""])[0])
+        assertion = form.get("assertion", [""])[0]
+        with self._lock:
+            revoked = _jwt_header(assertion).get("kid") in self._revoked
+        if revoked:
+            return 400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+        claims = _jwt_claims(assertion)
         # google-auth signs for Google's token endpoint whatever token_uri says, so "aud" is not checked.
         if form.get("grant_type") != [JWT_BEARER_GRANT] or not claims.get("iss"):
             return 400, {"error": "invalid_grant", "error_description": "Invalid JWT assertion."}
@@ -295,6 +311,16 @@ def error_body(status: int, error_code: str, *, field: str = "", message: str = 
         message = TOKEN_FIELD_MESSAGE if field == "message.token" else MESSAGES.get(error_code, "Error.")
     rpc_status = error_code if error_code and error_code not in FCM_ERROR_CODES else RPC_STATUS.get(status, "UNKNOWN")
     return {"error": {"code": status, "message": message, "status": rpc_status, "details": details}}
+
+
+def _jwt_header(assertion: str) -> dict:
+    """The header of a JWT (google-auth names the service account's private_key_id as "kid")."""
+    try:
+        header = assertion.split(".")[0]
+        found = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _jwt_claims(assertion: str) -> dict:

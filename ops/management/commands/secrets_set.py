@@ -16,14 +16,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name", help=", ".join(sorted(catalog.CREDENTIALS)))
+        parser.add_argument(
+            "--key-id",
+            default="",
+            help="apns_key only: the key id Apple shows for the .p8 key read from standard input",
+        )
 
-    def handle(self, *args, name, **options):
+    def handle(self, *args, name, key_id, **options):
         if catalog.kind(name) != "credential":
             reason = catalog.NEVER_ROTATED.get(name.upper())
             raise CommandError(f"{name} is never rotated: {reason}" if reason else f"unknown credential {name}")
         value = sys.stdin.buffer.read().strip()
         if not value:
             raise CommandError("nothing on standard input")
+        if bool(key_id) != (name == "apns_key"):
+            raise CommandError("--key-id goes with apns_key, and apns_key needs it")
+        if key_id:
+            try:
+                value = catalog.apns_key_value(key_id=key_id, key=value.decode() + "\n").encode()
+            except UnicodeDecodeError:
+                raise CommandError("the key is not text (a .p8 file is PEM)") from None
         try:
             details = secrets.secret_set(name=name, value=value, actor="system:ops", probe=credential_probe)
         except secrets.ProbeFailed as error:
