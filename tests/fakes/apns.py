@@ -9,10 +9,8 @@ size, echoes the request's apns-id, and answers 200 or an error status with the
     unregistered-  410 Unregistered (timestamp: now)   bad-    400 BadDeviceToken
     topic-         400 DeviceTokenNotForTopic           big-    413 PayloadTooLarge
     busy-          503 ServiceUnavailable               slow-   never answers (the stream stays open)
-    000...0 (only zeros)  400 BadDeviceToken (no device has it: what a credential probe pushes to)
-
-`trust(key_id, public_key)` accepts JWTs naming that key id and signed by that key, as Apple does
-for each key of a developer account; a JWT naming another key id verifies with `public_key`.
+    000...0        400 BadDeviceToken (all zeros: no device has it; a credential probe pushes to it)
+`trust(key_id, public_key)` accepts JWTs naming that key id and signed by that key (an account's keys).
 
 Latency, injected 429/503 answers and a rate limit (429 TooManyRequests over it, counted) come
 from `realism` (tests/fakes/realism.py); in a test it answers at once unless the test sets them.
@@ -163,8 +161,7 @@ class FakeAPNs:
             self._scripts.setdefault(token, deque()).extend([reply] * times)
 
     def trust(self, key_id: str, public_key: ec.EllipticCurvePublicKey) -> None:
-        """Accept JWTs whose header names `key_id` and that this key signed (a key added in the developer
-        account); a JWT naming another key id verifies with `public_key`, if any."""
+        """Accept JWTs naming `key_id` and signed by this key; others verify with `public_key`, if any."""
         with self._lock:
             self.keys[key_id] = public_key
 
