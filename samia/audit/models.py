@@ -23,7 +23,7 @@ class PayloadTime(models.Func):
     through samia.audit_utc_time(), an IMMUTABLE function for that one fixed format (migration 0008)."""
 
     function = "samia.audit_utc_time"
-    output_field = models.DateTimeField(verbose_name=_("output field"))
+    output_field = models.DateTimeField()
 
 
 class AuditEntry(models.Model):
