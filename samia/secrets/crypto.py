@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -25,7 +26,12 @@ def configured() -> bool:
 def _fernet() -> MultiFernet:
     if not configured():
         raise SecretsUnavailable()
-    return MultiFernet([Fernet(key) for key in settings.SECRETS_MASTER_KEYS])
+    return _multi(tuple(settings.SECRETS_MASTER_KEYS))
+
+
+@lru_cache(maxsize=4)
+def _multi(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(key) for key in keys])
 
 
 def encrypt(value: bytes) -> str:

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 import psycopg
+from django.conf import settings
 from redis.exceptions import RedisError
 
 from samia.redis import get_redis, key
@@ -75,55 +76,79 @@ def _environment_ring() -> dict[str, list[Key]]:
     return found
 
 
-def _import_environment(present: set[str]) -> bool:
-    """Write version 1 of every secret that has none yet from its environment value."""
-    imported = False
+def _import_environment(cursor, names: list[str]) -> None:
+    """Write version 1 of each of `names` (none has a version yet) from its environment value."""
+    for name in names:
+        value = catalog.environment_value(name)
+        if value:
+            key_id, secret = value
+            cursor.execute(
+                store.IMPORT,
+                {
+                    "name": name,
+                    "key_id": key_id,
+                    "ciphertext": crypto.encrypt(secret),
+                    "fingerprint": crypto.fingerprint(name, secret),
+                },
+            )
+
+
+def _read_rows() -> list[dict]:
+    """Every version, importing version 1 of the names that have none and an environment value: one
+    connection and, once imported, one statement (a reload is on the request path every rotation)."""
     with store.owner_transaction() as cursor:
-        for name in (*catalog.ROTATING, *catalog.CREDENTIALS):
-            value = None if name in present else catalog.environment_value(name)
-            if value:
-                key_id, secret = value
-                cursor.execute(
-                    store.IMPORT,
-                    {
-                        "name": name,
-                        "key_id": key_id,
-                        "ciphertext": crypto.encrypt(secret),
-                        "fingerprint": crypto.fingerprint(name, secret),
-                    },
-                )
-                imported = imported or cursor.rowcount == 1
-    return imported
+        rows = store.fetch(cursor, store.SELECT_ALL)
+        present = {row["name"] for row in rows}
+        missing = [
+            name
+            for name in (*catalog.ROTATING, *catalog.CREDENTIALS)
+            if name not in present and catalog.environment_value(name)
+        ]
+        if missing:
+            _import_environment(cursor, missing)
+            # Read again whether or not these INSERTs wrote the rows: two processes starting together
+            # both try, and the one whose INSERTs conflict waited for the other's commit and now sees it.
+            rows = store.fetch(cursor, store.SELECT_ALL)
+    return rows
+
+
+# Values already decrypted, by master keys and ciphertext: a reload decrypts only versions it has not
+# seen (a master key taken out of SECRETS_MASTER_KEYS opens nothing from then on).
+_opened: dict[tuple[tuple[str, ...], str], bytes] = {}
+
+
+def _open(ciphertext: str) -> bytes:
+    found = (tuple(settings.SECRETS_MASTER_KEYS), ciphertext)
+    value = _opened.get(found)
+    if value is None:
+        value = _opened[found] = crypto.decrypt(ciphertext)
+    return value
 
 
 def reload(current_generation: int | None = None) -> None:
     """Read the keyring again (as the owner, on a connection of its own)."""
+    global _opened
     if not crypto.configured():
         live, published = _environment_ring(), {}
     else:
         try:
-            rows = store.rows(store.SELECT_ALL)
+            rows = _read_rows()
         except psycopg.Error:  # e.g. before `migrate` made the table: the environment values, loaded again soon
             logger.warning("keyring not loaded from the database")
             _ring.live, _ring.published, _ring.loaded, _ring.generation = _environment_ring(), {}, True, None
             return
-        present = {row["name"] for row in rows}
-        if {*catalog.ROTATING, *catalog.CREDENTIALS} - present:
-            # Read again whether or not this process's import wrote the rows: two processes starting
-            # together both try, and the one whose INSERTs conflict must still see the other's.
-            _import_environment(present)
-            rows = store.rows(store.SELECT_ALL)
-        live, published, retired = {}, {}, {}
+        live, published, retired, seen = {}, {}, {}, set()
         for row in rows:
             if row["status"] == "retired":
                 retired.setdefault(row["name"], set()).add(row["key_id"])
             if not row["ciphertext"]:
                 continue
+            seen.add((tuple(settings.SECRETS_MASTER_KEYS), row["ciphertext"]))
             entry = Key(
                 row["name"],
                 row["version"],
                 row["key_id"],
-                crypto.decrypt(row["ciphertext"]),
+                _open(row["ciphertext"]),
                 row["status"],
                 row["from_environment"],
             )
@@ -133,6 +158,7 @@ def reload(current_generation: int | None = None) -> None:
                 published.setdefault(row["name"], []).append(entry)
         for versions in live.values():
             versions.sort(key=lambda entry: (entry.status != "active", -entry.version))
+        _opened = {found: value for found, value in _opened.items() if found in seen}
     _ring.live, _ring.published = live, published
     _ring.retired = retired if crypto.configured() else {}
     _ring.generation = current_generation

@@ -87,8 +87,12 @@ def owner_transaction() -> Iterator[psycopg.Cursor]:
         yield cursor
 
 
+def fetch(cursor: psycopg.Cursor, sql: str, params=()) -> list[dict]:
+    cursor.execute(sql, params)
+    names = [column.name for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def rows(sql: str = SELECT_LIVE, params=()) -> list[dict]:
     with owner_transaction() as cursor:
-        cursor.execute(sql, params)
-        names = [column.name for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return fetch(cursor, sql, params)
