@@ -205,7 +205,11 @@ class Any_(Condition):
 
 @dataclass(frozen=True)
 class FeatureOn(Condition):
-    """Every row while the feature switch `name` is on, none while it is off (samia.feature_on, a waffle switch)."""
+    """Every row while the feature switch `name` is on, none while it is off (samia.feature_on, a waffle switch).
+
+    samia.feature_on is compiled from waffle_switch on every change and inlined by the planner: the
+    initPlan costs a sequence read, not a query (samia/features/sql.py).
+    """
 
     name: str
 
