@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from community import tasks
 from community.models import BODY_MAX_CHARACTERS, Comment, CommunityFlag, Reaction
-from community.policies import FLAGS
+from community.policies import COMMENTS, FLAGS
 from community.selectors import comment_get
 from moderation import selectors as moderation_selectors
 from moderation import services as moderation_services
@@ -117,21 +117,34 @@ def reaction_add(*, identity: Identity, order_id: int, kind: str) -> tuple[React
     return reaction, True
 
 
+_EVIDENCE_SCOPES = {
+    "comment": (COMMENTS, Comment),
+    "order": (marketplace_policies.ORDERS, Order),
+    "media": (marketplace_policies.MEDIA, MediaAsset),
+}
+
+
 def evidence_clean(*, identity: Identity, evidence: list[str]) -> list[str]:
-    """Return flag evidence as ids and sha256 only, media as media:<id>:<sha256>; refuse anything else."""
+    """Return flag evidence as ids and sha256 only, media as media:<id>:<sha256>; refuse anything else.
+
+    Each comment, order or media id must be one `identity` sees (400 otherwise, like an unknown reason).
+    """
     cleaned = []
     for item in evidence:
         match = _EVIDENCE.match(item)
         if match is None:
             raise ValidationError({"evidence": ["Evidence is comment:<id>, order:<id>, media:<id> or a sha256."]})
         kind, number, digest = match.groups()
-        if kind == "media":
-            media = marketplace_policies.MEDIA.scope(MediaAsset.objects.all(), identity).filter(pk=int(number)).first()
-            if media is None:
-                raise ValidationError({"evidence": [f"No such media: {number}."]})
-            cleaned.append(f"media:{media.pk}:{media.sha256}")
-        else:
-            cleaned.append(digest or f"{kind}:{int(number)}")
+        if digest:
+            cleaned.append(digest)
+            continue
+        # An id names something the reporter sees, like any id they send: else it is no such thing (one
+        # answer for a missing row and a row of someone else's, so that evidence probes nothing).
+        declaration, model = _EVIDENCE_SCOPES[kind]
+        found = declaration.scope(model.objects.all(), identity).filter(pk=int(number)).first()
+        if found is None:
+            raise ValidationError({"evidence": [f"No such {kind}: {int(number)}."]})
+        cleaned.append(f"media:{found.pk}:{found.sha256}" if kind == "media" else f"{kind}:{found.pk}")
     return cleaned
 
 

@@ -103,3 +103,39 @@ def test_it_answers_404_for_a_comment_one_cannot_see(personas, thread, community
     response = api_as(personas["reader"]).post(URL, {"comment_id": hidden.pk, "reason": "spam"}, format="json")
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("evidence", "named"),
+    [
+        ("comment:{theirs_approved}", "No such comment"),  # a thread the reader is no party to
+        ("comment:{client_pending}", "No such comment"),  # the client's pending comment: the reader does not see it
+        ("comment:999999999", "No such comment"),
+        ("order:{theirs}", "No such order"),
+        ("order:999999999", "No such order"),
+    ],
+)
+def test_it_refuses_evidence_naming_what_the_reporter_cannot_see(personas, thread, community_on, evidence, named):
+    ids = {name: c.pk for name, c in thread["comments"].items()} | {"theirs": thread["theirs"].pk}
+    target = thread["comments"]["client_approved"]
+    before = state()
+
+    response = api_as(personas["reader"]).post(
+        URL, {"comment_id": target.pk, "reason": "spam", "evidence": [evidence.format(**ids)]}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["details"]["evidence"][0].startswith(named)
+    assert state() == before
+    assert audited("community.flag.raise") == []
+
+
+def test_it_takes_evidence_of_another_visible_comment_of_the_thread(personas, thread, community_on):
+    target, other = thread["comments"]["client_approved"], thread["comments"]["reader_hidden"]  # the reader's own
+
+    response = api_as(personas["reader"]).post(
+        URL, {"comment_id": target.pk, "reason": "spam", "evidence": [f"comment:{other.pk}"]}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    assert CommunityFlag.objects.get().evidence == [f"comment:{other.pk}"]
