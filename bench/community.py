@@ -1,6 +1,6 @@
 """What the community feature costs, through the real stack, with the `community` switch on.
 
-Seeds its own database (samia_h17_bench by default) with 100,000 comments on 20,000 delivered
+Seeds its own database (samia_h17_bench by default; --database to choose) with 100,000 comments on 20,000 delivered
 readings (5 a reading: 60% approved, 25% pending, 10% hidden, 5% removed; authors alternate client
 and reader), 4,000 clients, 1,000 readers and 20,000 reactions; starts gunicorn with 2 workers as
 shipped (web login samia_web, every request bound as samia_app), and measures with wrk:
@@ -289,7 +289,12 @@ def timed(identity, order, stripped):
         transaction.set_rollback(True)
     return elapsed * 1e6 / {loops}
 
-result = {{}}
+with connection.cursor() as cursor:
+    cursor.execute("SELECT pg_sequence_last_value('samia.feature_generation'), "
+                   "pg_get_functiondef('samia.feature_on(text)'::regprocedure)")
+    generation, definition = cursor.fetchone()
+# Whether the policies run on the compiled answer (features 0004) rather than the table lookup.
+result = {{"compiled": f"OPERATOR(pg_catalog.=) {{generation}} THEN" in definition}}
 for label, user_id, role, order in {cases}:
     identity = Identity(user_id, role)
     timed(identity, order, False); timed(identity, order, True)  # warm up

@@ -71,7 +71,7 @@ class FlagRaiseView(CommunityView):
         responses={201: s.FlagSerializer, 200: s.FlagSerializer, **error_responses(400, 401, 403, 404)},
         summary="Report a comment on a reading you are party to: 201, or 200 for a repeat (client, reader)",
         description="Evidence is `comment:<id>`, `order:<id>`, `media:<id>` (stored as media:<id>:<sha256>) or a "
-        "sha256. Flagging your own comment is 400." + OFF,
+        "sha256; an id you cannot see is 400. Flagging your own comment is 400." + OFF,
     )
     def post(self, request):
         data = self.parse(s.FlagRaiseSerializer, request.data)
