@@ -114,8 +114,8 @@ class DailyTtfHistogram(models.Model):
     """
 
     class Kind(models.TextChoices):
-        RESPONSE = "response", "TTF-Response"
-        DELIVERY = "delivery", "TTF-Delivery"
+        RESPONSE = "response", _("TTF-Response")
+        DELIVERY = "delivery", _("TTF-Delivery")
 
     day = models.DateField(verbose_name=_("day"))
     service = models.CharField(max_length=16, verbose_name=_("service"))
