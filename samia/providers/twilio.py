@@ -22,7 +22,6 @@ import os
 import threading
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from functools import cached_property
 
 import aiohttp
 import requests
@@ -97,24 +96,29 @@ class TwilioProvider(Provider):
     def __init__(self):
         # The response hook runs in the sending thread; Retry-After is read right after the call fails.
         self._last_response = threading.local()
-        self._async: tuple[int, Client] | None = None
+        self._sync: tuple[str, Client] | None = None  # (auth token, client)
+        self._async: tuple[int, str, Client] | None = None  # (pid, auth token, client)
 
     def configured(self) -> bool:
         return bool(settings.TWILIO_ACCOUNT_SID and _auth_token() and settings.TWILIO_MESSAGING_SERVICE_SID)
 
-    @cached_property
+    @property
     def client(self) -> Client:
-        """One client per adapter, keeping its pooled requests session between sends."""
-        http_client = TwilioHttpClient(
-            timeout=settings.PROVIDER_TIMEOUT_SECONDS,
-            request_hooks={"response": [self._remember_response]},
-        )
-        # requests' default adapter already retries nothing; say so on both schemes, so a later
-        # default cannot resend a message. Pool size as twilio sizes it.
-        adapter = HTTPAdapter(max_retries=0, pool_maxsize=min(32, (os.cpu_count() or 1) + 4))
-        http_client.session.mount("https://", adapter)
-        http_client.session.mount("http://", adapter)
-        return self._aimed(Client(settings.TWILIO_ACCOUNT_SID, _auth_token(), http_client=http_client))
+        """One client per adapter and auth token, keeping its pooled requests session between sends
+        (a token set through the keyring gets a client of its own)."""
+        token = _auth_token()
+        if self._sync is None or self._sync[0] != token:
+            http_client = TwilioHttpClient(
+                timeout=settings.PROVIDER_TIMEOUT_SECONDS,
+                request_hooks={"response": [self._remember_response]},
+            )
+            # requests' default adapter already retries nothing; say so on both schemes, so a later
+            # default cannot resend a message. Pool size as twilio sizes it.
+            adapter = HTTPAdapter(max_retries=0, pool_maxsize=min(32, (os.cpu_count() or 1) + 4))
+            http_client.session.mount("https://", adapter)
+            http_client.session.mount("http://", adapter)
+            self._sync = (token, self._aimed(Client(settings.TWILIO_ACCOUNT_SID, token, http_client=http_client)))
+        return self._sync[1]
 
     @staticmethod
     def _aimed(client: Client) -> Client:
@@ -173,13 +177,12 @@ class TwilioProvider(Provider):
 
     def _async_client(self) -> Client:
         """This process's async client; its session is bound to the provider loop it is built on."""
-        if self._async is None or self._async[0] != os.getpid():
+        token = _auth_token()
+        if self._async is None or self._async[:2] != (os.getpid(), token):
             http_client = _AsyncHttpClient(timeout=settings.PROVIDER_TIMEOUT_SECONDS)
-            self._async = (
-                os.getpid(),
-                self._aimed(Client(settings.TWILIO_ACCOUNT_SID, _auth_token(), http_client=http_client)),
-            )
-        return self._async[1]
+            client = self._aimed(Client(settings.TWILIO_ACCOUNT_SID, token, http_client=http_client))
+            self._async = (os.getpid(), token, client)
+        return self._async[2]
 
     def _logged(self, result: Result) -> Result:
         # The outcome and Twilio's code only: the library's message may quote the number. Accepted

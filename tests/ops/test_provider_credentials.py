@@ -25,6 +25,7 @@ from samia.secrets import catalog, keyring
 from tests.fakes import apns as fake_apns
 from tests.fakes import deepl as fake_deepl
 from tests.fakes import fcm as fake_fcm
+from tests.notifications.conftest import TWILIO_TOKEN
 
 pytestmark = pytest.mark.django_db
 
@@ -242,6 +243,22 @@ def test_deepl_an_accepted_key_translates_from_then_on(deepl):
     assert fresh("translation").send(texts=["love"], source="en", target="ar").ok
     assert aio.call(fresh("translation").send_async(texts=["today"], source="en", target="ar"), timeout=10).ok
     assert all(request.authorized for request in deepl.requests)
+
+
+# --- Twilio: the auth token (tests/ops/test_m28_ops.py has the refusal) -------------------------------------------
+
+
+def test_twilio_an_accepted_token_serves_an_adapter_built_before_sync_and_async(twilio, settings):
+    settings.TWILIO_AUTH_TOKEN = "the-old-token"  # the fake accepts TWILIO_TOKEN only
+    provider = fresh("sms")
+    message = {"to": "+15005550009", "body": "Your reading is ready"}
+    assert provider.send(**message).code == "20003"  # the old token, refused
+
+    secrets_set("twilio_auth_token", TWILIO_TOKEN)
+
+    assert provider.send(**message).ok
+    assert aio.call(provider.send_async(**message), timeout=10).ok
+    assert aio.call(fresh("whatsapp").send_async(**message), timeout=10).ok
 
 
 # --- the real command, as an operator runs it ------------------------------------------------------------------------
