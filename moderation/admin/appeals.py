@@ -48,7 +48,7 @@ class ModerationActionAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Target"))
     def target(self, obj):
-        return f"{obj.get_target_type_display()} #{obj.target_id}"
+        return _("%(model)s #%(id)s") % {"model": obj.get_target_type_display(), "id": obj.target_id}
 
     @admin.display(description=_("Reason"), ordering="reason__label")
     def reason_label(self, obj):

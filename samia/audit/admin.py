@@ -3,6 +3,7 @@ the whole chain verified on demand, and the signed checkpoints."""
 
 import json
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.db.models import OuterRef, Subquery
 from django.db.models.expressions import RawSQL
@@ -128,14 +129,14 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("row hash"))
     def verifies(self, entry):
-        return "✓ intact" if entry.hash_ok else "✗ altered"
+        return gettext("✓ intact") if entry.hash_ok else gettext("✗ altered")
 
     @admin.display(description=gettext_lazy("actor"))
     def actor(self, entry):
         if entry.actor_id is None:
             return entry.actor_role or "-"  # system:<job> or anonymous
         if entry.actor_email is None:
-            return f"user #{entry.actor_id}"  # no longer there, or not readable by this role
+            return gettext("user #%(id)s") % {"id": entry.actor_id}  # no longer there, or not readable by this role
         return str(User(email=entry.actor_email, first_name=entry.actor_first_name, last_name=entry.actor_last_name))
 
     @admin.display(description=gettext_lazy("role"), ordering="actor_role")
@@ -147,7 +148,11 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         if not entry.target_type:
             return "-"
         app_label, _, model_name = entry.target_type.partition(".")
-        text = f"{model_name.replace('_', ' ')} #{entry.target_id}"
+        try:
+            name = apps.get_model(app_label, model_name)._meta.verbose_name
+        except LookupError:
+            name = model_name.replace("_", " ")
+        text = gettext("%(model)s #%(id)s") % {"model": name, "id": entry.target_id}
         try:
             url = reverse(f"admin:{app_label}_{model_name}_change", args=[entry.target_id])
         except NoReverseMatch:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.admin import display, helpers
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import DatabaseError, transaction
 from django.forms import ModelChoiceField
@@ -145,6 +145,27 @@ def _row_checkbox(language: str | None) -> str:
     return markup.replace("{", "{{").replace("}", "}}").replace(_PK_SLOT, "{}")
 
 
+@functools.cache
+def _relation_id_column(model, name):
+    """`order_id` in a list: the id without a query, headed by the relation's own label ("Order", "طلب")
+    where Django would write "Order id" in every language."""
+    if not isinstance(name, str) or not name.endswith("_id"):
+        return name
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name
+    if not field.is_relation or field.attname != name:
+        return name
+
+    @display(description=field.verbose_name, ordering=name)
+    def column(obj):
+        return getattr(obj, name)
+
+    column.__name__ = name
+    return column
+
+
 class DeclaredModelAdmin(ModelAdmin):
     """A ModelAdmin (unfold's) whose permissions and querysets come from the table's declaration.
 
@@ -186,6 +207,9 @@ class DeclaredModelAdmin(ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         return self._refusable(request, super().changelist_view, extra_context)
+
+    def get_list_display(self, request):
+        return [_relation_id_column(self.model, name) for name in super().get_list_display(request)]
 
     def get_changelist_formset(self, request, **kwargs):
         # list_editable: every row's form would run its own query for each foreign key's choices
