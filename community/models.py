@@ -51,6 +51,8 @@ class Comment(models.Model):
     case_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("case ID"))
 
     class Meta:
+        verbose_name = _("community comment")
+        verbose_name_plural = _("community comments")
         indexes = [
             # A thread: one order's comments in order; the author's own; the moderation backlog.
             models.Index(fields=["order", "id"], name="comment_thread_idx"),
@@ -95,6 +97,8 @@ class Reaction(models.Model):
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("reaction")
+        verbose_name_plural = _("reactions")
         constraints = [
             models.UniqueConstraint(fields=["order", "user", "kind"], name="reaction_unique"),
             models.CheckConstraint(
@@ -124,7 +128,8 @@ class CommunityFlag(models.Model):
     case_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("case ID"))
 
     class Meta:
-        verbose_name = "community flag"
+        verbose_name = _("community flag")
+        verbose_name_plural = _("community flags")
         constraints = [models.UniqueConstraint(fields=["reporter", "comment"], name="flag_unique")]
 
     def __str__(self):

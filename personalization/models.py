@@ -66,6 +66,8 @@ class Preference(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now, verbose_name=_("recorded at"))
 
     class Meta:
+        verbose_name = _("preference")
+        verbose_name_plural = _("preferences")
         db_table = "personalization_preference"
         indexes = [models.Index(fields=["user", "-recorded_at", "-id"], name="preference_latest")]
 
@@ -80,6 +82,8 @@ class Interaction(models.Model):
     count = models.IntegerField(verbose_name=_("count"))
 
     class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
         db_table = "personalization_interaction"
         constraints = [models.UniqueConstraint(fields=["user_id", "item", "day"], name="interaction_key")]
 
@@ -95,6 +99,8 @@ class UserCohort(models.Model):
     country = models.CharField(max_length=2, verbose_name=_("country"))
 
     class Meta:
+        verbose_name = _("user cohort")
+        verbose_name_plural = _("user cohorts")
         db_table = "personalization_user_cohort"
 
     def __str__(self):
@@ -111,6 +117,8 @@ class Popularity(models.Model):
     )
 
     class Meta:
+        verbose_name = _("popularity")
+        verbose_name_plural = _("popularity")
         db_table = "personalization_popularity"
         constraints = [models.UniqueConstraint(fields=["scope", "item"], name="popularity_key")]
 
@@ -138,6 +146,8 @@ class TrainedModel(models.Model):
     trained_at = models.DateTimeField(default=timezone.now, verbose_name=_("trained at"))
 
     class Meta:
+        verbose_name = _("trained model")
+        verbose_name_plural = _("trained models")
         db_table = "personalization_model"
         indexes = [models.Index(fields=["kind", "-trained_at", "-id"], name="model_latest")]
 
@@ -166,6 +176,8 @@ class Evaluation(models.Model):
     popularity_coverage = models.FloatField(verbose_name=_("popularity coverage"))
 
     class Meta:
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
         db_table = "personalization_evaluation"
 
     def __str__(self):
@@ -186,6 +198,8 @@ class Experiment(models.Model):
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("experiment")
+        verbose_name_plural = _("experiments")
         db_table = "personalization_experiment"
         constraints = [
             models.UniqueConstraint(fields=["surface"], condition=Q(active=True), name="experiment_one_active")
@@ -203,6 +217,8 @@ class Exposure(models.Model):
     surface = models.CharField(max_length=24, choices=Surface.choices, verbose_name=_("surface"))
 
     class Meta:
+        verbose_name = _("exposure")
+        verbose_name_plural = _("exposures")
         db_table = "personalization_exposure"
         constraints = [models.UniqueConstraint(fields=["experiment", "user_id", "day"], name="exposure_once_a_day")]
 
@@ -232,6 +248,8 @@ class RankingLog(models.Model):
     requested_by_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("requested by ID"))
 
     class Meta:
+        verbose_name = _("ranking log")
+        verbose_name_plural = _("ranking logs")
         db_table = "personalization_ranking_log"
         indexes = [
             models.Index(fields=["created_at"], name="ranking_log_created_idx"),
@@ -259,6 +277,8 @@ class DailyMetrics(models.Model):
     notification_clicks = models.IntegerField(default=0, verbose_name=_("notification clicks"))
 
     class Meta:
+        verbose_name = _("daily metrics")
+        verbose_name_plural = _("daily metrics")
         db_table = "personalization_daily_metrics"
         constraints = [
             models.UniqueConstraint(

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SreConfig(AppConfig):
     name = "sre"
-    verbose_name = "SRE and cost guards"
+    verbose_name = _("SRE and cost guards")
 
     def ready(self):
         # Spent budgets degrade features the kernel guards; the kernel does not import this app.

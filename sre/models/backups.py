@@ -21,6 +21,8 @@ class Backup(models.Model):
     removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("removed at"))
 
     class Meta:
+        verbose_name = _("backup")
+        verbose_name_plural = _("backups")
         ordering = ["-finished_at"]
 
     def __str__(self):
@@ -44,6 +46,8 @@ class RestoreDrill(models.Model):
     details = models.JSONField(default=dict, verbose_name=_("details"))
 
     class Meta:
+        verbose_name = _("restore drill")
+        verbose_name_plural = _("restore drills")
         ordering = ["-started_at"]
 
     def __str__(self):

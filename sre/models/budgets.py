@@ -34,6 +34,8 @@ class Budget(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("budget")
+        verbose_name_plural = _("budgets")
         ordering = ["metric"]
         constraints = [models.CheckConstraint(condition=models.Q(monthly_limit__gt=0), name="budget_limit_positive")]
 
@@ -51,6 +53,8 @@ class BudgetUsage(models.Model):
     evaluated_at = models.DateTimeField(default=timezone.now, verbose_name=_("evaluated at"))
 
     class Meta:
+        verbose_name = _("budget usage")
+        verbose_name_plural = _("budget usages")
         constraints = [models.UniqueConstraint(fields=["budget", "month"], name="budget_usage_month_unique")]
 
     def __str__(self):
@@ -72,6 +76,8 @@ class BudgetAlert(models.Model):
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("budget alert")
+        verbose_name_plural = _("budget alerts")
         constraints = [
             models.UniqueConstraint(fields=["budget", "month", "kind", "threshold"], name="budget_alert_once"),
         ]

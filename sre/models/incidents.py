@@ -37,6 +37,8 @@ class OnCallShift(models.Model):
     ends_at = models.DateTimeField(verbose_name=_("ends at"))
 
     class Meta:
+        verbose_name = _("on-call shift")
+        verbose_name_plural = _("on-call shifts")
         ordering = ["tier", "starts_at"]
         indexes = [models.Index(fields=["tier", "starts_at", "ends_at"], name="oncall_tier_time")]
         constraints = [
@@ -55,6 +57,8 @@ class EscalationStep(models.Model):
     after_minutes = models.PositiveIntegerField(verbose_name=_("after minutes"))
 
     class Meta:
+        verbose_name = _("escalation step")
+        verbose_name_plural = _("escalation steps")
         ordering = ["severity", "tier"]
         constraints = [models.UniqueConstraint(fields=["severity", "tier"], name="escalation_step_unique")]
 
@@ -74,6 +78,8 @@ class Runbook(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("runbook")
+        verbose_name_plural = _("runbooks")
         ordering = ["slug"]
 
     def __str__(self):
@@ -122,6 +128,8 @@ class Incident(models.Model):
     )
 
     class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
         ordering = ["-declared_at"]
         constraints = [
             models.UniqueConstraint(
@@ -147,6 +155,10 @@ class PostMortem(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("written by")
     )
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("post-mortem")
+        verbose_name_plural = _("post-mortems")
 
     def __str__(self):
         return _("post-mortem of #%(id)s") % {"id": self.incident_id}
