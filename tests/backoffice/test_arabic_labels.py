@@ -17,6 +17,7 @@ from django.test import Client, RequestFactory
 from django.utils import timezone, translation
 from django.utils.text import capfirst
 
+from backoffice import navigation
 from moderation.models import Case, ReasonCode
 from samia.marketplace.models import Order, Payment
 from sre.models import Incident
@@ -90,6 +91,21 @@ def test_the_str_of_what_lists_show_speaks_arabic(personas):
         texts = [str(order), str(payment)]
 
     assert texts == [f"الطلب رقم {order.pk} (بانتظار الموافقة)", f"الدفعة رقم {payment.pk} (Stripe، نجحت)"]
+
+
+def test_every_model_the_back_office_lists_and_every_area_has_an_arabic_name():
+    ours = {config.label for config in OUR_APPS}
+    models = [model for model in admin.site._registry if model._meta.app_label in ours]
+    untranslated = [
+        f"{model._meta.label}: {_in('en', name)!r}"
+        for model in models
+        for name in (model._meta.verbose_name, model._meta.verbose_name_plural)
+        if _untranslated(name)
+    ]
+    areas = [_in("en", title) for title, _icon, _labels in navigation.areas(admin.site) if _untranslated(title)]
+
+    assert len(models) > 40
+    assert (untranslated, areas) == ([], [])
 
 
 # Django labels the implicit primary key "ID" itself (a plain string, no msgid); an acronym staff read as is.
