@@ -2,8 +2,9 @@
 
 Planning never loops over users in Python. The due time depends only on the recipient's timezone,
 so it is computed once per zone (zoneinfo, DST included) and joined to the users in one
-INSERT ... SELECT. The unique dedupe key makes planning idempotent: a second or concurrent run
-inserts nothing that exists.
+INSERT ... SELECT. Planning is idempotent: a campaign's schedule leaves out the users who have a
+send of it, under the campaign's row lock (a concurrent run waits, then inserts nothing); the
+zodiac plan relies on the unique dedupe key (ON CONFLICT DO NOTHING).
 """
 
 from __future__ import annotations
@@ -34,6 +35,15 @@ _SEND_COLUMNS = (
     "language, due_at, expires_at, state, state_changed_at, attempts, provider, sandbox, message_id, "
     "last_error, escalated, held, created_at"
 )
+
+# The schedule statement reads every user of the audience once (hash and merge joins), for this
+# transaction only. Under RLS the planner estimates each table's visible rows as a small fraction
+# (the policies' tests of the caller's role are parameters), so it expects a handful of
+# recipients and would probe users, devices and suppressions once per recipient: 3,000,000 index
+# probes for 1,000,000 users. work_mem keeps the sets hashed or sorted in memory (the users'
+# sort and the devices' hash: about 50 MB each for 1,000,000 users; 4 MB spilled to disk).
+_SET_BASED = "SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '128MB'"
+_SET_BASED_END = "SET LOCAL enable_nestloop TO DEFAULT; SET LOCAL work_mem TO DEFAULT"
 
 # ---------------------------------------------------------------------------------------------
 # Campaigns
@@ -189,14 +199,23 @@ def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Ca
              AS z(zone, due_at, expires_at) ON z.zone = u.timezone
         LEFT JOIN ({LATEST_CONSENT}) lc ON lc.user_id = u.id
         WHERE true {audience_where(campaign.audience)} {reachable_sql(campaign.channel, campaign.purpose)}
-        ON CONFLICT (dedupe_key) DO NOTHING
+          AND NOT EXISTS (SELECT 1 FROM notifications_send s WHERE s.campaign_id = %(campaign)s AND s.user_id = u.id)
+        ORDER BY u.id
     """
+    # The campaign's row is locked until commit, so schedules of one campaign run one after the
+    # other and each statement sees what the previous planned: the anti-join leaves out who has a
+    # send (no ON CONFLICT: its speculative insertion cost a third of the insert's CPU), and the
+    # unique dedupe key still refuses a duplicate. Sends go in user order: each index is then
+    # written front to back instead of at random (the table outgrows shared buffers).
+    planned = Send.objects.filter(campaign=campaign).count()
     with connection.cursor() as cursor:
+        cursor.execute(_SET_BASED)
         cursor.execute(sql, params)
         created = cursor.rowcount
+        cursor.execute(_SET_BASED_END)
     was = campaign.status
     campaign.status = Campaign.Status.SCHEDULED
-    campaign.planned_count = Send.objects.filter(campaign=campaign).count()
+    campaign.planned_count = planned + created
     campaign.scheduled_at = campaign.scheduled_at or timezone.now()
     campaign.save(update_fields=["status", "planned_count", "scheduled_at"])
     audit.record(

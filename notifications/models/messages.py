@@ -143,19 +143,29 @@ class Send(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         UNKNOWN = "unknown", _("Unknown outcome")
 
+    # Every index is written once per planned send (1,000,000 for a big campaign): the three
+    # foreign keys are served by the indexes in Meta (campaign and user lead two of them; a
+    # notification's sends by a partial one, campaign sends having none) rather than their own.
     notification = models.ForeignKey(
         Notification,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="sends",
+        db_index=False,
         verbose_name=_("notification"),
     )
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, null=True, blank=True, related_name="sends", verbose_name=_("campaign")
+        Campaign,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sends",
+        db_index=False,
+        verbose_name=_("campaign"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("user")
     )
     channel = models.CharField(max_length=8, choices=Channel.choices, verbose_name=_("channel"))
     purpose = models.CharField(max_length=16, choices=Purpose.choices, verbose_name=_("purpose"))
@@ -164,7 +174,8 @@ class Send(models.Model):
     # What the message is about, for rendering at send time (the zodiac push: the horoscope id).
     subject_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("subject ID"))
     # One send per recipient per message: campaign:<id>:<user>, zodiac:<date>:<user>, notification:<id>:<channel>
-    dedupe_key = models.CharField(max_length=80, unique=True, verbose_name=_("dedupe key"))
+    # Unique through Meta's constraint: a plain unique index, without the LIKE index unique=True adds.
+    dedupe_key = models.CharField(max_length=80, verbose_name=_("dedupe key"))
     language = models.CharField(
         max_length=2, choices=Language.choices, default=Language.ENGLISH, verbose_name=_("language")
     )
@@ -218,7 +229,11 @@ class Send(models.Model):
             models.Index(fields=["provider", "message_id"], name="send_message_id"),
             models.Index(fields=["escalated"], condition=models.Q(escalated=True), name="send_escalated"),
             models.Index(fields=["address_hash", "channel"], condition=~models.Q(address_hash=""), name="send_address"),
+            models.Index(
+                fields=["notification"], condition=models.Q(notification__isnull=False), name="send_notification"
+            ),
         ]
+        constraints = [models.UniqueConstraint(fields=["dedupe_key"], name="send_dedupe_key_unique")]
 
     def __str__(self):
         return _("%(channel)s send #%(id)s (%(state)s)") % {
