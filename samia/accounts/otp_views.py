@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from samia.accounts import otp
@@ -45,11 +46,11 @@ def enrol(request):
         else:
             request.session.cycle_key()
             django_otp.login(request, device)
-            return _page(request, "recovery_codes.html", "Your recovery codes", codes=codes)
+            return _page(request, "recovery_codes.html", _("Your recovery codes"), codes=codes)
     device = otp.totp_enrol_start(identity=identity)
     qr = otp.totp_qr_data_uri(device)
     return _page(
-        request, "enrol.html", "Set up two-factor authentication", qr=qr, key=otp.totp_setup_key(device), error=error
+        request, "enrol.html", _("Set up two-factor authentication"), qr=qr, key=otp.totp_setup_key(device), error=error
     )
 
 
@@ -67,7 +68,7 @@ def verify(request):
             django_otp.login(request, device)
             return redirect(_next(request))
         error = otp.INVALID_CODE
-    return _page(request, "verify.html", "Two-factor authentication", error=error)
+    return _page(request, "verify.html", _("Two-factor authentication"), error=error)
 
 
 def status(request):
@@ -75,7 +76,7 @@ def status(request):
     return _page(
         request,
         "status.html",
-        "Two-factor authentication",
+        _("Two-factor authentication"),
         enrolled=otp.otp_enrolled(user_id=user_id),
         codes_left=otp.recovery_codes_left(user_id=user_id),
         superadmin=request.rls_identity.role == "superadmin",
@@ -87,16 +88,20 @@ def recovery_codes(request):
     if not request.user.is_verified():
         return redirect(_with_next("verify", request))
     codes = otp.recovery_codes_renew(identity=request.rls_identity)
-    return _page(request, "recovery_codes.html", "Your recovery codes", codes=codes)
+    return _page(request, "recovery_codes.html", _("Your recovery codes"), codes=codes)
 
 
 def staff(request):
     accounts = otp.staff_two_factor_list(identity=request.rls_identity)
-    return _page(request, "staff.html", "Staff two-factor authentication", accounts=accounts)
+    return _page(request, "staff.html", _("Staff two-factor authentication"), accounts=accounts)
 
 
 @require_POST
 def reset(request, user_id: int):
     removed = otp.otp_reset(identity=request.rls_identity, user_id=user_id)
-    messages.success(request, f"Two-factor authentication reset for user #{user_id} ({removed} devices removed).")
+    messages.success(
+        request,
+        _("Two-factor authentication reset for user #%(user)s (%(removed)s devices removed).")
+        % {"user": user_id, "removed": removed},
+    )
     return redirect("two_factor:staff")

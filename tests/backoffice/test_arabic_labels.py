@@ -16,6 +16,7 @@ from django.contrib.admin.utils import flatten_fieldsets, label_for_field
 from django.test import Client, RequestFactory
 from django.utils import timezone, translation
 from django.utils.text import capfirst
+from waffle.models import Switch
 
 from backoffice import navigation
 from moderation.models import Case, ReasonCode
@@ -249,3 +250,17 @@ def test_the_case_page_and_the_incident_list_label_their_fields_in_arabic(arabic
     assert {"الخطورة", "الحالة", "المكوّن", "المستوى", "أُعلن في"} <= set(incidents)
     assert {"المعني", "الأولوية", "الحالة"} <= set(page)
     assert ENGLISH_LABELS.isdisjoint(page + incidents)
+
+
+# unfold and waffle ship no Arabic; backoffice/vendor_strings.py marks what our pages show of theirs.
+UNFOLD_ENGLISH = ("Search apps and models", "Select all rows", "Type to search", "All applications")
+
+
+@pytest.mark.django_db
+def test_unfolds_and_waffles_own_words_are_arabic_too(arabic_superadmin):
+    listing = arabic_superadmin.get("/backoffice/waffle/switch/").content.decode()
+
+    assert "مفاتيح الميزات" in listing  # waffle's "Switches"
+    assert "ابحث في الأقسام والنماذج" in listing  # unfold's sidebar search
+    assert [text for text in (*UNFOLD_ENGLISH, "Switches") if text in listing] == []
+    assert _in("ar", Switch._meta.get_field("active").verbose_name) != "Active"
