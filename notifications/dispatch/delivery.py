@@ -10,6 +10,7 @@ on a provider: `pipeline` does the I/O.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import random
 from dataclasses import dataclass, field
@@ -60,9 +61,9 @@ class Plan:
     targets: list[tuple[DeviceToken | None, Provider]] = field(default_factory=list)
     unavailable: ProviderUnavailable | None = None  # no provider for it is configured: defer
 
-    @property
+    @functools.cached_property
     def needs(self) -> dict[str, int]:
-        """Rate-limit tokens: one per request, from every bucket that applies to it."""
+        """Rate-limit tokens: one per request, from every bucket that applies to it (asked once a send)."""
         tokens: dict[str, int] = {}
         for device, _ in self.targets:
             for name in limits.buckets(self.work.channel, device.platform if device else ""):

@@ -102,6 +102,16 @@ def buckets(channel: str, platform: str = "") -> tuple[str, ...]:
     return tuple(name for name in names if name in settings.NOTIFICATIONS_RATE_LIMITS)
 
 
+def ask_size(need: dict[str, int]) -> int | None:
+    """How many sends like this one to ask tokens for at once: about what the strictest bucket can
+    grant (its burst), a few more; None when no bucket meters it. Asking for hundreds when four may
+    go makes every round pack and check them all for nothing (SMS at 200/s)."""
+    if not need:
+        return None
+    slowest = min(rate(settings.NOTIFICATIONS_RATE_LIMITS[name]) for name in need)
+    return math.ceil(max(2 / slowest, BURST_SECONDS) * slowest) + 4
+
+
 def provider_of(channel: str, platform: str = "") -> str:
     return platform if channel == "push" else "twilio"
 

@@ -237,15 +237,17 @@ class Pipeline:
         room = self.capacity - self.sender.in_flight
         now_clock = time.monotonic()
         now = timezone.now()
+        margin = lease_margin()
         for lane, plans in self.lanes.items():
             if room <= 0 or not plans or self.not_before.get(lane, 0) > now_clock:
                 continue
             candidates = []
-            while plans and len(candidates) < room:
+            wanted = min(room, limits.ask_size(plans[0].needs) or room)
+            while plans and len(candidates) < wanted:
                 item = plans.popleft()
                 # Our claim must outlive the provider calls (a push's devices are called side by
                 # side); when it would not, hand the send back untouched.
-                if now >= item.work.lease_until - lease_margin():
+                if now >= item.work.lease_until - margin:
                     handed_back.append(release(item.work, due_at=now))
                 else:
                     candidates.append(item)
