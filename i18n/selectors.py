@@ -34,6 +34,8 @@ def withheld(model: str, field: str, ids: list[int]) -> dict[tuple[int, str], st
 
 def phone_language(number: str) -> str | None:
     """Return the profile language of the account(s) holding `number`, or None (none, or they disagree)."""
+    if "\x00" in number:  # no account holds it, and Postgres text cannot carry it (a DataError, not an answer)
+        return None
     with connection.cursor() as cursor:
         cursor.execute(sql.PHONE_LANGUAGE_CALL, [number, binding.purpose_proof("phone", number)])
         return cursor.fetchone()[0]

@@ -23,19 +23,25 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, name, key_id, **options):
+        if catalog.kind(name) == "rotating":
+            raise CommandError(
+                f"{name} is a generated key: the app makes its values (rotate it with POST /admin/secrets/rotate "
+                "or on the back office's keyring page), nothing sets one"
+            )
         if catalog.kind(name) != "credential":
             reason = catalog.NEVER_ROTATED.get(name.upper())
             raise CommandError(f"{name} is never rotated: {reason}" if reason else f"unknown credential {name}")
         value = sys.stdin.buffer.read().strip()
         if not value:
             raise CommandError("nothing on standard input")
+        try:
+            text = value.decode()
+        except UnicodeDecodeError:  # said without the bytes: the error's own text quotes one of them
+            raise CommandError("the value is not UTF-8 text (a token, a JSON key file or a PEM key)") from None
         if bool(key_id) != (name == "apns_key"):
             raise CommandError("--key-id goes with apns_key, and apns_key needs it")
         if key_id:
-            try:
-                value = catalog.apns_key_value(key_id=key_id, key=value.decode() + "\n").encode()
-            except UnicodeDecodeError:
-                raise CommandError("the key is not text (a .p8 file is PEM)") from None
+            value = catalog.apns_key_value(key_id=key_id, key=text + "\n").encode()
         try:
             details = secrets.secret_set(name=name, value=value, actor="system:ops", probe=credential_probe)
         except secrets.ProbeFailed as error:
