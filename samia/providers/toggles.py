@@ -1,8 +1,8 @@
-"""Provider switches (`ops_providerstate`), read through Redis and cached there at most 5 s.
+"""Provider switches (`ops_providerstate`), read through Redis and cached there and in the process 5 s at most.
 
 The kernel does not know the table: `ops` registers the loader at AppConfig.ready. Without a
 loader (or a row) a provider is enabled. A change deletes the cached value (`forget`), so other
-processes see it on their next read; the 5 s expiry bounds staleness when that delete is lost.
+processes see it on their next read; the expiries bound staleness to 5 s when that delete is lost.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 
 from samia.redis import get_redis, key
 
-CACHE_SECONDS = 5
+CACHE_SECONDS = 5  # a change reaches every process within this, whatever happens to its delete
 CAMPAIGNS = "campaigns"  # not a provider: the global switch for campaign sends
 
 logger = logging.getLogger(__name__)
@@ -41,9 +41,11 @@ def _load(name: str) -> bool | None:
 
 
 # Each process also keeps what it read for LOCAL_SECONDS, so a busy sender asks Redis about once a
-# second per provider: a change is seen within LOCAL_SECONDS (deleted from Redis on change) and never
-# later than LOCAL_SECONDS + CACHE_SECONDS (a lost delete).
+# second per provider: a change is seen within LOCAL_SECONDS (deleted from Redis on change). Redis keeps
+# a value REDIS_SECONDS, so a lost delete, or a read that fetched the old row just before the commit and
+# cached it just after the delete, is seen within REDIS_SECONDS + LOCAL_SECONDS = CACHE_SECONDS.
 LOCAL_SECONDS = 1.0
+REDIS_SECONDS = int(CACHE_SECONDS - LOCAL_SECONDS)
 _local: dict[str, tuple[float, bool]] = {}
 
 
@@ -71,7 +73,7 @@ def _read(name: str) -> bool:
     if value is None:
         return True
     with contextlib.suppress(RedisError):
-        client.set(key(f"providers:enabled:{name}"), b"1" if value else b"0", ex=CACHE_SECONDS)
+        client.set(key(f"providers:enabled:{name}"), b"1" if value else b"0", ex=REDIS_SECONDS)
     return value
 
 

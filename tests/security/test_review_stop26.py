@@ -29,6 +29,8 @@ from i18n import selectors as i18n_selectors
 from i18n import sql as i18n_sql
 from ops.models import ProviderState, SecretRotation
 from samia.audit.models import AuditEntry
+from samia.providers import toggles
+from samia.redis import get_redis, key
 from samia.rls import binding
 from samia.rls.binding import bound
 from samia.rls.registry import ANONYMOUS_IDENTITY, Identity
@@ -153,6 +155,23 @@ def test_a_back_office_switch_reaches_another_process_within_5_seconds(personas)
     [entry] = AuditEntry.objects.filter(action="ops.provider.toggle")
     assert entry.details == {"provider": "sms", "enabled": False}
     ProviderState.objects.all().delete()
+
+
+def test_a_read_racing_a_switch_keeps_the_old_answer_5_seconds_at_most(monkeypatch):
+    """The old row read just before the switch commits, cached just after its delete: seen until expiry."""
+    toggles._local.clear()
+    toggles.forget("sms")
+
+    def racing(name: str) -> bool:
+        toggles.forget(name)  # the switch commits and drops the cached answer while this read is in flight
+        return True  # the row as it was
+
+    monkeypatch.setattr(toggles, "_loader", racing)
+
+    assert toggles.enabled("sms") is True
+    stale_for = get_redis().pttl(key("providers:enabled:sms")) / 1000 + toggles.LOCAL_SECONDS
+    toggles.forget("sms")
+    assert 0 < stale_for <= 5
 
 
 # --- 2. S5: the switches' rows for staff only --------------------------------------------------------------------
