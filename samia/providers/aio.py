@@ -10,7 +10,9 @@ thread did not survive the fork): the loop is rebuilt whenever os.getpid() chang
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
+import contextlib
 import os
 import threading
 
@@ -18,12 +20,16 @@ _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _thread: threading.Thread | None = None
 _pid = 0
+# aiohttp sessions built on the loop, closed at exit. Held here until then: one dropped earlier
+# (an adapter rebuilt) would otherwise be collected open, which aiohttp logs as an error.
+_sessions: set = set()
 
 
 def _reinitialise_after_fork() -> None:
-    global _lock, _loop, _thread
+    global _lock, _loop, _thread, _sessions
     _lock = threading.Lock()  # another thread may have held it at the fork
     _loop = _thread = None
+    _sessions = set()  # the parent's, bound to its loop
 
 
 os.register_at_fork(after_in_child=_reinitialise_after_fork)
@@ -57,3 +63,24 @@ def submit(coroutine) -> concurrent.futures.Future:
 def call(coroutine, timeout: float):
     """Run `coroutine` on the provider loop and wait at most `timeout` seconds for its result."""
     return submit(coroutine).result(timeout)
+
+
+def closing(session):
+    """Return `session` (an aiohttp ClientSession built on the provider loop), closed when the
+    process exits: aiohttp logs "Unclosed client session" for every one left open."""
+    _sessions.difference_update([old for old in _sessions if old.closed])
+    _sessions.add(session)
+    return session
+
+
+@atexit.register
+def _close_sessions() -> None:
+    open_sessions = [session for session in _sessions if not session.closed]
+    if not open_sessions or _loop is None or _pid != os.getpid() or not _thread.is_alive():
+        return
+
+    async def close():
+        await asyncio.gather(*(session.close() for session in open_sessions), return_exceptions=True)
+
+    with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):  # a loop stuck or stopping
+        submit(close()).result(2)

@@ -39,6 +39,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
 from samia import secrets
+from samia.providers import aio
 from samia.providers.base import Health, Outcome, Provider, Result
 
 logger = logging.getLogger(__name__)
@@ -222,7 +223,7 @@ class FCMProvider(Provider):
             # connect covers the wait for a free pooled connection too: a timeout there sent nothing.
             timeout = aiohttp.ClientTimeout(total=None, connect=seconds, sock_read=seconds)
             connector = aiohttp.TCPConnector(limit=settings.PROVIDER_MAX_CONNECTIONS)
-            self._async = (os.getpid(), aiohttp.ClientSession(connector=connector, timeout=timeout))
+            self._async = (os.getpid(), aio.closing(aiohttp.ClientSession(connector=connector, timeout=timeout)))
         return self._async[1]
 
     def probe(self) -> Health:

@@ -35,6 +35,7 @@ from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, SSLError
 
 from samia import secrets
+from samia.providers import aio
 from samia.providers.base import Health, Outcome, Provider, Result
 
 # twilio's HTTP client logs request URLs and response headers at INFO. settings.LOGGING sets it to
@@ -73,7 +74,7 @@ class _AsyncHttpClient(AsyncTwilioHttpClient):
             # connect covers the wait for a free pooled connection too: a timeout there sent nothing.
             timeout = aiohttp.ClientTimeout(total=None, connect=self.timeout, sock_read=self.timeout)
             connector = aiohttp.TCPConnector(limit=settings.PROVIDER_MAX_CONNECTIONS)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=timeout)
+            self._session = aio.closing(aiohttp.ClientSession(connector=connector, timeout=timeout))
         return self._session
 
     async def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None, **kwargs):
