@@ -14,6 +14,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from samia.accounts.models import User
+from samia.rls import binding
 from samia.rls.registry import ANONYMOUS_IDENTITY, Identity
 
 BACKOFFICE_PREFIX = "/backoffice/"
@@ -60,7 +61,9 @@ def password_matches(user: User, password: str) -> bool:
         make_password(password)  # no usable password: spend the time of a real check anyway
         return False
     with connection.cursor() as cursor:
-        cursor.execute("SELECT samia.login_check(%s, %s)", [user.pk, candidate])
+        cursor.execute(
+            "SELECT samia.login_check(%s, %s, %s)", [user.pk, candidate, binding.purpose_proof("login", str(user.pk))]
+        )
         return cursor.fetchone()[0]
 
 

@@ -1,11 +1,12 @@
 """The SQL functions of accounts: the identity lookup that precedes binding, the privilege guard and the
 audit of identity changes.
 
-Migrations freeze a rendering of these templates (accounts 0008, 0009); tests/rls/test_function_templates.py
+Migrations freeze a rendering of these templates (accounts 0008, 0009, 0014); tests/rls/test_function_templates.py
 fails when a template changes without a migration that carries it.
 """
 
 from samia.rls.registry import ADMINS, STAFF
+from samia.rls.sql import SESSION_NONCE
 
 
 def _roles(roles: tuple[str, ...]) -> str:
@@ -19,10 +20,12 @@ def _roles(roles: tuple[str, ...]) -> str:
 # cost and salt, which change with every new password (so sessions still end at a password change).
 # The login derives its candidate hash from them, as a SCRAM client does from the salt and
 # iteration count a server sends, and samia.login_check compares it with the stored hash, which
-# never leaves the database: a session running as samia_app can test a guess (at the hasher's
-# cost) but cannot carry hashes away to crack offline.
+# never leaves the database, so a session running as samia_app cannot carry hashes away to crack
+# offline. Nor can it test guesses outside the login's limits: login_check answers only with the
+# app's proof for that user id on that connection (samia.rls.binding.purpose_proof("login", id),
+# an HMAC under the binding key, which the app login cannot read); without it, every guess is false.
 
-IDENTITY_LOOKUP = r"""
+IDENTITY_LOOKUP = rf"""
 CREATE OR REPLACE FUNCTION samia.identity(p_user_id bigint) RETURNS SETOF public.accounts_user
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
   AS $$ SELECT masked.* FROM public.accounts_user u, jsonb_populate_record(u, jsonb_build_object('password',
@@ -33,15 +36,21 @@ CREATE OR REPLACE FUNCTION samia.identity_by_email(p_email text) RETURNS SETOF p
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
   AS $$ SELECT masked.* FROM public.accounts_user u, samia.identity(u.id) masked WHERE lower(u.email) = lower(p_email) $$;
 
-CREATE OR REPLACE FUNCTION samia.login_check(p_user_id bigint, p_candidate text) RETURNS boolean
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+DROP FUNCTION IF EXISTS samia.login_check(bigint, text);
+
+CREATE OR REPLACE FUNCTION samia.login_check(p_user_id bigint, p_candidate text, p_proof text) RETURNS boolean
+  LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog, public
   AS $$ SELECT EXISTS (SELECT FROM public.accounts_user
-                       WHERE id = p_user_id AND password = p_candidate AND password NOT LIKE '!%') $$;
+                       WHERE id = p_user_id AND password = p_candidate AND password NOT LIKE '!%'
+                         AND EXISTS (SELECT FROM samia_private.binding_key k
+                                      WHERE p_proof = encode(public.hmac(convert_to(
+                                        'login:' || p_user_id || '@' || (SELECT {SESSION_NONCE}), 'UTF8'),
+                                        k.key, 'sha256'), 'hex'))) $$;
 
 REVOKE ALL ON FUNCTION samia.identity(bigint), samia.identity_by_email(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION samia.identity(bigint), samia.identity_by_email(text) TO samia_app;
-REVOKE ALL ON FUNCTION samia.login_check(bigint, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION samia.login_check(bigint, text) TO samia_app;
+REVOKE ALL ON FUNCTION samia.login_check(bigint, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION samia.login_check(bigint, text, text) TO samia_app;
 """
 
 

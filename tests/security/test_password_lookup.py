@@ -9,6 +9,8 @@ from django.contrib.auth.hashers import make_password
 from django.test import Client
 
 from samia.accounts.models import User
+from samia.rls import binding
+from samia.rls.binding import bound
 from samia.rls.registry import ANONYMOUS_IDENTITY
 from tests.conftest import api_as, rows_as
 from tests.factories import PASSWORD
@@ -44,16 +46,45 @@ def test_an_account_without_a_usable_password_shows_nothing_of_it(make_user):
     assert rows_as(ANONYMOUS_IDENTITY, "SELECT password FROM samia.identity(%s)", [alice.pk]) == [("!",)]
 
 
+def _check(user_id, candidate, proof=None):
+    """Call samia.login_check as a request's connection does; `proof` None: the app's own proof."""
+    from django.db import connection
+
+    with bound(ANONYMOUS_IDENTITY), connection.cursor() as cursor:
+        proof = binding.purpose_proof("login", str(user_id)) if proof is None else proof
+        cursor.execute("SELECT samia.login_check(%s, %s, %s)", [user_id, candidate, proof])
+        return cursor.fetchone()[0]
+
+
 def test_login_check_answers_only_whether_a_candidate_hash_matches(make_user):
     alice = make_user(email="alice@example.test")
     salt = _hash_of(alice).split("$")[1]  # md5$salt$hash under the test settings
-    check = "SELECT samia.login_check(%s, %s)"
 
-    assert rows_as(ANONYMOUS_IDENTITY, check, [alice.pk, make_password(PASSWORD, salt)]) == [(True,)]
-    assert rows_as(ANONYMOUS_IDENTITY, check, [alice.pk, make_password("wrong-guess", salt)]) == [(False,)]
+    assert _check(alice.pk, make_password(PASSWORD, salt)) is True
+    assert _check(alice.pk, make_password("wrong-guess", salt)) is False
     # the masked value the lookups hand out is no key either
     masked = rows_as(ANONYMOUS_IDENTITY, "SELECT password FROM samia.identity(%s)", [alice.pk])[0][0]
-    assert rows_as(ANONYMOUS_IDENTITY, check, [alice.pk, masked]) == [(False,)]
+    assert _check(alice.pk, masked) is False
+
+
+@pytest.mark.parametrize("proof", ["", "0" * 64, "login"])
+def test_login_check_without_the_apps_proof_says_no_to_the_right_password(make_user, proof):
+    # Review stop 26, R1: a session holding the app's login but not the binding key could otherwise test
+    # guesses at hashing cost with no login limit in the way.
+    alice = make_user(email="alice@example.test")
+    right = make_password(PASSWORD, _hash_of(alice).split("$")[1])
+
+    assert _check(alice.pk, right, proof) is False
+
+
+def test_a_proof_for_another_account_opens_nothing(make_user):
+    alice, bob = make_user(email="alice@example.test"), make_user(email="bob@example.test")
+    right = make_password(PASSWORD, _hash_of(alice).split("$")[1])
+
+    with bound(ANONYMOUS_IDENTITY):
+        bobs = binding.purpose_proof("login", str(bob.pk))
+    assert _check(alice.pk, right, bobs) is False
+    assert _check(alice.pk, right) is True
 
 
 def test_the_login_still_opens_the_account_and_refuses_a_wrong_password(make_user):
