@@ -4,7 +4,6 @@ Migrations freeze renderings of WITHHELD (i18n 0002) and PHONE_LANGUAGE (i18n 00
 fails when the template changes without a migration that carries it.
 """
 
-from samia.rls.sql import SESSION_NONCE
 
 # ---------------------------------------------------------------------------------------------
 # Which stored translations of `ids` may not be served: machine translations of a field whose
@@ -36,20 +35,18 @@ WITHHELD_CALL = "SELECT object_id, language, status FROM samia.i18n_withheld(%s,
 # disagree. The SMS HELP reply is answered inside Twilio's webhook, which runs with no identity and
 # so may not read accounts_user; this answers one language code and nothing else, and only to a
 # caller that proves it is the app: p_proof is samia.rls.binding.purpose_proof("phone", number), an
-# HMAC under the binding key tied to this connection. Without it (a session holding only the app's
-# login) the answer is always NULL, so the function tells nobody else whether a number has an account.
+# HMAC under the binding key tied to this connection (checked by samia.purpose_proven). Without it
+# (a session holding only the app's login) the answer is always NULL, so the function tells nobody
+# else whether a number has an account.
 
-PHONE_LANGUAGE = rf"""
+PHONE_LANGUAGE = r"""
 DROP FUNCTION IF EXISTS samia.i18n_phone_language(text);
 
 CREATE OR REPLACE FUNCTION samia.i18n_phone_language(p_phone text, p_proof text) RETURNS text
   LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog, public AS $$
   SELECT CASE WHEN count(DISTINCT u.language) = 1 THEN min(u.language)::text END
     FROM accounts_user u
-   WHERE u.phone = p_phone AND p_phone <> ''
-     AND EXISTS (SELECT FROM samia_private.binding_key k
-                  WHERE p_proof = encode(public.hmac(convert_to(
-                    'phone:' || p_phone || '@' || (SELECT {SESSION_NONCE}), 'UTF8'), k.key, 'sha256'), 'hex')) $$;
+   WHERE u.phone = p_phone AND p_phone <> '' AND samia.purpose_proven('phone', p_phone, p_proof) $$;
 
 REVOKE ALL ON FUNCTION samia.i18n_phone_language(text, text) FROM PUBLIC;
 

@@ -10,10 +10,7 @@ CREATE OR REPLACE FUNCTION samia.i18n_phone_language(p_phone text, p_proof text)
   LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog, public AS $$
   SELECT CASE WHEN count(DISTINCT u.language) = 1 THEN min(u.language)::text END
     FROM accounts_user u
-   WHERE u.phone = p_phone AND p_phone <> ''
-     AND EXISTS (SELECT FROM samia_private.binding_key k
-                  WHERE p_proof = encode(public.hmac(convert_to(
-                    'phone:' || p_phone || '@' || (SELECT pg_backend_pid() || ':' || (extract(epoch FROM backend_start) * 1000000)::bigint FROM pg_catalog.pg_stat_get_activity(pg_backend_pid())), 'UTF8'), k.key, 'sha256'), 'hex')) $$;
+   WHERE u.phone = p_phone AND p_phone <> '' AND samia.purpose_proven('phone', p_phone, p_proof) $$;
 
 REVOKE ALL ON FUNCTION samia.i18n_phone_language(text, text) FROM PUBLIC;
 
@@ -24,6 +21,6 @@ BACKWARD = "DROP FUNCTION IF EXISTS samia.i18n_phone_language(text, text);"
 
 
 class Migration(migrations.Migration):
-    dependencies = [("i18n", "0004_phone_language_function"), ("rls", "0002_web_login_and_signed_identity")]
+    dependencies = [("i18n", "0004_phone_language_function"), ("rls", "0004_purpose_proof")]
 
     operations = [migrations.RunSQL(FORWARD, BACKWARD)]

@@ -35,12 +35,14 @@ def user_by_id(user_id) -> User | None:
     user_id = _user_id(user_id)
     if user_id is None:
         return None
-    return next(iter(User.objects.raw("SELECT * FROM samia.identity(%s)", [user_id])), None)
+    proof = binding.purpose_proof("identity", str(user_id))
+    return next(iter(User.objects.raw("SELECT * FROM samia.identity(%s, %s)", [user_id, proof])), None)
 
 
 def user_by_email(email: str) -> User | None:
     """Return the account with this email (case-insensitive), or None."""
-    return next(iter(User.objects.raw("SELECT * FROM samia.identity_by_email(%s)", [email])), None)
+    proof = binding.purpose_proof("email", email)
+    return next(iter(User.objects.raw("SELECT * FROM samia.identity_by_email(%s, %s)", [email, proof])), None)
 
 
 def _candidate_hash(password: str, parameters: str) -> str | None:

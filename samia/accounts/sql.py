@@ -6,7 +6,6 @@ fails when a template changes without a migration that carries it.
 """
 
 from samia.rls.registry import ADMINS, STAFF
-from samia.rls.sql import SESSION_NONCE
 
 
 def _roles(roles: tuple[str, ...]) -> str:
@@ -21,34 +20,43 @@ def _roles(roles: tuple[str, ...]) -> str:
 # The login derives its candidate hash from them, as a SCRAM client does from the salt and
 # iteration count a server sends, and samia.login_check compares it with the stored hash, which
 # never leaves the database, so a session running as samia_app cannot carry hashes away to crack
-# offline. Nor can it test guesses outside the login's limits: login_check answers only with the
-# app's proof for that user id on that connection (samia.rls.binding.purpose_proof("login", id),
-# an HMAC under the binding key, which the app login cannot read); without it, every guess is false.
+# offline.
+# Each answers only with the app's proof for the value asked on that connection
+# (samia.rls.binding.purpose_proof: "identity" and the id, "email" and the address as asked,
+# "login" and the id), an HMAC under the binding key, which the app login cannot read. Without it
+# there is no row and every guess is false: a session holding only the app's login cannot walk the
+# accounts (emails, phones, languages, roles) nor test passwords outside the login's limits.
 
-IDENTITY_LOOKUP = rf"""
-CREATE OR REPLACE FUNCTION samia.identity(p_user_id bigint) RETURNS SETOF public.accounts_user
+IDENTITY_LOOKUP = r"""
+DROP FUNCTION IF EXISTS samia.identity_by_email(text);
+DROP FUNCTION IF EXISTS samia.identity(bigint);
+DROP FUNCTION IF EXISTS samia.login_check(bigint, text);
+
+CREATE OR REPLACE FUNCTION samia.identity_masked(p_user_id bigint) RETURNS SETOF public.accounts_user
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
   AS $$ SELECT masked.* FROM public.accounts_user u, jsonb_populate_record(u, jsonb_build_object('password',
           CASE WHEN u.password LIKE '%$%' THEN '!' || regexp_replace(u.password, '[$][^$]*$', '') ELSE '!' END)) masked
         WHERE u.id = p_user_id $$;
 
-CREATE OR REPLACE FUNCTION samia.identity_by_email(p_email text) RETURNS SETOF public.accounts_user
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
-  AS $$ SELECT masked.* FROM public.accounts_user u, samia.identity(u.id) masked WHERE lower(u.email) = lower(p_email) $$;
+CREATE OR REPLACE FUNCTION samia.identity(p_user_id bigint, p_proof text) RETURNS SETOF public.accounts_user
+  LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog, public
+  AS $$ SELECT masked.* FROM samia.identity_masked(p_user_id) masked
+        WHERE samia.purpose_proven('identity', p_user_id::text, p_proof) $$;
 
-DROP FUNCTION IF EXISTS samia.login_check(bigint, text);
+CREATE OR REPLACE FUNCTION samia.identity_by_email(p_email text, p_proof text) RETURNS SETOF public.accounts_user
+  LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog, public
+  AS $$ SELECT masked.* FROM public.accounts_user u, samia.identity_masked(u.id) masked
+        WHERE lower(u.email) = lower(p_email) AND samia.purpose_proven('email', p_email, p_proof) $$;
 
 CREATE OR REPLACE FUNCTION samia.login_check(p_user_id bigint, p_candidate text, p_proof text) RETURNS boolean
   LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog, public
   AS $$ SELECT EXISTS (SELECT FROM public.accounts_user
-                       WHERE id = p_user_id AND password = p_candidate AND password NOT LIKE '!%'
-                         AND EXISTS (SELECT FROM samia_private.binding_key k
-                                      WHERE p_proof = encode(public.hmac(convert_to(
-                                        'login:' || p_user_id || '@' || (SELECT {SESSION_NONCE}), 'UTF8'),
-                                        k.key, 'sha256'), 'hex'))) $$;
+                       WHERE id = p_user_id AND password = p_candidate AND password NOT LIKE '!%')
+           AND samia.purpose_proven('login', p_user_id::text, p_proof) $$;
 
-REVOKE ALL ON FUNCTION samia.identity(bigint), samia.identity_by_email(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION samia.identity(bigint), samia.identity_by_email(text) TO samia_app;
+REVOKE ALL ON FUNCTION samia.identity_masked(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION samia.identity(bigint, text), samia.identity_by_email(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION samia.identity(bigint, text), samia.identity_by_email(text, text) TO samia_app;
 REVOKE ALL ON FUNCTION samia.login_check(bigint, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION samia.login_check(bigint, text, text) TO samia_app;
 """

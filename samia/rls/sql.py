@@ -1,6 +1,6 @@
 """The SQL functions policies read identity through, and the reset a declaration is applied after.
 
-Migrations freeze a rendering of these templates (rls 0001, 0002, 0003); tests/rls/test_function_templates.py
+Migrations freeze a rendering of these templates (rls 0001, 0002, 0003, 0004); tests/rls/test_function_templates.py
 fails when a template changes without a migration that carries it.
 """
 
@@ -48,6 +48,23 @@ END $$;
 REVOKE ALL ON FUNCTION samia.actor_id(), samia.actor_role() FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION samia.actor_id(), samia.actor_role() TO samia_app;
+"""
+
+# ---------------------------------------------------------------------------------------------
+# A proof for a value rather than an identity: an HMAC-SHA256 of "<purpose>:<value>@<nonce>" under
+# the same key (samia.rls.binding.purpose_proof). The SECURITY DEFINER lookups that must answer before
+# anyone is bound (the identity lookups and login check of accounts, the HELP reply's phone language)
+# call it, so that a session holding only the app's login, without the key, learns nothing from
+# them. Owner-only: those functions run as the owner; samia_app gets no EXECUTE.
+
+PURPOSE_PROOF = rf"""
+CREATE OR REPLACE FUNCTION samia.purpose_proven(p_purpose text, p_value text, p_proof text) RETURNS boolean
+  LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog
+  AS $$ SELECT EXISTS (SELECT FROM samia_private.binding_key k
+                        WHERE p_proof = encode(public.hmac(convert_to(
+                          p_purpose || ':' || p_value || '@' || (SELECT {SESSION_NONCE}), 'UTF8'), k.key, 'sha256'), 'hex')) $$;
+
+REVOKE ALL ON FUNCTION samia.purpose_proven(text, text, text) FROM PUBLIC;
 """
 
 # ---------------------------------------------------------------------------------------------

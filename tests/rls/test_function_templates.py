@@ -18,6 +18,7 @@ from django.utils.module_loading import import_string
 TEMPLATES = (
     "samia.rls.sql.IDENTITY_HELPERS",
     "samia.rls.sql.RESET_TABLE_ACCESS",
+    "samia.rls.sql.PURPOSE_PROOF",
     "samia.accounts.sql.IDENTITY_LOOKUP",
     "samia.accounts.sql.guard_user_privileges_sql",
     "samia.accounts.sql.AUDIT_IDENTITY_CHANGES",

@@ -12,7 +12,7 @@ from samia.accounts.models import User
 from samia.rls import binding
 from samia.rls.binding import bound
 from samia.rls.registry import ANONYMOUS_IDENTITY
-from tests.conftest import api_as, rows_as
+from tests.conftest import api_as
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -22,16 +22,28 @@ def _hash_of(user) -> str:
     return User.objects.values_list("password", flat=True).get(pk=user.pk)
 
 
-@pytest.mark.parametrize(
-    "lookup",
-    ["SELECT password FROM samia.identity_by_email(%(email)s)", "SELECT password FROM samia.identity(%(id)s)"],
-)
+def _lookup(sql: str, value, purpose: str, proof=None):
+    """Run an identity lookup as a request's connection does; `proof` None: the app's own proof."""
+    from django.db import connection
+
+    with bound(ANONYMOUS_IDENTITY), connection.cursor() as cursor:
+        proof = binding.purpose_proof(purpose, str(value)) if proof is None else proof
+        cursor.execute(sql, [value, proof])
+        return cursor.fetchall()
+
+
+BY_EMAIL = ("SELECT password FROM samia.identity_by_email(%s, %s)", "email")
+BY_ID = ("SELECT password FROM samia.identity(%s, %s)", "identity")
+
+
+@pytest.mark.parametrize("lookup", [BY_EMAIL, BY_ID], ids=["by-email", "by-id"])
 def test_an_anonymous_app_session_never_reads_a_password_hash(make_user, lookup):
     alice = make_user(email="alice@example.test")
     stored = _hash_of(alice)
 
     # when: any request's connection (samia_app, nobody bound) calls the identity lookups
-    [(password,)] = rows_as(ANONYMOUS_IDENTITY, lookup, {"email": "ALICE@example.test", "id": alice.pk})
+    sql, purpose = lookup
+    [(password,)] = _lookup(sql, "ALICE@example.test" if purpose == "email" else alice.pk, purpose)
 
     # then: the algorithm, cost and salt at most, unusable to Django, never the hash
     digest = stored.rsplit("$", 1)[1]
@@ -43,7 +55,20 @@ def test_an_account_without_a_usable_password_shows_nothing_of_it(make_user):
     alice = make_user(email="alice@example.test")
     User.objects.filter(pk=alice.pk).update(password="!" + "x" * 40)
 
-    assert rows_as(ANONYMOUS_IDENTITY, "SELECT password FROM samia.identity(%s)", [alice.pk]) == [("!",)]
+    assert _lookup(BY_ID[0], alice.pk, "identity") == [("!",)]
+
+
+@pytest.mark.parametrize("lookup", [BY_EMAIL, BY_ID], ids=["by-email", "by-id"])
+@pytest.mark.parametrize("proof", ["", "0" * 64, "identity"])
+def test_without_the_apps_proof_the_lookups_show_no_account(make_user, lookup, proof):
+    # Review stop 26, R1: the app's login alone walked every account's email, phone and language.
+    alice = make_user(email="alice@example.test", phone="+966500000017")
+    sql, purpose = lookup
+
+    assert _lookup(sql, alice.email if purpose == "email" else alice.pk, purpose, proof) == []
+    # a proof for one value opens no other
+    other = binding.purpose_proof(purpose, "bob@example.test" if purpose == "email" else str(alice.pk + 1))
+    assert _lookup(sql, alice.email if purpose == "email" else alice.pk, purpose, other) == []
 
 
 def _check(user_id, candidate, proof=None):
@@ -63,7 +88,7 @@ def test_login_check_answers_only_whether_a_candidate_hash_matches(make_user):
     assert _check(alice.pk, make_password(PASSWORD, salt)) is True
     assert _check(alice.pk, make_password("wrong-guess", salt)) is False
     # the masked value the lookups hand out is no key either
-    masked = rows_as(ANONYMOUS_IDENTITY, "SELECT password FROM samia.identity(%s)", [alice.pk])[0][0]
+    masked = _lookup(BY_ID[0], alice.pk, "identity")[0][0]
     assert _check(alice.pk, masked) is False
 
 

@@ -303,16 +303,11 @@ def test_without_a_proof_a_registered_number_costs_what_an_unknown_one_does(arab
         assert pages(PHONE) == pages("+966500000099")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review stop26 R1 (accounts/rls, not fixed here): samia.identity(id) and samia.identity_by_email "
-    "answer any account's phone, email and language to the app's login without the binding key, "
-    "so the F5 proof on samia.i18n_phone_language can be walked around",
-)
+# R1: samia.identity and samia.identity_by_email want the app's proof too (accounts 0014).
 def test_the_app_login_without_the_key_learns_no_numbers_language(arabic_holder):
     found = rows_as(
         ANONYMOUS_IDENTITY,
-        "SELECT x.language FROM generate_series(%s - 5, %s + 5) i, samia.identity(i) x WHERE x.phone = %s",
+        "SELECT x.language FROM generate_series(%s - 5, %s + 5) i, samia.identity(i, '') x WHERE x.phone = %s",
         [arabic_holder.pk, arabic_holder.pk, PHONE],
     )
 
