@@ -86,6 +86,8 @@ def secret_rotate(*, name: str, actor: Identity, reason: str = "") -> SecretRota
 
 def credential_probe(name: str, value: bytes) -> str | None:
     """Probe each provider that uses credential `name` with `value`; the first failure's code, or None."""
+    if catalog.CREDENTIALS[name].probe:  # not a provider's: S3
+        return import_string(catalog.CREDENTIALS[name].probe)(value)
     for provider in catalog.CREDENTIALS[name].providers:
         path = settings.PROVIDERS.get(provider)
         if not path:

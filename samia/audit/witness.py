@@ -71,13 +71,19 @@ class FileWitness:
 
 
 class S3Witness:
-    """Records in an S3 bucket with Object Lock, through django-storages' configured boto3 client."""
+    """Records in an S3 bucket with Object Lock, through django-storages' configured boto3 client,
+    signed with the keyring's current S3 access key (samia/storage/s3.py)."""
 
     def __init__(self, bucket: str, prefix: str):
-        from storages.backends.s3 import S3Storage
+        from samia.storage.s3 import KeyringS3Storage
 
         self.bucket, self.prefix = bucket, prefix.strip("/")
-        self.client = S3Storage(bucket_name=bucket).connection.meta.client
+        self.storage = KeyringS3Storage(bucket_name=bucket)
+
+    @property
+    def client(self):
+        """The client of the current access key (rebuilt after a rotation)."""
+        return self.storage.connection.meta.client
 
     def __str__(self):
         return f"s3://{self.bucket}/{self.prefix}"

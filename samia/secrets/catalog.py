@@ -36,6 +36,8 @@ class Credential:
     setting: str  # the environment value version 1 is imported from
     # When the value spans several settings (APNs: the key and its key id), what composes version 1.
     compose: Callable[[], str] | None = None
+    # A credential no provider adapter uses: the dotted path of `probe(value) -> failure code or None`.
+    probe: str | None = None
 
 
 def _random(size: int) -> Callable[[], tuple[str, bytes]]:
@@ -81,6 +83,17 @@ def _apns_env() -> str:
     return apns_key_value(key_id=settings.APNS_KEY_ID, key=settings.APNS_KEY_PEM)
 
 
+def s3_access_key_value(*, key_id: str, secret: str) -> str:
+    """The value of `s3_access_key`: AWS issues an access key id and its secret as a pair."""
+    return json.dumps({"key_id": key_id, "secret": secret})
+
+
+def _s3_env() -> str:
+    if not (settings.AWS_ACCESS_KEY_ID and settings.AWS_SECRET_ACCESS_KEY):
+        return ""
+    return s3_access_key_value(key_id=settings.AWS_ACCESS_KEY_ID, secret=settings.AWS_SECRET_ACCESS_KEY)
+
+
 def _days(setting: str) -> Callable[[], dt.timedelta]:
     return lambda: dt.timedelta(days=getattr(settings, setting))
 
@@ -120,6 +133,9 @@ CREDENTIALS: dict[str, Credential] = {
     # setting (an account's team does not change when its key does).
     "apns_key": Credential(("apns",), "APNS_KEY_PEM", _apns_env),
     "deepl_auth_key": Credential(("translation",), "DEEPL_AUTH_KEY"),
+    # JSON {"key_id", "secret"} of the private bucket and the S3 witness (samia/storage/s3.py), probed with
+    # head_bucket; `secrets_set s3_access_key --key-id ID` wraps the secret. Unset: boto3's chain signs.
+    "s3_access_key": Credential((), "AWS_SECRET_ACCESS_KEY", _s3_env, probe="samia.storage.s3.probe"),
 }
 
 # Stable pseudonyms: a new key would orphan every suppression, actor key and handle made with the old one.

@@ -208,8 +208,13 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Private files reached through URLs that expire (samia/storage): "local" keeps them under
 # PRIVATE_MEDIA_ROOT and serves GET /files/<token>; "s3" keeps them in the private bucket
-# STORAGE_S3_BUCKET (credentials and endpoint as django-storages reads them: AWS_ACCESS_KEY_ID,
-# AWS_SECRET_ACCESS_KEY, AWS_S3_REGION_NAME, AWS_S3_ENDPOINT_URL) and hands out presigned GETs.
+# STORAGE_S3_BUCKET (endpoint as django-storages reads it: AWS_S3_REGION_NAME, AWS_S3_ENDPOINT_URL)
+# and hands out presigned GETs.
+# The S3 access key of the private bucket and the S3 witness: version 1 of the keyring's
+# `s3_access_key` (`manage.py secrets_set s3_access_key --key-id ID` rotates it). Both empty: boto3's
+# chain (an instance or task role) signs, as when nothing is set.
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="")
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
 STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="local")
 STORAGE_S3_BUCKET = env.str("STORAGE_S3_BUCKET", default="")
 if STORAGE_BACKEND not in ("local", "s3") or (STORAGE_BACKEND == "s3" and not STORAGE_S3_BUCKET):
@@ -220,7 +225,7 @@ STORAGES["private"] = (
     {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": STORAGES["default"]["OPTIONS"]}
     if STORAGE_BACKEND == "local"
     else {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "samia.storage.s3.KeyringS3Storage",
         # SigV4: X-Amz-Expires is part of what S3 checks the signature over (every region accepts it).
         "OPTIONS": {
             "bucket_name": STORAGE_S3_BUCKET,
@@ -342,8 +347,8 @@ AUDIT_EXPORT_DIR = env.str("AUDIT_EXPORT_DIR", default=str(BASE_DIR / "var" / "a
 # the most a database superuser can rewrite undetected (samia/audit/AUDIT_README.md, "The witness").
 AUDIT_CHECKPOINT_MINUTES = env.int("AUDIT_CHECKPOINT_MINUTES", default=5)
 # The write-once store every checkpoint is also written to: file:///dir (created exclusively, read-only
-# files) or s3://bucket/prefix (a bucket with S3 Object Lock; credentials and endpoint as django-storages
-# reads them: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_S3_REGION_NAME, AWS_S3_ENDPOINT_URL).
+# files) or s3://bucket/prefix (a bucket with S3 Object Lock; the keyring's `s3_access_key`, endpoint
+# as django-storages reads it: AWS_S3_REGION_NAME, AWS_S3_ENDPOINT_URL).
 AUDIT_WITNESS = env.str("AUDIT_WITNESS", default=(BASE_DIR / "var" / "audit-witness").as_uri())
 # S3 witness: each checkpoint is put with ObjectLockMode=COMPLIANCE until this many days from now.
 AUDIT_WITNESS_RETENTION_DAYS = env.int("AUDIT_WITNESS_RETENTION_DAYS", default=3650)

@@ -19,7 +19,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--key-id",
             default="",
-            help="apns_key only: the key id Apple shows for the .p8 key read from standard input",
+            help=(
+                "apns_key: the key id Apple shows for the .p8 key read from standard input; "
+                "s3_access_key: the access key id (AKIA...) of the secret read from standard input"
+            ),
         )
 
     def handle(self, *args, name, key_id, **options):
@@ -38,10 +41,12 @@ class Command(BaseCommand):
             text = value.decode()
         except UnicodeDecodeError:  # said without the bytes: the error's own text quotes one of them
             raise CommandError("the value is not UTF-8 text (a token, a JSON key file or a PEM key)") from None
-        if bool(key_id) != (name == "apns_key"):
-            raise CommandError("--key-id goes with apns_key, and apns_key needs it")
-        if key_id:
+        if bool(key_id) != (name in ("apns_key", "s3_access_key")):
+            raise CommandError("--key-id goes with apns_key and s3_access_key, and they need it")
+        if name == "apns_key":
             value = catalog.apns_key_value(key_id=key_id, key=text + "\n").encode()
+        elif name == "s3_access_key":
+            value = catalog.s3_access_key_value(key_id=key_id, secret=text).encode()
         try:
             details = secrets.secret_set(name=name, value=value, actor="system:ops", probe=credential_probe)
         except secrets.ProbeFailed as error:
