@@ -5,8 +5,9 @@ The private storage is `storages["private"]` (settings: `STORAGE_BACKEND`).
   payload (base64url JSON: key, user id, expiry) signed with HMAC-SHA256 under the key `kid`
   names (`STORAGE_URL_KEYS`, new URLs use `STORAGE_URL_KEY_ID`), so keys rotate while URLs
   already issued stay valid until they expire. `GET /files/<token>` streams the file.
-- s3: a private bucket through django-storages' `S3Storage`; a URL is boto3's presigned GET,
-  which S3 itself checks (it cannot carry the user id).
+- s3: a private bucket through django-storages' `S3Storage` (`samia.storage.s3.KeyringS3Storage`:
+  signed with the keyring's `s3_access_key`); a URL is boto3's presigned GET, which S3 itself checks
+  (it cannot carry the user id).
 TTL: `STORAGE_URL_TTL_SECONDS` (300) by default, `MAX_TTL_SECONDS` (900) at most.
 """
 
