@@ -215,6 +215,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # chain (an instance or task role) signs, as when nothing is set.
 AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="")
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
+# Where the bucket is: django-storages reads these as Django settings only (unset: boto3's own
+# default region, AWS_DEFAULT_REGION, and AWS's endpoint).
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default=None)
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=None)
 STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="local")
 STORAGE_S3_BUCKET = env.str("STORAGE_S3_BUCKET", default="")
 if STORAGE_BACKEND not in ("local", "s3") or (STORAGE_BACKEND == "s3" and not STORAGE_S3_BUCKET):
