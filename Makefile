@@ -10,6 +10,8 @@ INSTALLED := $(VENV)/.requirements-installed
 # Honcho runs Procfile lines through a shell: the venv's gunicorn and celery must come first on PATH.
 HONCHO := PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/honcho
 PYTEST_ARGS ?=
+# pytest-xdist processes for `make test` (each its own test database and Redis key space); 0 runs in this one.
+PYTEST_WORKERS ?= 2
 SCALE ?= 1
 BENCH_ARGS ?=
 SERVICE_TIMEOUT ?= 30
@@ -156,7 +158,7 @@ test: install db ## Lint, migration and RLS checks, then the whole pytest suite
 	$(MANAGE_TEST) rls_check
 	@# Configuration hygiene with an example production environment (ops/config_check.py).
 	$(MANAGE_TEST) ops_config_check
-	$(PY) -m pytest --create-db $(PYTEST_ARGS)
+	$(PY) -m pytest --create-db --numprocesses $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Backups (sre): pg_dump refuses or writes unreadable dumps across major versions; CI checks before the suite.
 pg-dump-check: services ## Fail when pg_dump's major version is not the PostgreSQL server's

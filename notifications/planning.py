@@ -10,6 +10,7 @@ zodiac plan relies on the unique dedupe key (ON CONFLICT DO NOTHING).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ from notifications.quiet import in_quiet_hours, parse_time, quiet_begins_after
 from notifications.targeting import LATEST_CONSENT, audience_params, audience_where, reachable_sql
 from samia import audit
 from samia.accounts.models import Language
+from samia.companion import Companion, finish_all
 from samia.exceptions import Conflict
 from samia.marketplace.cohorts import local_time_instant
 from samia.rls.registry import Identity
@@ -168,7 +170,15 @@ def _measures(campaign: Campaign) -> str:
 
 
 def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Campaign, int]:
-    """Activate a campaign and plan one send per recipient; returns (campaign, sends created)."""
+    """Activate a campaign and plan one send per recipient; returns (campaign, sends created).
+
+    A large audience is planned in ranges of user ids on several connections at once
+    (NOTIFICATIONS_SCHEDULE_CONNECTIONS, from NOTIFICATIONS_SCHEDULE_SPLIT_USERS users): each range
+    is one INSERT ... SELECT on a core of its own. The other connections' transactions commit only
+    when the caller's range was planned (samia.companion), and the dispatcher claims no send of a
+    campaign before it is scheduled, so an interrupted schedule sends nothing; scheduling a draft
+    again first removes what an interrupted one may have left, then plans it afresh.
+    """
     campaign = selectors.campaign_get(identity=identity, campaign_id=campaign_id, operation="update", lock=True)
     if campaign.status == Campaign.Status.COMPLETED:
         raise Conflict("This campaign is completed.", status=campaign.status)
@@ -186,33 +196,12 @@ def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Ca
         template_languages=list(campaign.templates),
         measures=_measures(campaign),
     )
-    language = "CASE WHEN u.language = ANY(%(template_languages)s) THEN u.language ELSE 'en' END"
-    sql = f"""
-        INSERT INTO notifications_send ({_SEND_COLUMNS}, encoding, segments)
-        SELECT %(campaign)s, NULL, u.id, %(channel)s, %(purpose)s, false, %(kind)s, NULL,
-               'campaign:' || %(campaign)s || ':' || u.id, {language},
-               z.due_at, z.expires_at, 'planned', now(), 0, '', false, '', '', false, false, now(),
-               coalesce(%(measures)s::jsonb -> ({language}) ->> 'encoding', ''),
-               (%(measures)s::jsonb -> ({language}) ->> 'segments')::smallint
-        FROM accounts_user u
-        JOIN unnest(%(zones)s::text[], %(dues)s::timestamptz[], %(expiries)s::timestamptz[])
-             AS z(zone, due_at, expires_at) ON z.zone = u.timezone
-        LEFT JOIN ({LATEST_CONSENT}) lc ON lc.user_id = u.id
-        WHERE true {audience_where(campaign.audience)} {reachable_sql(campaign.channel, campaign.purpose)}
-          AND NOT EXISTS (SELECT 1 FROM notifications_send s WHERE s.campaign_id = %(campaign)s AND s.user_id = u.id)
-        ORDER BY u.id
-    """
-    # The campaign's row is locked until commit, so schedules of one campaign run one after the
-    # other and each statement sees what the previous planned: the anti-join leaves out who has a
-    # send (no ON CONFLICT: its speculative insertion cost a quarter of the insert's CPU), and the
-    # unique dedupe key still refuses a duplicate. Sends go in user order: each index is then
-    # written front to back instead of at random (the table outgrows shared buffers).
-    planned = Send.objects.filter(campaign=campaign).count()
-    with connection.cursor() as cursor:
-        cursor.execute(_SET_BASED)
-        cursor.execute(sql, params)
-        created = cursor.rowcount
-        cursor.execute(_SET_BASED_END)
+    # A draft has no sends but what an interrupted split schedule committed (see above): each range removes
+    # those of its users first (nothing refers to them: they were never claimed; Postgres refuses the
+    # DELETE unless the campaign is a draft), then plans afresh.
+    afresh = campaign.status == Campaign.Status.DRAFT
+    planned = 0 if afresh else Send.objects.filter(campaign=campaign).count()
+    created = _plan_ranges(identity, campaign, params, afresh=afresh)
     was = campaign.status
     campaign.status = Campaign.Status.SCHEDULED
     campaign.planned_count = planned + created
@@ -225,6 +214,132 @@ def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Ca
         details={"created": created, "planned": campaign.planned_count, "from_status": was},
     )
     return campaign, created
+
+
+def _user_range(column: str, bounds: tuple[int | None, int | None]) -> str:
+    """The condition keeping `column` in [first_user, last_user); either end may be open."""
+    first, last = bounds
+    return ("" if first is None else f"AND {column} >= %(first_user)s ") + (
+        "" if last is None else f"AND {column} < %(last_user)s"
+    )
+
+
+def _schedule_sql(campaign: Campaign, bounds: tuple[int | None, int | None]) -> str:
+    """The INSERT ... SELECT planning the campaign's sends to the users in `bounds`."""
+    language = "CASE WHEN u.language = ANY(%(template_languages)s) THEN u.language ELSE 'en' END"
+    user_range = _user_range("u.id", bounds)
+    # The campaign's row is locked until commit, so schedules of one campaign run one after the
+    # other and each statement sees what the previous planned: the anti-join leaves out who has a
+    # send (no ON CONFLICT: its speculative insertion cost a quarter of the insert's CPU), and the
+    # unique dedupe key still refuses a duplicate. Sends go in user order: each index is then
+    # written front to back instead of at random (the table outgrows shared buffers).
+    return f"""
+        INSERT INTO notifications_send ({_SEND_COLUMNS}, encoding, segments)
+        SELECT %(campaign)s, NULL, u.id, %(channel)s, %(purpose)s, false, %(kind)s, NULL,
+               'campaign:' || %(campaign)s || ':' || u.id, {language},
+               z.due_at, z.expires_at, 'planned', now(), 0, '', false, '', '', false, false, now(),
+               coalesce(%(measures)s::jsonb -> ({language}) ->> 'encoding', ''),
+               (%(measures)s::jsonb -> ({language}) ->> 'segments')::smallint
+        FROM accounts_user u
+        JOIN unnest(%(zones)s::text[], %(dues)s::timestamptz[], %(expiries)s::timestamptz[])
+             AS z(zone, due_at, expires_at) ON z.zone = u.timezone
+        LEFT JOIN ({LATEST_CONSENT}) lc ON lc.user_id = u.id
+        WHERE true {audience_where(campaign.audience)} {reachable_sql(campaign.channel, campaign.purpose)}
+          {user_range}
+          AND NOT EXISTS (SELECT 1 FROM notifications_send s WHERE s.campaign_id = %(campaign)s AND s.user_id = u.id)
+        ORDER BY u.id
+    """
+
+
+# The foreign keys a planned send checks (its user, its campaign). Django declares them DEFERRABLE
+# INITIALLY DEFERRED; a split schedule checks them at the end of each range's statement instead of at
+# each commit, so every connection checks its own rows at the same time as the others.
+_SEND_KEYS_SQL = """
+    SELECT string_agg(quote_ident(conname), ', ' ORDER BY conname) FROM pg_constraint
+    WHERE conrelid = 'notifications_send'::regclass AND contype = 'f' AND condeferrable
+      AND confrelid IN ('accounts_user'::regclass, 'notifications_campaign'::regclass)
+"""
+
+
+def _plan_range(
+    cursor, campaign: Campaign, params: dict, bounds: tuple[int | None, int | None], *, afresh: bool, check_now: bool
+) -> int:
+    """Plan the campaign's sends to the users in `bounds` on `cursor`'s connection; return how many."""
+    values = {**params, "first_user": bounds[0], "last_user": bounds[1]}
+    if afresh:
+        where = _user_range("user_id", bounds)
+        cursor.execute(f"DELETE FROM notifications_send WHERE campaign_id = %(campaign)s {where}", values)
+    keys = None
+    if check_now:
+        cursor.execute(_SEND_KEYS_SQL)
+        (keys,) = cursor.fetchone()
+    cursor.execute(_SET_BASED)
+    if keys:
+        cursor.execute(f"SET CONSTRAINTS {keys} IMMEDIATE")
+    cursor.execute(_schedule_sql(campaign, bounds), values)
+    created = cursor.rowcount
+    if keys:
+        cursor.execute(f"SET CONSTRAINTS {keys} DEFERRED")
+    cursor.execute(_SET_BASED_END)
+    return created
+
+
+def _user_bounds(connections_wanted: int) -> list[tuple[int | None, int | None]]:
+    """Split the users into ranges of ids of about equal size, one per connection: [(first, last)), open-ended
+    at both ends. One range when splitting does not pay (NOTIFICATIONS_SCHEDULE_SPLIT_USERS)."""
+    if connections_wanted < 2:
+        return [(None, None)]
+    with connection.cursor() as cursor:
+        if settings.NOTIFICATIONS_SCHEDULE_SPLIT_USERS > 0:
+            # The planner's estimate of the table's size (-1 before it was first analyzed): free, and
+            # precise enough to choose.
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'accounts_user'::regclass")
+            (estimate,) = cursor.fetchone()
+            if estimate < settings.NOTIFICATIONS_SCHEDULE_SPLIT_USERS:
+                return [(None, None)]
+        cursor.execute("SELECT min(id), max(id) FROM accounts_user")
+        low, high = cursor.fetchone()
+    if low is None or high - low < connections_wanted:
+        return [(None, None)]
+    cuts = [low + (high - low + 1) * i // connections_wanted for i in range(1, connections_wanted)]
+    edges = [None, *cuts, None]
+    return list(itertools.pairwise(edges))
+
+
+def _plan_ranges(identity: Identity | str, campaign: Campaign, params: dict, *, afresh: bool) -> int:
+    """Plan the campaign's sends, in ranges of users on several connections when the audience is large."""
+    ranges = _user_bounds(settings.NOTIFICATIONS_SCHEDULE_CONNECTIONS)
+    if len(ranges) == 1:
+        with connection.cursor() as cursor:
+            return _plan_range(cursor, campaign, params, ranges[0], afresh=afresh, check_now=False)
+
+    def share(bounds):
+        def work(cursor) -> int | None:
+            # The campaign created in the caller's transaction, not committed yet: the caller plans this range.
+            cursor.execute("SELECT 1 FROM notifications_campaign WHERE id = %s", [campaign.pk])
+            if cursor.fetchone() is None:
+                return None
+            return _plan_range(cursor, campaign, params, bounds, afresh=afresh, check_now=True)
+
+        return work
+
+    bound_as = identity if isinstance(identity, Identity) else None
+    companions = [
+        Companion(share(bounds), identity=bound_as, name="notifications-schedule-companion") for bounds in ranges[1:]
+    ]
+    try:
+        with connection.cursor() as cursor:
+            created = share(ranges[0])(cursor)
+    except BaseException:
+        finish_all(companions, commit=False)
+        raise
+    results = finish_all(companions, commit=True)
+    for bounds, result in zip(ranges[1:], results, strict=True):
+        if result is None:
+            with connection.cursor() as cursor:
+                result = _plan_range(cursor, campaign, params, bounds, afresh=afresh, check_now=False)
+        created += result
+    return created
 
 
 def campaign_pause(*, identity: Identity, campaign_id: int, pause: bool) -> Campaign:

@@ -5,7 +5,7 @@ everything; monitors see escalations only (complaints). Planning and dispatch ru
 role in jobs; verified webhooks only append to the inbox, which a job processes.
 """
 
-from samia.rls.conditions import Equals, IsNull, Mine, OneOf
+from samia.rls.conditions import Equals, IsNull, Mine, OneOf, Via
 from samia.rls.registry import ADMINS, PUBLIC, ROLES, allow, declare
 
 DEVICES_TABLE = "notifications_devicetoken"
@@ -79,6 +79,9 @@ SENDS = declare(
     # Admins plan sends (scheduling a campaign, notifying a user) and pause or cancel them.
     allow("insert", ADMINS),
     allow("update", ADMINS),
+    # A draft campaign has no live sends: only what an interrupted schedule left, which its next schedule
+    # removes before planning afresh (planning.campaign_schedule). Sends of a scheduled campaign stay.
+    allow("delete", ADMINS, Via("campaign_id", CAMPAIGNS_TABLE, Equals("status", "draft"))),
     module=__name__,
 )
 

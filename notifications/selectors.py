@@ -162,11 +162,15 @@ def campaign_list(*, identity: Identity) -> QuerySet[Campaign]:
 def campaign_get(
     *, identity: Identity | str, campaign_id: int, operation: str = "select", lock: bool = False
 ) -> Campaign:
-    """Return one campaign (with its audience) `identity` may act on, or raise Campaign.DoesNotExist."""
+    """Return one campaign (with its audience) `identity` may act on, or raise Campaign.DoesNotExist.
+
+    `lock` takes FOR NO KEY UPDATE (campaign and audience): schedules, pauses and resumes of one campaign wait for each other,
+    while the foreign-key checks of sends planned for it (FOR KEY SHARE, on other connections too) do not.
+    """
     campaigns = Campaign.objects.select_related("audience")
-    return _get(
-        policies.CAMPAIGNS, campaigns.select_for_update() if lock else campaigns, identity, campaign_id, operation
-    )
+    if lock:
+        campaigns = campaigns.select_for_update(no_key=True)
+    return _get(policies.CAMPAIGNS, campaigns, identity, campaign_id, operation)
 
 
 def audience_count(audience: Audience, *, channel: str, purpose: str) -> int:

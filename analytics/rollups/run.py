@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import threading
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_time
 
@@ -41,6 +40,7 @@ from analytics.rollups.sql import (
     TIMELINE_EVENTS,
     TIMELINE_SQL,
 )
+from samia.companion import Companion
 from samia.marketplace.cohorts import local_time_instant
 
 ROLLUP_LOCK = "analytics.rollup"
@@ -171,48 +171,6 @@ def _days(first: dt.date, last: dt.date) -> list[str]:
     return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
 
-class _Companion:
-    """One half of a rollup on a second connection, alongside the caller's half on its own.
-
-    The work runs in a transaction of its own on a thread (Django gives each thread its own connection),
-    then waits for the caller's verdict: it commits when the caller's half succeeded and rolls back
-    otherwise. finish() hands the verdict over, waits for the thread and raises what the work raised, so
-    the caller rolls back its own half too. Nothing is committed unless both halves ran to the end."""
-
-    def __init__(self, work):
-        self._work = work
-        self._verdict = threading.Event()
-        self._commit = False
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="analytics-rollup-companion", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                self._work(cursor)
-                self._verdict.wait()
-                if not self._commit:
-                    raise _Withdrawn
-        except _Withdrawn:
-            pass
-        except BaseException as error:  # handed to the caller by finish()
-            self._error = error
-        finally:
-            connections.close_all()  # this thread's connections only
-
-    def finish(self, *, commit: bool) -> None:
-        self._commit = commit
-        self._verdict.set()
-        self._thread.join()
-        if self._error is not None and commit:
-            raise self._error
-
-
-class _Withdrawn(Exception):
-    """The caller's half failed: the companion rolls back."""
-
-
 def _session_settings(cursor) -> None:
     # Short set-based statements: JIT compilation cost more than it saved (81 of 133 ms on the DAU query
     # at 500k events, triggered by cost estimates inflated by the per-day subqueries). A month's sessions
@@ -270,7 +228,7 @@ def _rollup_days(first: dt.date, last: dt.date, *, changed_only: bool, split: bo
                 _session_settings(other)
                 _activity(other, first, last)
 
-            companion = _Companion(activity)
+            companion = Companion(activity, name="analytics-rollup-companion")
         try:
             cursor.execute(TIMELINE_SQL, _params(first, last, TIMELINE_EVENTS))
             # A late order event can move an order's TTF from or to a day outside the range (its old or new end).

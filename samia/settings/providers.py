@@ -42,6 +42,11 @@ NOTIFICATIONS_SEND_CONCURRENCY = env.int("NOTIFICATIONS_SEND_CONCURRENCY", defau
 # "fcm=600000/m,twilio:sms=100/s". Buckets: fcm, apns, twilio (the account), twilio:sms,
 # twilio:whatsapp, twilio:<Messaging Service SID>, twilio:<WhatsApp sender>.
 NOTIFICATIONS_RATE_LIMITS = env.dict("NOTIFICATIONS_RATE_LIMITS", default={"fcm": "600000/m"})
+# Scheduling a campaign: from NOTIFICATIONS_SCHEDULE_SPLIT_USERS users (the planner's estimate of the
+# users table), its sends are planned in ranges of users on NOTIFICATIONS_SCHEDULE_CONNECTIONS
+# connections at once, one core each (notifications/planning.py); 1 plans on the caller's alone.
+NOTIFICATIONS_SCHEDULE_CONNECTIONS = env.int("NOTIFICATIONS_SCHEDULE_CONNECTIONS", default=2)
+NOTIFICATIONS_SCHEDULE_SPLIT_USERS = env.int("NOTIFICATIONS_SCHEDULE_SPLIT_USERS", default=100_000)
 # How long one dispatcher run keeps claiming batches before it hands over to the next tick.
 NOTIFICATIONS_DISPATCH_BUDGET_SECONDS = env.int("NOTIFICATIONS_DISPATCH_BUDGET_SECONDS", default=50)
 # WhatsApp outside the 24-hour customer-service window: the approved template (content SID) per

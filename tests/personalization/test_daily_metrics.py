@@ -28,7 +28,10 @@ def test_it_counts_what_exposed_users_did_after_their_exposure(trained, personas
     experiment = Experiment.objects.create(name="m", salt="s", surface="readers", variants={"model": 1})
     body = {"user_id": client.pk, "surface": "readers", "k": 2}
     shown = api_as(personas["admin"]).post("/personalization/recommend", body, format="json").json()["items"]
-    delivered(client, readers[1], trained["services"][0], 0)
+    # Delivered just after the exposure, on its business day whatever the hour (an hour earlier would be
+    # the day before between 21:00 and 22:00 UTC, midnight in Riyadh).
+    order = delivered(client, readers[1], trained["services"][0], 0)
+    type(order).objects.filter(pk=order.pk).update(delivered_at=timezone.now())
     for percent in (40, 95):  # one listen-through: the highest percent of the day counts
         emit(
             "horoscope.listened", 2, actor=Identity(client.pk, "client"), properties={"sign": "leo", "percent": percent}

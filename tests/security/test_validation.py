@@ -65,8 +65,8 @@ def test_it_accepts_plausible_dates_and_iana_zones(make_user, changes):
     ("incoming", "kept"),
     [
         ("req-12345678", True),
-        (str(uuid.uuid4()), True),
-        (uuid.uuid4().hex, True),
+        (str(uuid.UUID(int=0x5A3A)), True),
+        (uuid.UUID(int=0x7A207).hex, True),
         ("abcdefgh\n", False),
         ("abcdefgh\r\nSet-Cookie: a=b", False),
         ("a" * 65, False),
