@@ -202,16 +202,23 @@ def main() -> None:
         figures["rate"] = figures["states"].get("sent", 0) / figures["wall"]
         dispatched[channel] = figures
         print(f"{channel}: states {figures['states']}")
-    _print(command, seeded, options, schedule, dispatched)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('shared_buffers'), current_setting('max_wal_size')")
+        server = cursor.fetchone()
+    _print(command, seeded, options, schedule, dispatched, server)
 
 
-def _print(command: str, seeded: int, options, schedule: dict, dispatched: dict) -> None:
+def _print(command: str, seeded: int, options, schedule: dict, dispatched: dict, server: tuple) -> None:
+    from django.conf import settings
+
     load = os.getloadavg()
     print(f"\n$ {command}")
     print(
         f"{seeded:,} users, {len(world.ZONES)} zones, {options.workers} dispatch workers, fakes at "
         f"{options.latency_ms:g} ms median / {options.p99_ms:g} ms p99; load average {load[0]:.1f} "
-        f"(2 cores shared with other work)\n"
+        f"(2 cores shared with other work)\nserver: shared_buffers {server[0]}, max_wal_size {server[1]}; "
+        f"schedule on {settings.NOTIFICATIONS_SCHEDULE_CONNECTIONS} connection(s) "
+        f"from {settings.NOTIFICATIONS_SCHEDULE_SPLIT_USERS:,} users\n"
     )
     print(f"{'figure':<58} {'value':>10}  goal")
     for channel, figures in schedule.items():

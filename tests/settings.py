@@ -14,10 +14,14 @@ os.environ.setdefault("SECRETS_MASTER_KEYS", "dGVzdHMtb25seS1zZWNyZXRzLW1hc3Rlci
 os.environ.setdefault("EVENTS_HASH_KEY", os.environ["SECRET_KEY"])
 os.environ.setdefault("NOTIFICATIONS_ADDRESS_KEY", f"address:{os.environ['SECRET_KEY']}")
 os.environ.setdefault("STORAGE_URL_KEYS", f"k0=storage-urls:{os.environ['SECRET_KEY']}")
-# One key space per test process (pytest-xdist workers share the Redis server).
-os.environ.setdefault("CACHE_KEY_PREFIX", f"samia-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}")
+# One key space per test process (pytest-xdist workers share the Redis server). A worker inherits the
+# controller's environment, so it makes its own unless the one it inherited is already its own (a
+# subprocess a test starts, a Celery worker say, shares its test's key space).
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+if not os.environ.get("CACHE_KEY_PREFIX", "").startswith(f"samia-test-{_WORKER}-"):
+    os.environ["CACHE_KEY_PREFIX"] = f"samia-test-{_WORKER}-{os.getpid()}"
 
-from samia.settings import *  # noqa: F403
+from samia.settings import *  # noqa: E402, F403  (after the environment above)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Staff sign in with a password alone here; the two-factor tests turn it on (tests/backoffice/test_two_factor.py).
