@@ -266,6 +266,13 @@ def _plan_range(
 ) -> int:
     """Plan the campaign's sends to the users in `bounds` on `cursor`'s connection; return how many."""
     values = {**params, "first_user": bounds[0], "last_user": bounds[1]}
+    if check_now:
+        # Split: the caller waits for the other connections in Python, where Postgres cannot see the wait,
+        # so a deadlock through a third transaction (one locking users FOR UPDATE in two ranges) would
+        # go undetected. A bounded lock wait turns it into an error, and every range rolls back.
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true)", [f"{settings.NOTIFICATIONS_SCHEDULE_LOCK_TIMEOUT_SECONDS}s"]
+        )
     if afresh:
         where = _user_range("user_id", bounds)
         cursor.execute(f"DELETE FROM notifications_send WHERE campaign_id = %(campaign)s {where}", values)
@@ -281,6 +288,8 @@ def _plan_range(
     if keys:
         cursor.execute(f"SET CONSTRAINTS {keys} DEFERRED")
     cursor.execute(_SET_BASED_END)
+    if check_now:
+        cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
     return created
 
 

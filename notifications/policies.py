@@ -80,8 +80,12 @@ SENDS = declare(
     allow("insert", ADMINS),
     allow("update", ADMINS),
     # A draft campaign has no live sends: only what an interrupted schedule left, which its next schedule
-    # removes before planning afresh (planning.campaign_schedule). Sends of a scheduled campaign stay.
-    allow("delete", ADMINS, Via("campaign_id", CAMPAIGNS_TABLE, Equals("status", "draft"))),
+    # removes before planning afresh (planning.campaign_schedule). Only planned sends qualify (the state
+    # guard lets no send return to planned once it left), so relabelling a send or its campaign to a
+    # draft cannot erase what was sent: at most what has not gone out, which admins may cancel anyway.
+    allow(
+        "delete", ADMINS, Via("campaign_id", CAMPAIGNS_TABLE, Equals("status", "draft")) & Equals("state", "planned")
+    ),
     module=__name__,
 )
 

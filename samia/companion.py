@@ -37,6 +37,7 @@ class Companion:
         self._work = work
         self._identity = identity
         self._verdict = threading.Event()
+        self._worked = threading.Event()
         self._commit = False
         self._result: Any = None
         self._error: BaseException | None = None
@@ -54,6 +55,7 @@ class Companion:
         try:
             with self._scope(), connection.cursor() as cursor:
                 self._result = self._work(cursor)
+                self._worked.set()
                 self._verdict.wait()
                 if not self._commit:
                     raise _Withdrawn
@@ -62,7 +64,13 @@ class Companion:
         except BaseException as error:  # handed to the caller by finish()
             self._error = error
         finally:
+            self._worked.set()
             connections.close_all()  # this thread's connections only
+
+    def failed(self) -> BaseException | None:
+        """Wait until the work has run (not for the verdict); return what it raised, if anything."""
+        self._worked.wait()
+        return self._error
 
     def finish(self, *, commit: bool) -> Any:
         """Hand over the verdict, wait for the thread; on commit, return the work's result or raise its error."""
@@ -75,7 +83,14 @@ class Companion:
 
 
 def finish_all(companions: list[Companion], *, commit: bool) -> list[Any]:
-    """finish() every companion; when one raises, the ones after it are rolled back and the error goes on."""
+    """Commit every companion, or none: first wait until all have run their work; if one failed, roll all
+    back and raise its error. Only a COMMIT that fails itself can still leave the ones before it committed."""
+    if commit:
+        failure = next((error for error in (c.failed() for c in companions) if error is not None), None)
+        if failure is not None:
+            for companion in companions:
+                companion.finish(commit=False)
+            raise failure
     results, error = [], None
     for companion in companions:
         try:

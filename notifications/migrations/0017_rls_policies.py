@@ -97,8 +97,8 @@ CREATE POLICY "insert_admin" ON notifications_send AS PERMISSIVE FOR INSERT TO s
 CREATE POLICY "insert_superadmin" ON notifications_send AS PERMISSIVE FOR INSERT TO samia_app WITH CHECK ((((select samia.actor_role()) = 'superadmin') AND true));
 CREATE POLICY "update_admin" ON notifications_send AS PERMISSIVE FOR UPDATE TO samia_app USING ((((select samia.actor_role()) = 'admin') AND true)) WITH CHECK ((((select samia.actor_role()) = 'admin') AND true));
 CREATE POLICY "update_superadmin" ON notifications_send AS PERMISSIVE FOR UPDATE TO samia_app USING ((((select samia.actor_role()) = 'superadmin') AND true)) WITH CHECK ((((select samia.actor_role()) = 'superadmin') AND true));
-CREATE POLICY "delete_admin" ON notifications_send AS PERMISSIVE FOR DELETE TO samia_app USING ((((select samia.actor_role()) = 'admin') AND (campaign_id IN (SELECT id FROM notifications_campaign WHERE (status = 'draft')))));
-CREATE POLICY "delete_superadmin" ON notifications_send AS PERMISSIVE FOR DELETE TO samia_app USING ((((select samia.actor_role()) = 'superadmin') AND (campaign_id IN (SELECT id FROM notifications_campaign WHERE (status = 'draft')))));
+CREATE POLICY "delete_admin" ON notifications_send AS PERMISSIVE FOR DELETE TO samia_app USING ((((select samia.actor_role()) = 'admin') AND ((campaign_id IN (SELECT id FROM notifications_campaign WHERE (status = 'draft'))) AND (state = 'planned'))));
+CREATE POLICY "delete_superadmin" ON notifications_send AS PERMISSIVE FOR DELETE TO samia_app USING ((((select samia.actor_role()) = 'superadmin') AND ((campaign_id IN (SELECT id FROM notifications_campaign WHERE (status = 'draft'))) AND (state = 'planned'))));
 
 ALTER TABLE notifications_suppression ENABLE ROW LEVEL SECURITY;
 SELECT samia.reset_table_access('notifications_suppression');

@@ -47,6 +47,9 @@ NOTIFICATIONS_RATE_LIMITS = env.dict("NOTIFICATIONS_RATE_LIMITS", default={"fcm"
 # connections at once, one core each (notifications/planning.py); 1 plans on the caller's alone.
 NOTIFICATIONS_SCHEDULE_CONNECTIONS = env.int("NOTIFICATIONS_SCHEDULE_CONNECTIONS", default=2)
 NOTIFICATIONS_SCHEDULE_SPLIT_USERS = env.int("NOTIFICATIONS_SCHEDULE_SPLIT_USERS", default=100_000)
+# How long a split schedule waits for a row lock before it gives up and rolls back (a deadlock through
+# another transaction would otherwise go unseen: the connections wait for each other in Python).
+NOTIFICATIONS_SCHEDULE_LOCK_TIMEOUT_SECONDS = env.int("NOTIFICATIONS_SCHEDULE_LOCK_TIMEOUT_SECONDS", default=30)
 # How long one dispatcher run keeps claiming batches before it hands over to the next tick.
 NOTIFICATIONS_DISPATCH_BUDGET_SECONDS = env.int("NOTIFICATIONS_DISPATCH_BUDGET_SECONDS", default=50)
 # WhatsApp outside the 24-hour customer-service window: the approved template (content SID) per

@@ -18,6 +18,7 @@ from notifications.models import Campaign, Send
 from samia.accounts.models import User
 from samia.rls.binding import bound
 from tests import factories
+from tests.conftest import in_own_connection
 from tests.notifications.helpers import identity
 from tests.notifications.test_schedule_audience import _campaign, _mixed_world, _reference
 
@@ -158,3 +159,75 @@ def test_an_admin_may_delete_the_sends_of_a_draft_only():
     with bound(identity(client)), connection.cursor() as cursor:
         cursor.execute("DELETE FROM notifications_send WHERE campaign_id = %s", [live.pk])
         assert cursor.rowcount == 0
+
+
+@pytest.mark.usefixtures("committed")
+def test_with_three_connections_a_failing_range_leaves_every_range_uncommitted(monkeypatch):
+    admin = factories.UserFactory(role="admin")
+    _mixed_world("sms")
+    campaign = _campaign(admin, "sms")
+    plan = planning._plan_range
+
+    def last_fails(cursor, campaign, params, bounds, **options):
+        created = plan(cursor, campaign, params, bounds, **options)
+        if bounds[1] is None:  # the last range, on the second companion
+            cursor.execute("SELECT 1 / 0")
+        return created
+
+    monkeypatch.setattr(planning, "_plan_range", last_fails)
+
+    with pytest.raises(Exception, match="division by zero"):
+        _schedule(admin, campaign, **{**SPLIT, "NOTIFICATIONS_SCHEDULE_CONNECTIONS": 3})
+
+    assert not Send.objects.filter(campaign=campaign).exists()
+
+
+@pytest.mark.usefixtures("committed")
+def test_a_split_schedule_waiting_on_a_locked_user_gives_up_and_plans_nothing():
+    """A transaction holding a recipient's row FOR UPDATE (a user being deleted): the range waiting on it
+    stops after the lock timeout instead of waiting unseen, and every range rolls back."""
+    admin = factories.UserFactory(role="admin")
+    _mixed_world("sms")
+    campaign = _campaign(admin, "sms")
+    locked, release = threading.Event(), threading.Event()
+
+    def holder():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM accounts_user WHERE id = %s FOR UPDATE", [max(_reference("sms"))])
+            locked.set()
+            release.wait(30)
+
+    failures = []
+    thread = threading.Thread(target=lambda: failures.extend(in_own_connection(holder)))
+    thread.start()
+    locked.wait(10)
+    try:
+        with pytest.raises(Exception, match="lock timeout"):
+            _schedule(admin, campaign, **SPLIT, NOTIFICATIONS_SCHEDULE_LOCK_TIMEOUT_SECONDS=1)
+    finally:
+        release.set()
+        thread.join(30)
+
+    assert failures == []
+    assert not Send.objects.filter(campaign=campaign).exists()
+    assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DRAFT
+
+
+@pytest.mark.django_db
+def test_a_send_that_left_cannot_be_deleted_even_in_a_draft():
+    admin = factories.UserFactory(role="admin")
+    _mixed_world("sms")
+    draft = _campaign(admin, "sms")
+    planned = _schedule(admin, draft, **ONE)[1]
+    Campaign.objects.filter(pk=draft.pk).update(status=Campaign.Status.DRAFT)
+    claimed, gone = Send.objects.filter(campaign=draft).order_by("id")[:2]
+    Send.objects.filter(pk=claimed.pk).update(state="queued", attempts=1)
+    Send.objects.filter(pk=gone.pk).update(state="queued", attempts=1)
+    Send.objects.filter(pk=gone.pk).update(state="sent")
+
+    with bound(identity(admin)), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM notifications_send WHERE campaign_id = %s", [draft.pk])
+        deleted = cursor.rowcount
+
+    assert deleted == planned - 2
+    assert set(Send.objects.filter(campaign=draft).values_list("pk", flat=True)) == {claimed.pk, gone.pk}
