@@ -40,6 +40,19 @@ def _ranges_by_thread(monkeypatch) -> list[tuple[str, tuple]]:
     return seen
 
 
+def _fail_range(monkeypatch, where) -> None:
+    """Make the range planning fail (after its statement ran) where `where(bounds)` says."""
+    plan = planning._plan_range
+
+    def failing(cursor, campaign, params, bounds, **options):
+        created = plan(cursor, campaign, params, bounds, **options)
+        if where(bounds):
+            cursor.execute("SELECT 1 / 0")
+        return created
+
+    monkeypatch.setattr(planning, "_plan_range", failing)
+
+
 def _schedule(admin, campaign, **settings):
     with override_settings(**settings), bound(identity(admin)):
         return planning.campaign_schedule(identity=identity(admin), campaign_id=campaign.pk)
@@ -83,15 +96,7 @@ def test_when_either_range_fails_nothing_is_planned_and_the_campaign_stays_a_dra
     admin = factories.UserFactory(role="admin")
     _mixed_world("sms")
     campaign = _campaign(admin, "sms")
-    plan = planning._plan_range
-
-    def failing_range(cursor, campaign, params, bounds, **options):
-        created = plan(cursor, campaign, params, bounds, **options)
-        if (threading.current_thread().name == COMPANION) == (failing == COMPANION):
-            cursor.execute("SELECT 1 / 0")
-        return created
-
-    monkeypatch.setattr(planning, "_plan_range", failing_range)
+    _fail_range(monkeypatch, lambda bounds: (threading.current_thread().name == COMPANION) == (failing == COMPANION))
 
     with pytest.raises(Exception, match="division by zero"):
         _schedule(admin, campaign, **SPLIT)
@@ -166,15 +171,7 @@ def test_with_three_connections_a_failing_range_leaves_every_range_uncommitted(m
     admin = factories.UserFactory(role="admin")
     _mixed_world("sms")
     campaign = _campaign(admin, "sms")
-    plan = planning._plan_range
-
-    def last_fails(cursor, campaign, params, bounds, **options):
-        created = plan(cursor, campaign, params, bounds, **options)
-        if bounds[1] is None:  # the last range, on the second companion
-            cursor.execute("SELECT 1 / 0")
-        return created
-
-    monkeypatch.setattr(planning, "_plan_range", last_fails)
+    _fail_range(monkeypatch, lambda bounds: bounds[1] is None)  # the last range, on the second companion
 
     with pytest.raises(Exception, match="division by zero"):
         _schedule(admin, campaign, **{**SPLIT, "NOTIFICATIONS_SCHEDULE_CONNECTIONS": 3})
