@@ -13,16 +13,15 @@ import boto3
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
-from moto.server import ThreadedMotoServer
 
 from samia import storage
 from tests.ar import media
 from tests.ar.conftest import upload
 from tests.conftest import api_as
+from tests.fakes.moto_s3 import CREDENTIALS, moto_endpoint
 
 pytestmark = pytest.mark.django_db
 BUCKET = "samia-ar-private"
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 
 
 @pytest.fixture
@@ -162,13 +161,9 @@ def test_it_lives_300_seconds_by_default_and_900_at_most(ttl, lives):
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    boto3.client("s3", endpoint_url=endpoint, **CREDENTIALS).create_bucket(Bucket=BUCKET)
-    yield endpoint
-    server.stop()
+    with moto_endpoint() as endpoint:
+        boto3.client("s3", endpoint_url=endpoint, **CREDENTIALS).create_bucket(Bucket=BUCKET)
+        yield endpoint
 
 
 @pytest.fixture

@@ -10,27 +10,21 @@ import pytest
 from botocore.exceptions import ClientError
 from django.core.management import CommandError, call_command
 from django.db import connection
-from moto.server import ThreadedMotoServer
 
 from samia.audit import tasks, witness
 from tests.audit.conftest import write
+from tests.fakes.moto_s3 import CREDENTIALS, moto_endpoint
 
 pytestmark = pytest.mark.django_db
 BUCKET = "samia-audit-witness"
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    boto3.client("s3", endpoint_url=endpoint, **CREDENTIALS).create_bucket(
-        Bucket=BUCKET, ObjectLockEnabledForBucket=True
-    )
-    yield endpoint
-    server.stop()
+    with moto_endpoint() as endpoint:
+        bucket_client = boto3.client("s3", endpoint_url=endpoint, **CREDENTIALS)
+        bucket_client.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
+        yield endpoint
 
 
 @pytest.fixture

@@ -23,35 +23,32 @@ from botocore.exceptions import ClientError
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
-from moto.server import ThreadedMotoServer
 
 from samia import secrets
 from samia.audit import witness
 from samia.audit.models import AuditEntry
 from samia.secrets import catalog, keyring
 from samia.storage import s3 as keyring_s3
+from tests.fakes.moto_s3 import CREDENTIALS, moto_endpoint
 
 pytestmark = pytest.mark.django_db
 
 BUCKET = "samia-private-rotation"
-REGION = "us-east-1"
-BOOTSTRAP = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": REGION}
+REGION = CREDENTIALS["region_name"]
+BOOTSTRAP = CREDENTIALS
 POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
 @pytest.fixture(scope="module")
 def server():
     """moto on loopback: a bucket with Object Lock (the private files and the witness) and an IAM user."""
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    boto3.client("s3", endpoint_url=endpoint, **BOOTSTRAP).create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
-    iam = boto3.client("iam", endpoint_url=endpoint, **BOOTSTRAP)
-    iam.create_user(UserName="samia-storage")
-    iam.put_user_policy(UserName="samia-storage", PolicyName="storage", PolicyDocument=json.dumps(POLICY))
-    yield endpoint, iam
-    moto.stop()
+    with moto_endpoint() as endpoint:
+        bucket_client = boto3.client("s3", endpoint_url=endpoint, **BOOTSTRAP)
+        bucket_client.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
+        iam = boto3.client("iam", endpoint_url=endpoint, **BOOTSTRAP)
+        iam.create_user(UserName="samia-storage")
+        iam.put_user_policy(UserName="samia-storage", PolicyName="storage", PolicyDocument=json.dumps(POLICY))
+        yield endpoint, iam
 
 
 @pytest.fixture
