@@ -42,6 +42,10 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _digest(secret: bytes, kid: str, payload: str) -> str:
+    return _b64(hmac.new(secret, f"{kid}.{payload}".encode(), hashlib.sha256).digest())
+
+
 def _mac(kid: str, payload: str) -> str:
     # The keyring's active and previous versions (M28); the other keys still listed in
     # NOTIFICATIONS_LINK_KEYS verify the links they made until they are removed from there or retired.
@@ -54,7 +58,7 @@ def _mac(kid: str, payload: str) -> str:
         secret = settings.NOTIFICATIONS_LINK_KEYS.get(kid, "").encode()
     if not secret:
         raise LinkError("unknown_key")
-    return _b64(hmac.new(secret, f"{kid}.{payload}".encode(), hashlib.sha256).digest())
+    return _digest(secret, kid, payload)
 
 
 def sign(send_id: int, kind: str, *, target: str = "", expires_at: dt.datetime | None = None) -> str:
@@ -62,12 +66,14 @@ def sign(send_id: int, kind: str, *, target: str = "", expires_at: dt.datetime |
     if kind not in KINDS:
         raise ValueError(f"kind is one of {KINDS}")
     expires_at = expires_at or timezone.now() + dt.timedelta(days=settings.NOTIFICATIONS_LINK_TTL_DAYS)
-    kid = secrets.current("tracking_links").key_id
+    # The active version signs with the value it carries: no second keyring lookup by key id
+    # (two per push, on the dispatcher's thread).
+    key = secrets.current("tracking_links")
     data = {"s": send_id, "k": kind, "e": int(expires_at.timestamp())}
     if target:
         data["u"] = target
     payload = _b64(json.dumps(data, separators=(",", ":")).encode())
-    return f"{kid}.{payload}.{_mac(kid, payload)}"
+    return f"{key.key_id}.{payload}.{_digest(key.value, key.key_id, payload)}"
 
 
 def verify(token: str, kind: str, *, now: dt.datetime | None = None) -> tuple[int, str]:

@@ -12,8 +12,14 @@ BEGIN
   IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
     EXECUTE format('GRANT samia_app TO %I', current_user);
   END IF;
+  -- Only when it differs: roles are shared by every database of the server, and two databases
+  -- migrating at once (the test processes) would otherwise update the same catalog row together
+  -- ("tuple concurrently updated").
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'samia_app'
+             AND (rolcanlogin OR rolsuper OR rolbypassrls OR rolcreatedb OR rolcreaterole)) THEN
+    ALTER ROLE samia_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+  END IF;
 END $$;
-ALTER ROLE samia_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
 
 GRANT USAGE ON SCHEMA samia TO samia_app;
 GRANT USAGE ON SCHEMA public TO samia_app;
