@@ -165,14 +165,14 @@ def explain(capture: Capture, admin_identity, channel: str) -> None:
     """EXPLAIN ANALYZE the schedule INSERT for a fresh campaign, bound as the admin, rolled back."""
     from django.db import connection, transaction
 
-    from notifications import planning
+    from notifications import ranges
     from samia.rls.binding import bound
 
     sql, params = capture.statement
     campaign = campaign_create(admin_identity, channel, f"bench explain {channel}")
     params["campaign"] = campaign.pk
     with bound(admin_identity), connection.cursor() as cursor:
-        cursor.execute(planning._SET_BASED)  # the planner settings the schedule runs its statement with
+        cursor.execute(ranges.SET_BASED)  # the planner settings the schedule runs its statement with
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
         plan = [row[0] for row in cursor.fetchall()]
         transaction.set_rollback(True)

@@ -192,12 +192,13 @@ class CampaignScheduleView(ApiView):
 
     @extend_schema(
         request=None,
-        responses={200: s.ScheduleResultSerializer, **error_responses(401, 403, 404, 409)},
-        summary="Activate a campaign and plan one send per recipient in their timezone (idempotent, admin)",
+        responses={**dict.fromkeys((200, 202), s.ScheduleResultSerializer), **error_responses(401, 403, 404, 409)},
+        summary="Activate a campaign, plan a send per recipient in their timezone (idempotent, admin; 202: a job)",
     )
     def post(self, request, campaign_id: int):
-        campaign, created = planning.campaign_schedule(identity=self.identity, campaign_id=campaign_id)
-        return Response({"campaign": s.CampaignSerializer(campaign).data, "created": created})
+        campaign, created = planning.campaign_schedule_request(identity=self.identity, campaign_id=campaign_id)
+        data = {"campaign": s.CampaignSerializer(campaign).data, "created": created, "queued": created is None}
+        return Response(data, status=202 if created is None else 200)
 
 
 class CampaignPauseView(ApiView):

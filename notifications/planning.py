@@ -10,42 +10,29 @@ zodiac plan relies on the unique dedupe key (ON CONFLICT DO NOTHING).
 from __future__ import annotations
 
 import datetime as dt
-import itertools
+import functools
 import json
+import logging
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import connection
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
 from django.utils import timezone
 
-from notifications import selectors
+from notifications import policies, ranges, selectors
 from notifications.dispatch.messages import sms_measure
 from notifications.models import Audience, Campaign, Channel, Purpose, Send
 from notifications.quiet import in_quiet_hours, parse_time, quiet_begins_after
-from notifications.targeting import LATEST_CONSENT, audience_params, audience_where, reachable_sql
+from notifications.targeting import LATEST_CONSENT, audience_params, reachable_sql
 from samia import audit
-from samia.accounts.models import Language
-from samia.companion import Companion, finish_all
+from samia.accounts.models import Language, User
 from samia.exceptions import Conflict
 from samia.marketplace.cohorts import local_time_instant
+from samia.rls.binding import bound
 from samia.rls.registry import Identity
 
-# Columns every planned send gets the same way, whatever planned it.
-_SEND_COLUMNS = (
-    "campaign_id, notification_id, user_id, channel, purpose, critical, kind, subject_id, dedupe_key, "
-    "language, due_at, expires_at, state, state_changed_at, attempts, provider, sandbox, message_id, "
-    "last_error, escalated, held, created_at"
-)
-
-# The schedule statement reads every user of the audience once (hash and merge joins), for this
-# transaction only. Under RLS the planner estimates each table's visible rows as a small fraction
-# (the policies' tests of the caller's role are parameters), so it expects a handful of
-# recipients and would probe users, devices and suppressions once per recipient: 3,000,000 index
-# probes for 1,000,000 users. work_mem keeps the sets sorted or hashed in memory (the users' sort
-# takes 95 MB for 1,000,000 users; with the default 4 MB the sets spilled to disk).
-_SET_BASED = "SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '128MB'"
-_SET_BASED_END = "SET LOCAL enable_nestloop TO DEFAULT; SET LOCAL work_mem TO DEFAULT"
+logger = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------
 # Campaigns
@@ -169,6 +156,70 @@ def _measures(campaign: Campaign) -> str:
     return json.dumps(measures)
 
 
+def _schedulable(identity: Identity | str, campaign_id: int) -> Campaign:
+    """The campaign `identity` may schedule, locked (a running schedule of it is waited for)."""
+    campaign = selectors.campaign_get(identity=identity, campaign_id=campaign_id, operation="update", lock=True)
+    if campaign.status == Campaign.Status.COMPLETED:
+        raise Conflict("This campaign is completed.", status=campaign.status)
+    if campaign.status == Campaign.Status.PAUSED:
+        raise Conflict("This campaign is paused: resume it instead.", status=campaign.status)
+    return campaign
+
+
+def campaign_schedule_request(*, identity: Identity, campaign_id: int) -> tuple[Campaign, int | None]:
+    """Schedule a campaign for a web request (API, back office): now, or queued as a job when large.
+
+    From NOTIFICATIONS_SCHEDULE_JOB_USERS users a schedule may outlast the request (gunicorn ends
+    one after 30 s, and nothing of it would commit), so it is checked here as it would be there
+    (the campaign is the caller's to schedule and in a state that can be), recorded, and queued:
+    the job `notifications.schedule_campaign` plans it bound as the same user, whose rights are
+    read again when it runs. Returns (campaign, None) then; otherwise what campaign_schedule returns.
+    """
+    threshold = settings.NOTIFICATIONS_SCHEDULE_JOB_USERS
+    if threshold > 0 and ranges.users_estimate() < threshold:
+        return campaign_schedule(identity=identity, campaign_id=campaign_id)
+    from notifications.tasks import schedule_campaign  # tasks import this module
+
+    campaign = _schedulable(identity, campaign_id)
+    audit.record(
+        action="notifications.campaign.schedule_queued",
+        actor=identity,
+        target=campaign,
+        details={"from_status": campaign.status},
+    )
+    # Only once this transaction commits (the check and the audit entry): a rolled-back request queues nothing.
+    transaction.on_commit(functools.partial(schedule_campaign.delay, campaign.pk, identity.user_id))
+    return campaign, None
+
+
+def campaign_schedule_job(*, campaign_id: int, user_id: int) -> dict:
+    """Run a schedule queued by campaign_schedule_request, bound as the user who asked.
+
+    The user is looked up again: deactivated or blocked since, or no longer allowed to schedule (a
+    role changed), and the campaign is left as it is. A refusal ends the job with its reason; a
+    failure rolls back everything the schedule did (the campaign stays a draft and can be
+    scheduled again) and is raised for Celery to log.
+    """
+    user = User.objects.filter(pk=user_id).first()
+    identity = Identity.of(user)
+    # Who could still make that request (logged in, or able to), with what the API's route and the
+    # back office's button require (policies.SENDS, insert), read now.
+    reason = None if user is not None and user.can_log_in else "requester_inactive"
+    if reason is None and identity.persona not in policies.SENDS.roles_for("insert"):
+        reason = "not_allowed"
+    if reason:
+        logger.warning("campaign schedule refused", extra={"campaign_id": campaign_id, "reason": reason})
+        return {"campaign": campaign_id, "refused": reason}
+    try:
+        with bound(identity):
+            campaign, created = campaign_schedule(identity=identity, campaign_id=campaign_id)
+    except (Campaign.DoesNotExist, Conflict, PermissionDenied) as error:
+        reason = getattr(error, "code", None) or type(error).__name__
+        logger.warning("campaign schedule refused", extra={"campaign_id": campaign_id, "reason": str(reason)[:40]})
+        return {"campaign": campaign_id, "refused": str(reason)[:40]}
+    return {"campaign": campaign_id, "created": created, "planned": campaign.planned_count}
+
+
 def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Campaign, int]:
     """Activate a campaign and plan one send per recipient; returns (campaign, sends created).
 
@@ -179,11 +230,7 @@ def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Ca
     campaign before it is scheduled, so an interrupted schedule sends nothing; scheduling a draft
     again first removes what an interrupted one may have left, then plans it afresh.
     """
-    campaign = selectors.campaign_get(identity=identity, campaign_id=campaign_id, operation="update", lock=True)
-    if campaign.status == Campaign.Status.COMPLETED:
-        raise Conflict("This campaign is completed.", status=campaign.status)
-    if campaign.status == Campaign.Status.PAUSED:
-        raise Conflict("This campaign is paused: resume it instead.", status=campaign.status)
+    campaign = _schedulable(identity, campaign_id)
     zones = selectors.zone_list()
     names, dues, expiries = _zone_times(campaign, zones)
     params = audience_params(campaign.audience, campaign.channel, campaign.purpose)
@@ -201,7 +248,7 @@ def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Ca
     # DELETE unless the campaign is a draft), then plans afresh.
     afresh = campaign.status == Campaign.Status.DRAFT
     planned = 0 if afresh else Send.objects.filter(campaign=campaign).count()
-    created = _plan_ranges(identity, campaign, params, afresh=afresh)
+    created = ranges.plan_ranges(identity, campaign, params, afresh=afresh)
     was = campaign.status
     campaign.status = Campaign.Status.SCHEDULED
     campaign.planned_count = planned + created
@@ -214,141 +261,6 @@ def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Ca
         details={"created": created, "planned": campaign.planned_count, "from_status": was},
     )
     return campaign, created
-
-
-def _user_range(column: str, bounds: tuple[int | None, int | None]) -> str:
-    """The condition keeping `column` in [first_user, last_user); either end may be open."""
-    first, last = bounds
-    return ("" if first is None else f"AND {column} >= %(first_user)s ") + (
-        "" if last is None else f"AND {column} < %(last_user)s"
-    )
-
-
-def _schedule_sql(campaign: Campaign, bounds: tuple[int | None, int | None]) -> str:
-    """The INSERT ... SELECT planning the campaign's sends to the users in `bounds`."""
-    language = "CASE WHEN u.language = ANY(%(template_languages)s) THEN u.language ELSE 'en' END"
-    user_range = _user_range("u.id", bounds)
-    # The campaign's row is locked until commit, so schedules of one campaign run one after the
-    # other and each statement sees what the previous planned: the anti-join leaves out who has a
-    # send (no ON CONFLICT: its speculative insertion cost a quarter of the insert's CPU), and the
-    # unique dedupe key still refuses a duplicate. Sends go in user order: each index is then
-    # written front to back instead of at random (the table outgrows shared buffers).
-    return f"""
-        INSERT INTO notifications_send ({_SEND_COLUMNS}, encoding, segments)
-        SELECT %(campaign)s, NULL, u.id, %(channel)s, %(purpose)s, false, %(kind)s, NULL,
-               'campaign:' || %(campaign)s || ':' || u.id, {language},
-               z.due_at, z.expires_at, 'planned', now(), 0, '', false, '', '', false, false, now(),
-               coalesce(%(measures)s::jsonb -> ({language}) ->> 'encoding', ''),
-               (%(measures)s::jsonb -> ({language}) ->> 'segments')::smallint
-        FROM accounts_user u
-        JOIN unnest(%(zones)s::text[], %(dues)s::timestamptz[], %(expiries)s::timestamptz[])
-             AS z(zone, due_at, expires_at) ON z.zone = u.timezone
-        LEFT JOIN ({LATEST_CONSENT}) lc ON lc.user_id = u.id
-        WHERE true {audience_where(campaign.audience)} {reachable_sql(campaign.channel, campaign.purpose)}
-          {user_range}
-          AND NOT EXISTS (SELECT 1 FROM notifications_send s WHERE s.campaign_id = %(campaign)s AND s.user_id = u.id)
-        ORDER BY u.id
-    """
-
-
-# The foreign keys a planned send checks (its user, its campaign). Django declares them DEFERRABLE
-# INITIALLY DEFERRED; a split schedule checks them at the end of each range's statement instead of at
-# each commit, so every connection checks its own rows at the same time as the others.
-_SEND_KEYS_SQL = """
-    SELECT string_agg(quote_ident(conname), ', ' ORDER BY conname) FROM pg_constraint
-    WHERE conrelid = 'notifications_send'::regclass AND contype = 'f' AND condeferrable
-      AND confrelid IN ('accounts_user'::regclass, 'notifications_campaign'::regclass)
-"""
-
-
-def _plan_range(
-    cursor, campaign: Campaign, params: dict, bounds: tuple[int | None, int | None], *, afresh: bool, check_now: bool
-) -> int:
-    """Plan the campaign's sends to the users in `bounds` on `cursor`'s connection; return how many."""
-    values = {**params, "first_user": bounds[0], "last_user": bounds[1]}
-    if check_now:
-        # Split: the caller waits for the other connections in Python, where Postgres cannot see the wait,
-        # so a deadlock through a third transaction (one locking users FOR UPDATE in two ranges) would
-        # go undetected. A bounded lock wait turns it into an error, and every range rolls back.
-        cursor.execute(
-            "SELECT set_config('lock_timeout', %s, true)", [f"{settings.NOTIFICATIONS_SCHEDULE_LOCK_TIMEOUT_SECONDS}s"]
-        )
-    if afresh:
-        where = _user_range("user_id", bounds)
-        cursor.execute(f"DELETE FROM notifications_send WHERE campaign_id = %(campaign)s {where}", values)
-    keys = None
-    if check_now:
-        cursor.execute(_SEND_KEYS_SQL)
-        (keys,) = cursor.fetchone()
-    cursor.execute(_SET_BASED)
-    if keys:
-        cursor.execute(f"SET CONSTRAINTS {keys} IMMEDIATE")
-    cursor.execute(_schedule_sql(campaign, bounds), values)
-    created = cursor.rowcount
-    if keys:
-        cursor.execute(f"SET CONSTRAINTS {keys} DEFERRED")
-    cursor.execute(_SET_BASED_END)
-    if check_now:
-        cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
-    return created
-
-
-def _user_bounds(connections_wanted: int) -> list[tuple[int | None, int | None]]:
-    """Split the users into ranges of ids of about equal size, one per connection: [(first, last)), open-ended
-    at both ends. One range when splitting does not pay (NOTIFICATIONS_SCHEDULE_SPLIT_USERS)."""
-    if connections_wanted < 2:
-        return [(None, None)]
-    with connection.cursor() as cursor:
-        if settings.NOTIFICATIONS_SCHEDULE_SPLIT_USERS > 0:
-            # The planner's estimate of the table's size (-1 before it was first analyzed): free, and
-            # precise enough to choose.
-            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'accounts_user'::regclass")
-            (estimate,) = cursor.fetchone()
-            if estimate < settings.NOTIFICATIONS_SCHEDULE_SPLIT_USERS:
-                return [(None, None)]
-        cursor.execute("SELECT min(id), max(id) FROM accounts_user")
-        low, high = cursor.fetchone()
-    if low is None or high - low < connections_wanted:
-        return [(None, None)]
-    cuts = [low + (high - low + 1) * i // connections_wanted for i in range(1, connections_wanted)]
-    edges = [None, *cuts, None]
-    return list(itertools.pairwise(edges))
-
-
-def _plan_ranges(identity: Identity | str, campaign: Campaign, params: dict, *, afresh: bool) -> int:
-    """Plan the campaign's sends, in ranges of users on several connections when the audience is large."""
-    ranges = _user_bounds(settings.NOTIFICATIONS_SCHEDULE_CONNECTIONS)
-    if len(ranges) == 1:
-        with connection.cursor() as cursor:
-            return _plan_range(cursor, campaign, params, ranges[0], afresh=afresh, check_now=False)
-
-    def share(bounds):
-        def work(cursor) -> int | None:
-            # The campaign created in the caller's transaction, not committed yet: the caller plans this range.
-            cursor.execute("SELECT 1 FROM notifications_campaign WHERE id = %s", [campaign.pk])
-            if cursor.fetchone() is None:
-                return None
-            return _plan_range(cursor, campaign, params, bounds, afresh=afresh, check_now=True)
-
-        return work
-
-    bound_as = identity if isinstance(identity, Identity) else None
-    companions = [
-        Companion(share(bounds), identity=bound_as, name="notifications-schedule-companion") for bounds in ranges[1:]
-    ]
-    try:
-        with connection.cursor() as cursor:
-            created = share(ranges[0])(cursor)
-    except BaseException:
-        finish_all(companions, commit=False)
-        raise
-    results = finish_all(companions, commit=True)
-    for bounds, result in zip(ranges[1:], results, strict=True):
-        if result is None:
-            with connection.cursor() as cursor:
-                result = _plan_range(cursor, campaign, params, bounds, afresh=afresh, check_now=False)
-        created += result
-    return created
 
 
 def campaign_pause(*, identity: Identity, campaign_id: int, pause: bool) -> Campaign:
@@ -415,7 +327,7 @@ def zodiac_plan(*, now: dt.datetime | None = None) -> int:
         "dates": [h[2] for h in approved],
     }
     sql = f"""
-        INSERT INTO notifications_send ({_SEND_COLUMNS})
+        INSERT INTO notifications_send ({ranges.SEND_COLUMNS})
         SELECT NULL, NULL, u.id, %(channel)s, %(purpose)s, false, 'zodiac.daily', h.id,
                'zodiac:' || z.day || ':' || u.id, u.language,
                z.due_at, z.expires_at, 'planned', now(), 0, '', false, '', '', false, false, now()

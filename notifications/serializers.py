@@ -116,7 +116,13 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 class ScheduleResultSerializer(serializers.Serializer):
     campaign = CampaignSerializer()
-    created = serializers.IntegerField(help_text="Sends planned by this call (0 when scheduled before).")
+    created = serializers.IntegerField(
+        allow_null=True, help_text="Sends planned by this call (0 when scheduled before); null when queued."
+    )
+    queued = serializers.BooleanField(
+        help_text="202: a large audience (NOTIFICATIONS_SCHEDULE_JOB_USERS); the schedule was checked and queued "
+        "as a job run as the same admin. The campaign turns `scheduled` when its sends are planned."
+    )
 
 
 class CampaignStatsSerializer(serializers.Serializer):

@@ -1,4 +1,5 @@
-"""Notification jobs (installed in Celery Beat by migrations; all run as the service role)."""
+"""Notification jobs: the periodic ones installed in Celery Beat by migrations, run as the service
+role; schedule_campaign, queued by a request, runs as the admin who made it."""
 
 from celery import shared_task
 from django.conf import settings
@@ -11,6 +12,13 @@ from notifications import inbox, planning
 def dispatch() -> dict:
     """Send what is due; every worker may run it at once (claims skip each other's rows)."""
     return dispatcher.dispatch()
+
+
+@shared_task(name="notifications.schedule_campaign")
+def schedule_campaign(campaign_id: int, user_id: int) -> dict:
+    """Plan a large campaign's sends, queued by the API or the back office, bound as the admin who
+    asked (the one job here that runs under RLS as a person: it does what that request would)."""
+    return planning.campaign_schedule_job(campaign_id=campaign_id, user_id=user_id)
 
 
 @shared_task(name="notifications.process_inbox")

@@ -50,6 +50,10 @@ DONE = {
     "pause": _("Paused: nothing more goes out until it is resumed."),
     "resume": _("Resumed."),
 }
+# A schedule too large for the request (planning.campaign_schedule_request) runs as a job.
+QUEUED = _(
+    "Scheduling in the background: the campaign turns Scheduled when its sends are planned. Reload this page to see it."
+)
 
 # The funnel in the order staff read it; other figures the selector returns are listed after it.
 STATS = [
@@ -68,8 +72,8 @@ STATS = [
 
 def _perform(name: str, identity: Identity, campaign_id: int) -> dict:
     if name == "schedule":
-        campaign, created = planning.campaign_schedule(identity=identity, campaign_id=campaign_id)
-        return {"created": created, "planned": campaign.planned_count}
+        campaign, created = planning.campaign_schedule_request(identity=identity, campaign_id=campaign_id)
+        return {"created": created, "planned": campaign.planned_count, "queued": created is None}
     planning.campaign_pause(identity=identity, campaign_id=campaign_id, pause=name == "pause")
     return {}
 
@@ -292,7 +296,7 @@ class CampaignAdmin(DeclaredModelAdmin):
                 raise
             self.message_user(request, reason, messages.ERROR)
         else:
-            self.message_user(request, DONE[step] % figures, messages.SUCCESS)
+            self.message_user(request, QUEUED if figures.get("queued") else DONE[step] % figures, messages.SUCCESS)
         return HttpResponseRedirect(page)
 
     def save_model(self, request, obj, form, change):

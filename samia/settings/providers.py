@@ -47,6 +47,10 @@ NOTIFICATIONS_RATE_LIMITS = env.dict("NOTIFICATIONS_RATE_LIMITS", default={"fcm"
 # connections at once, one core each (notifications/planning.py); 1 plans on the caller's alone.
 NOTIFICATIONS_SCHEDULE_CONNECTIONS = env.int("NOTIFICATIONS_SCHEDULE_CONNECTIONS", default=2)
 NOTIFICATIONS_SCHEDULE_SPLIT_USERS = env.int("NOTIFICATIONS_SCHEDULE_SPLIT_USERS", default=100_000)
+# From NOTIFICATIONS_SCHEDULE_JOB_USERS users (the same estimate) the API and the back office do not
+# schedule inside the request: they queue the Celery job notifications.schedule_campaign, bound as the
+# same admin, and answer 202 (a web request ends after gunicorn's 30 s; a large schedule may not).
+NOTIFICATIONS_SCHEDULE_JOB_USERS = env.int("NOTIFICATIONS_SCHEDULE_JOB_USERS", default=100_000)
 # How long a split schedule waits for a row lock before it gives up and rolls back (a deadlock through
 # another transaction would otherwise go unseen: the connections wait for each other in Python).
 NOTIFICATIONS_SCHEDULE_LOCK_TIMEOUT_SECONDS = env.int("NOTIFICATIONS_SCHEDULE_LOCK_TIMEOUT_SECONDS", default=30)

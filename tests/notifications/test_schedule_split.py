@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.test import override_settings
 
 from notifications import planning
+from notifications import ranges as ranges_module
 from notifications.models import Campaign, Send
 from samia.accounts.models import User
 from samia.rls.binding import bound
@@ -30,19 +31,19 @@ PLAN = ("user_id", "language", "due_at", "expires_at", "state", "encoding", "seg
 
 def _ranges_by_thread(monkeypatch) -> list[tuple[str, tuple]]:
     seen = []
-    plan = planning._plan_range
+    plan = ranges_module.plan_range
 
     def recording(cursor, campaign, params, bounds, **options):
         seen.append((threading.current_thread().name, bounds))
         return plan(cursor, campaign, params, bounds, **options)
 
-    monkeypatch.setattr(planning, "_plan_range", recording)
+    monkeypatch.setattr(ranges_module, "plan_range", recording)
     return seen
 
 
 def _fail_range(monkeypatch, where) -> None:
     """Make the range planning fail (after its statement ran) where `where(bounds)` says."""
-    plan = planning._plan_range
+    plan = ranges_module.plan_range
 
     def failing(cursor, campaign, params, bounds, **options):
         created = plan(cursor, campaign, params, bounds, **options)
@@ -50,7 +51,7 @@ def _fail_range(monkeypatch, where) -> None:
             cursor.execute("SELECT 1 / 0")
         return created
 
-    monkeypatch.setattr(planning, "_plan_range", failing)
+    monkeypatch.setattr(ranges_module, "plan_range", failing)
 
 
 def _schedule(admin, campaign, **settings):

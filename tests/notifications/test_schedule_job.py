@@ -1,0 +1,165 @@
+"""A schedule too large for a web request is queued as a job (NOTIFICATIONS_SCHEDULE_JOB_USERS).
+
+The API answers 202 and the back office says so; the job plans the campaign bound as the admin who
+asked, whose rights are read again when it runs. NOTIFICATIONS_SCHEDULE_JOB_USERS = 0 queues every
+schedule, so these tests need no large table. The job is run here by calling the task's body (the
+request's own queueing is captured, not sent to a broker); tests/jobs/test_worker.py runs a task
+through a real worker process.
+"""
+
+import pytest
+
+from notifications import tasks
+from notifications.models import Campaign, Send
+from samia.audit.models import AuditEntry
+from tests.conftest import api_as
+from tests.notifications.helpers import CAMPAIGN, recipient
+from tests.test_admin import _logged_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queued(settings):
+    settings.NOTIFICATIONS_SCHEDULE_JOB_USERS = 0
+
+
+def _draft(admin) -> int:
+    for phone in ("+447700900301", "+447700900302"):
+        recipient(zone="Europe/London", phone=phone)
+    answer = api_as(admin).post("/admin/campaigns", CAMPAIGN, format="json")
+    assert answer.status_code == 201, answer.json()
+    return answer.json()["id"]
+
+
+def _queued_jobs(callbacks) -> list:
+    return [c for c in callbacks if getattr(c, "func", None) == tasks.schedule_campaign.delay]
+
+
+def test_the_api_queues_a_large_schedule_and_the_job_plans_it_as_the_admin(
+    personas, queued, django_capture_on_commit_callbacks
+):
+    admin = personas["admin"]
+    campaign_id = _draft(admin)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        answer = api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
+
+    # the request checked and queued, planned nothing
+    assert answer.status_code == 202, answer.json()
+    body = answer.json()
+    assert (body["queued"], body["created"], body["campaign"]["status"]) == (True, None, "draft")
+    assert not Send.objects.filter(campaign_id=campaign_id).exists()
+    (job,) = _queued_jobs(callbacks)
+    assert job.args == (campaign_id, admin.pk)
+    assert AuditEntry.objects.filter(action="notifications.campaign.schedule_queued", actor_id=admin.pk).count() == 1
+
+    # when the job runs
+    outcome = tasks.schedule_campaign.run(*job.args)
+
+    assert outcome == {"campaign": campaign_id, "created": 2, "planned": 2}
+    assert Campaign.objects.get(pk=campaign_id).status == "scheduled"
+    assert Send.objects.filter(campaign_id=campaign_id).count() == 2
+    entry = AuditEntry.objects.get(action="notifications.campaign.schedule")
+    assert (entry.actor_id, entry.actor_role) == (admin.pk, "admin")
+    # a second request meanwhile, run after the first: nothing more
+    assert tasks.schedule_campaign.run(*job.args)["created"] == 0
+
+
+def test_below_the_threshold_the_api_plans_in_the_request(personas, settings, django_capture_on_commit_callbacks):
+    settings.NOTIFICATIONS_SCHEDULE_JOB_USERS = 10**9
+    campaign_id = _draft(personas["admin"])
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        answer = api_as(personas["admin"]).post(f"/admin/campaigns/{campaign_id}/schedule")
+
+    assert answer.status_code == 200
+    assert (answer.json()["queued"], answer.json()["created"]) == (False, 2)
+    assert _queued_jobs(callbacks) == []
+
+
+@pytest.mark.parametrize("status", ["paused", "completed"])
+def test_a_campaign_that_cannot_be_scheduled_is_refused_before_anything_is_queued(
+    personas, queued, status, django_capture_on_commit_callbacks
+):
+    campaign_id = _draft(personas["admin"])
+    Campaign.objects.filter(pk=campaign_id).update(status=status)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        answer = api_as(personas["admin"]).post(f"/admin/campaigns/{campaign_id}/schedule")
+
+    assert answer.status_code == 409
+    assert answer.json()["error"]["details"]["status"] == status
+    assert _queued_jobs(callbacks) == []
+
+
+@pytest.mark.parametrize("persona", ["client", "reader", "monitor"])
+def test_only_admins_may_queue_a_schedule(personas, queued, persona, django_capture_on_commit_callbacks):
+    campaign_id = _draft(personas["admin"])
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        answer = api_as(personas[persona]).post(f"/admin/campaigns/{campaign_id}/schedule")
+
+    assert answer.status_code in (403, 404)
+    assert _queued_jobs(callbacks) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"role": "client"}, "not_allowed"),
+        ({"role": "monitor"}, "not_allowed"),
+        ({"is_active": False}, "requester_inactive"),
+    ],
+    ids=["demoted-to-client", "demoted-to-monitor", "deactivated"],
+)
+def test_the_job_reads_the_requesters_rights_again_when_it_runs(personas, queued, change, reason):
+    admin = personas["admin"]
+    campaign_id = _draft(admin)
+    assert api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule").status_code == 202
+    type(admin).objects.filter(pk=admin.pk).update(**change)
+
+    outcome = tasks.schedule_campaign.run(campaign_id, admin.pk)
+
+    assert outcome == {"campaign": campaign_id, "refused": reason}
+    assert Campaign.objects.get(pk=campaign_id).status == "draft"
+    assert not Send.objects.filter(campaign_id=campaign_id).exists()
+
+
+def test_the_job_leaves_a_campaign_paused_meanwhile_as_it_is(personas, queued):
+    admin = personas["admin"]
+    campaign_id = _draft(admin)
+    Campaign.objects.filter(pk=campaign_id).update(status="paused")
+
+    outcome = tasks.schedule_campaign.run(campaign_id, admin.pk)
+
+    assert outcome == {"campaign": campaign_id, "refused": "conflict"}
+    assert not Send.objects.filter(campaign_id=campaign_id).exists()
+
+
+def test_the_job_for_a_campaign_gone_meanwhile_ends_quietly(personas, queued):
+    outcome = tasks.schedule_campaign.run(987654321, personas["admin"].pk)
+
+    assert outcome == {"campaign": 987654321, "refused": "DoesNotExist"}
+
+
+def test_the_back_office_button_queues_a_large_schedule_and_says_so(
+    personas, queued, django_capture_on_commit_callbacks
+):
+    admin = personas["admin"]
+    campaign_id = _draft(admin)
+    client = _logged_in(admin)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        answer = client.post(f"/backoffice/notifications/campaign/{campaign_id}/schedule/", follow=True)
+
+    assert answer.status_code == 200
+    assert "Scheduling in the background" in answer.content.decode()
+    (job,) = _queued_jobs(callbacks)
+    assert job.args == (campaign_id, admin.pk)
+    assert Campaign.objects.get(pk=campaign_id).status == "draft"
+
+    # the bulk action too, one job per campaign
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post("/backoffice/notifications/campaign/", {"action": "schedule", "_selected_action": [campaign_id]})
+    assert len(_queued_jobs(callbacks)) == 1
