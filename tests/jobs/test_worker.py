@@ -1,17 +1,12 @@
 """A task through a real Celery worker process, the real Redis broker and the real PostgreSQL."""
 
-import os
-import subprocess
-import sys
-import uuid
-
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from samia.celery import app
 from samia.jobs.tasks import HEARTBEAT_KEY, heartbeat
 from samia.redis import get_redis
+from tests.jobs.worker import celery_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -20,38 +15,8 @@ BROKER = "redis://127.0.0.1:6379/15"  # a broker database of its own: no dev wor
 
 @pytest.fixture
 def worker():
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    database = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "CELERY_BROKER_URL": BROKER,
-        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "samia",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=WARNING",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    yield queue
-    process.terminate()
-    process.wait(timeout=20)
+    with celery_worker(BROKER) as queue:
+        yield queue
 
 
 def test_it_runs_a_task_through_a_real_worker(worker):

@@ -2,17 +2,21 @@
 
 The API answers 202 and the back office says so; the job plans the campaign bound as the admin who
 asked, whose rights are read again when it runs. NOTIFICATIONS_SCHEDULE_JOB_USERS = 0 queues every
-schedule, so these tests need no large table. The job is run here by calling the task's body (the
-request's own queueing is captured, not sent to a broker); tests/jobs/test_worker.py runs a task
-through a real worker process.
+schedule, so these tests need no large table. Most run the job by calling the task's body (the
+request's own queueing is captured, not sent to a broker); the last one goes through the broker
+and a real worker process, from a request that commits.
 """
+
+import time
 
 import pytest
 
 from notifications import tasks
 from notifications.models import Campaign, Send
 from samia.audit.models import AuditEntry
+from tests import factories
 from tests.conftest import api_as
+from tests.jobs.worker import celery_worker
 from tests.notifications.helpers import CAMPAIGN, recipient
 from tests.test_admin import _logged_in
 
@@ -163,3 +167,25 @@ def test_the_back_office_button_queues_a_large_schedule_and_says_so(
     with django_capture_on_commit_callbacks() as callbacks:
         client.post("/backoffice/notifications/campaign/", {"action": "schedule", "_selected_action": [campaign_id]})
     assert len(_queued_jobs(callbacks)) == 1
+
+
+@pytest.mark.usefixtures("committed")
+def test_a_real_worker_plans_the_schedule_a_committed_request_queued(queued, monkeypatch):
+    admin = factories.UserFactory(role="admin")
+    campaign_id = _draft(admin)
+    with celery_worker() as queue:
+        # The request's queueing, sent to this test's own queue on the configured broker.
+        monkeypatch.setattr(
+            tasks.schedule_campaign, "delay", lambda *args: tasks.schedule_campaign.apply_async(args, queue=queue)
+        )
+
+        answer = api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
+        assert answer.status_code == 202, answer.json()
+        deadline = time.monotonic() + 60
+        while Campaign.objects.get(pk=campaign_id).status != "scheduled" and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    assert Campaign.objects.get(pk=campaign_id).status == "scheduled"
+    assert Send.objects.filter(campaign_id=campaign_id).count() == 2
+    entry = AuditEntry.objects.get(action="notifications.campaign.schedule", target_id=str(campaign_id))
+    assert (entry.actor_id, entry.actor_role) == (admin.pk, "admin")
