@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -50,6 +50,9 @@ DONE = {
     "pause": _("Paused: nothing more goes out until it is resumed."),
     "resume": _("Resumed."),
 }
+# Saving a campaign whose workflow is busy or moved since the page was read (CampaignFormBase).
+BUSY = _("This campaign is being scheduled, paused or resumed right now. Save again in a minute.")
+MOVED = _("This campaign was scheduled, paused or resumed while you edited it. Reload the page, then edit it.")
 # A schedule too large for the request (planning.campaign_schedule_request) runs as a job.
 QUEUED = _(
     "Scheduling in the background: the campaign turns Scheduled when its sends are planned. Reload this page to see it."
@@ -132,6 +135,8 @@ class CampaignFormBase(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if self.instance.pk is not None:
+            self._locked_as_read()
         channel = data.get("channel")
         if self.instance.status != Campaign.Status.DRAFT or channel is None:
             return data  # once planned, what recipients get is fixed
@@ -146,6 +151,28 @@ class CampaignFormBase(forms.ModelForm):
         except ValidationError as error:
             self._planning_errors(error, channel)
         return data
+
+    def _locked_as_read(self) -> None:
+        """Hold the campaign's row until this save commits; refuse when its workflow moved since it was read.
+
+        The form saves the whole row, status and counts included. A schedule queued as a job may run
+        while someone edits the draft, and a pause may land meanwhile: saving over them would put
+        the campaign back in the state this page was read in.
+        """
+        try:
+            with transaction.atomic():  # a savepoint: the lock outlives it, a refusal does not abort the page
+                found = (
+                    Campaign.objects.select_for_update(no_key=True, nowait=True)
+                    .filter(pk=self.instance.pk)
+                    .values_list("status", "planned_count")
+                    .first()
+                )
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
+                raise
+            raise ValidationError(BUSY) from None
+        if found != (self.instance.status, self.instance.planned_count):
+            raise ValidationError(MOVED)
 
     def _planning_errors(self, error: ValidationError, channel: str) -> None:
         """Put each refusal next to the field it is about (a language's message: its first field)."""

@@ -9,9 +9,12 @@ and a real worker process, from a request that commits.
 
 import time
 
+import psycopg
 import pytest
+from django.db import connection
 
 from notifications import tasks
+from notifications.admin.campaigns import CampaignAdmin
 from notifications.models import Campaign, Send
 from samia.audit.models import AuditEntry
 from tests import factories
@@ -189,3 +192,73 @@ def test_a_real_worker_plans_the_schedule_a_committed_request_queued(queued, mon
     assert Send.objects.filter(campaign_id=campaign_id).count() == 2
     entry = AuditEntry.objects.get(action="notifications.campaign.schedule", target_id=str(campaign_id))
     assert (entry.actor_id, entry.actor_role) == (admin.pk, "admin")
+
+
+def _edit(campaign: Campaign) -> dict:
+    """The change form of a draft, its name and English text changed."""
+    return {
+        "name": "Edited meanwhile",
+        "purpose": campaign.purpose,
+        "channel": campaign.channel,
+        "audience": campaign.audience_id,
+        "body_en": "Changed text",
+        "send_on": campaign.send_on.isoformat(),
+        "local_time": campaign.local_time.strftime("%H:%M"),
+        "window_hours": str(campaign.window_hours),
+    }
+
+
+def test_a_draft_edit_saved_after_its_schedule_ran_is_refused_not_saved_over_it(personas, queued, monkeypatch):
+    admin = personas["admin"]
+    campaign = Campaign.objects.get(pk=_draft(admin))
+    read = CampaignAdmin.get_object
+
+    def read_then_scheduled(self, request, object_id, from_field=None):
+        found = read(self, request, object_id, from_field)
+        tasks.schedule_campaign.run(campaign.pk, admin.pk)  # the queued job lands between read and save
+        return found
+
+    monkeypatch.setattr(CampaignAdmin, "get_object", read_then_scheduled)
+    answer = _logged_in(admin).post(f"/backoffice/notifications/campaign/{campaign.pk}/change/", _edit(campaign))
+
+    assert answer.status_code == 200
+    assert "scheduled, paused or resumed while you edited it" in answer.content.decode()
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.planned_count, campaign.name) == ("scheduled", 2, CAMPAIGN["name"])
+    assert campaign.templates["en"]["body"] == CAMPAIGN["templates"]["en"]["body"]
+
+
+def test_a_draft_edit_without_a_schedule_meanwhile_is_saved(personas, queued):
+    admin = personas["admin"]
+    campaign = Campaign.objects.get(pk=_draft(admin))
+
+    answer = _logged_in(admin).post(f"/backoffice/notifications/campaign/{campaign.pk}/change/", _edit(campaign))
+
+    assert answer.status_code == 302
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.name, campaign.templates["en"]["body"]) == (
+        "draft",
+        "Edited meanwhile",
+        "Changed text",
+    )
+
+
+@pytest.mark.usefixtures("committed")
+def test_a_campaign_edit_while_its_schedule_runs_is_refused_at_once(queued):
+    admin = factories.UserFactory(role="admin")
+    campaign = Campaign.objects.get(pk=_draft(admin))
+    database = connection.settings_dict
+    # A schedule's transaction, as the job holds it while it plans.
+    job = psycopg.connect(host=database["HOST"], port=database["PORT"], user=database["USER"], dbname=database["NAME"])
+    job.execute("SELECT 1 FROM notifications_campaign WHERE id = %s FOR NO KEY UPDATE", [campaign.pk])
+    try:
+        # Refused at once (NOWAIT): were it to wait for the lock, it would wait for this test forever.
+        answer = _logged_in(admin).post(f"/backoffice/notifications/campaign/{campaign.pk}/change/", _edit(campaign))
+    finally:
+        job.rollback()
+        job.close()
+
+    assert answer.status_code == 200
+    assert "being scheduled, paused or resumed right now" in answer.content.decode()
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.name) == ("draft", CAMPAIGN["name"])
