@@ -15,7 +15,7 @@ from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from twilio.request_validator import RequestValidator
 
-from notifications import inbox, links, planning, selectors, services
+from notifications import inbox, links, planning, schedule_requests, selectors, services
 from notifications import serializers as s
 from notifications.models import Consent
 from notifications.policies import (
@@ -196,7 +196,7 @@ class CampaignScheduleView(ApiView):
         summary="Activate a campaign, plan a send per recipient in their timezone (idempotent, admin; 202: a job)",
     )
     def post(self, request, campaign_id: int):
-        campaign, created = planning.campaign_schedule_request(identity=self.identity, campaign_id=campaign_id)
+        campaign, created = schedule_requests.campaign_schedule_request(identity=self.identity, campaign_id=campaign_id)
         data = {"campaign": s.CampaignSerializer(campaign).data, "created": created, "queued": created is None}
         return Response(data, status=202 if created is None else 200)
 

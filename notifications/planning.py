@@ -10,29 +10,24 @@ zodiac plan relies on the unique dedupe key (ON CONFLICT DO NOTHING).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
-import logging
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.core.exceptions import ValidationError
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
-from notifications import policies, ranges, selectors
+from notifications import ranges, selectors
 from notifications.dispatch.messages import sms_measure
 from notifications.models import Audience, Campaign, Channel, Purpose, Send
 from notifications.quiet import in_quiet_hours, parse_time, quiet_begins_after
 from notifications.targeting import LATEST_CONSENT, audience_params, reachable_sql
 from samia import audit
-from samia.accounts.models import Language, User
+from samia.accounts.models import Language
 from samia.exceptions import Conflict
 from samia.marketplace.cohorts import local_time_instant
-from samia.rls.binding import bound
 from samia.rls.registry import Identity
-
-logger = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------
 # Campaigns
@@ -156,9 +151,32 @@ def _measures(campaign: Campaign) -> str:
     return json.dumps(measures)
 
 
-def _schedulable(identity: Identity | str, campaign_id: int) -> Campaign:
-    """The campaign `identity` may schedule, locked (a running schedule of it is waited for)."""
-    campaign = selectors.campaign_get(identity=identity, campaign_id=campaign_id, operation="update", lock=True)
+def _locked(identity: Identity | str, campaign_id: int, *, wait: bool) -> Campaign:
+    """The campaign `identity` may update, locked FOR NO KEY UPDATE until the transaction ends.
+
+    A web request does not wait for the lock (`wait=False`): a schedule holds it for as long as it
+    plans (tens of seconds for a large audience, longer than gunicorn lets a request run), so the
+    request is refused at once with 409 instead. A job waits its turn.
+    """
+    if wait:
+        return selectors.campaign_get(identity=identity, campaign_id=campaign_id, operation="update", lock=True)
+    try:
+        with transaction.atomic():  # a savepoint: the lock outlives it, a refusal leaves the request usable
+            return selectors.campaign_get(
+                identity=identity, campaign_id=campaign_id, operation="update", lock=True, nowait=True
+            )
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+    status = selectors.campaign_get(identity=identity, campaign_id=campaign_id).status
+    raise Conflict(
+        "This campaign is being scheduled, paused or resumed right now: try again in a minute.", status=status
+    )
+
+
+def schedulable(identity: Identity | str, campaign_id: int, *, wait: bool = True) -> Campaign:
+    """The campaign `identity` may schedule, locked (see _locked)."""
+    campaign = _locked(identity, campaign_id, wait=wait)
     if campaign.status == Campaign.Status.COMPLETED:
         raise Conflict("This campaign is completed.", status=campaign.status)
     if campaign.status == Campaign.Status.PAUSED:
@@ -166,61 +184,7 @@ def _schedulable(identity: Identity | str, campaign_id: int) -> Campaign:
     return campaign
 
 
-def campaign_schedule_request(*, identity: Identity, campaign_id: int) -> tuple[Campaign, int | None]:
-    """Schedule a campaign for a web request (API, back office): now, or queued as a job when large.
-
-    From NOTIFICATIONS_SCHEDULE_JOB_USERS users a schedule may outlast the request (gunicorn ends
-    one after 30 s, and nothing of it would commit), so it is checked here as it would be there
-    (the campaign is the caller's to schedule and in a state that can be), recorded, and queued:
-    the job `notifications.schedule_campaign` plans it bound as the same user, whose rights are
-    read again when it runs. Returns (campaign, None) then; otherwise what campaign_schedule returns.
-    """
-    threshold = settings.NOTIFICATIONS_SCHEDULE_JOB_USERS
-    if threshold > 0 and ranges.users_estimate() < threshold:
-        return campaign_schedule(identity=identity, campaign_id=campaign_id)
-    from notifications.tasks import schedule_campaign  # tasks import this module
-
-    campaign = _schedulable(identity, campaign_id)
-    audit.record(
-        action="notifications.campaign.schedule_queued",
-        actor=identity,
-        target=campaign,
-        details={"from_status": campaign.status},
-    )
-    # Only once this transaction commits (the check and the audit entry): a rolled-back request queues nothing.
-    transaction.on_commit(functools.partial(schedule_campaign.delay, campaign.pk, identity.user_id))
-    return campaign, None
-
-
-def campaign_schedule_job(*, campaign_id: int, user_id: int) -> dict:
-    """Run a schedule queued by campaign_schedule_request, bound as the user who asked.
-
-    The user is looked up again: deactivated or blocked since, or no longer allowed to schedule (a
-    role changed), and the campaign is left as it is. A refusal ends the job with its reason; a
-    failure rolls back everything the schedule did (the campaign stays a draft and can be
-    scheduled again) and is raised for Celery to log.
-    """
-    user = User.objects.filter(pk=user_id).first()
-    identity = Identity.of(user)
-    # Who could still make that request (logged in, or able to), with what the API's route and the
-    # back office's button require (policies.SENDS, insert), read now.
-    reason = None if user is not None and user.can_log_in else "requester_inactive"
-    if reason is None and identity.persona not in policies.SENDS.roles_for("insert"):
-        reason = "not_allowed"
-    if reason:
-        logger.warning("campaign schedule refused", extra={"campaign_id": campaign_id, "reason": reason})
-        return {"campaign": campaign_id, "refused": reason}
-    try:
-        with bound(identity):
-            campaign, created = campaign_schedule(identity=identity, campaign_id=campaign_id)
-    except (Campaign.DoesNotExist, Conflict, PermissionDenied) as error:
-        reason = getattr(error, "code", None) or type(error).__name__
-        logger.warning("campaign schedule refused", extra={"campaign_id": campaign_id, "reason": str(reason)[:40]})
-        return {"campaign": campaign_id, "refused": str(reason)[:40]}
-    return {"campaign": campaign_id, "created": created, "planned": campaign.planned_count}
-
-
-def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Campaign, int]:
+def campaign_schedule(*, identity: Identity | str, campaign_id: int, wait: bool = True) -> tuple[Campaign, int]:
     """Activate a campaign and plan one send per recipient; returns (campaign, sends created).
 
     A large audience is planned in ranges of user ids on several connections at once
@@ -230,7 +194,7 @@ def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Ca
     campaign before it is scheduled, so an interrupted schedule sends nothing; scheduling a draft
     again first removes what an interrupted one may have left, then plans it afresh.
     """
-    campaign = _schedulable(identity, campaign_id)
+    campaign = schedulable(identity, campaign_id, wait=wait)
     zones = selectors.zone_list()
     names, dues, expiries = _zone_times(campaign, zones)
     params = audience_params(campaign.audience, campaign.channel, campaign.purpose)
@@ -264,8 +228,9 @@ def campaign_schedule(*, identity: Identity | str, campaign_id: int) -> tuple[Ca
 
 
 def campaign_pause(*, identity: Identity, campaign_id: int, pause: bool) -> Campaign:
-    """Pause a scheduled campaign (or, with `pause=False`, resume a paused one); hold its waiting sends."""
-    campaign = selectors.campaign_get(identity=identity, campaign_id=campaign_id, operation="update", lock=True)
+    """Pause a scheduled campaign (or, with `pause=False`, resume a paused one); hold its waiting sends.
+    A request: refused at once (409) while a schedule of it runs."""
+    campaign = _locked(identity, campaign_id, wait=False)
     source, target = (Campaign.Status.SCHEDULED, Campaign.Status.PAUSED)
     if not pause:
         source, target = target, source

@@ -160,7 +160,7 @@ def campaign_list(*, identity: Identity) -> QuerySet[Campaign]:
 
 
 def campaign_get(
-    *, identity: Identity | str, campaign_id: int, operation: str = "select", lock: bool = False
+    *, identity: Identity | str, campaign_id: int, operation: str = "select", lock: bool = False, nowait: bool = False
 ) -> Campaign:
     """Return one campaign (with its audience) `identity` may act on, or raise Campaign.DoesNotExist.
 
@@ -169,7 +169,7 @@ def campaign_get(
     """
     campaigns = Campaign.objects.select_related("audience")
     if lock:
-        campaigns = campaigns.select_for_update(no_key=True)
+        campaigns = campaigns.select_for_update(no_key=True, nowait=nowait)
     return _get(policies.CAMPAIGNS, campaigns, identity, campaign_id, operation)
 
 

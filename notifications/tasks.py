@@ -5,7 +5,7 @@ from celery import shared_task
 from django.conf import settings
 
 from notifications import dispatch as dispatcher
-from notifications import inbox, planning
+from notifications import inbox, planning, schedule_requests
 
 
 @shared_task(name="notifications.dispatch")
@@ -15,10 +15,11 @@ def dispatch() -> dict:
 
 
 @shared_task(name="notifications.schedule_campaign")
-def schedule_campaign(campaign_id: int, user_id: int) -> dict:
+def schedule_campaign(order: str) -> dict:
     """Plan a large campaign's sends, queued by the API or the back office, bound as the admin who
-    asked (the one job here that runs under RLS as a person: it does what that request would)."""
-    return planning.campaign_schedule_job(campaign_id=campaign_id, user_id=user_id)
+    asked (the one job here that runs under RLS as a person: it does what that request would). The
+    order is the request's signed (campaign, user); an order it cannot verify plans nothing."""
+    return schedule_requests.campaign_schedule_job(order)
 
 
 @shared_task(name="notifications.process_inbox")

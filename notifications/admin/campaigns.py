@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminURLInputWidget
 
-from notifications import planning, selectors
+from notifications import planning, schedule_requests, selectors
 from notifications.admin.display import person, when
 from notifications.admin.templates import (
     LANGUAGES,
@@ -53,7 +53,7 @@ DONE = {
 # Saving a campaign whose workflow is busy or moved since the page was read (CampaignFormBase).
 BUSY = _("This campaign is being scheduled, paused or resumed right now. Save again in a minute.")
 MOVED = _("This campaign was scheduled, paused or resumed while you edited it. Reload the page, then edit it.")
-# A schedule too large for the request (planning.campaign_schedule_request) runs as a job.
+# A schedule too large for the request (schedule_requests.campaign_schedule_request) runs as a job.
 QUEUED = _(
     "Scheduling in the background: the campaign turns Scheduled when its sends are planned. Reload this page to see it."
 )
@@ -75,7 +75,7 @@ STATS = [
 
 def _perform(name: str, identity: Identity, campaign_id: int) -> dict:
     if name == "schedule":
-        campaign, created = planning.campaign_schedule_request(identity=identity, campaign_id=campaign_id)
+        campaign, created = schedule_requests.campaign_schedule_request(identity=identity, campaign_id=campaign_id)
         return {"created": created, "planned": campaign.planned_count, "queued": created is None}
     planning.campaign_pause(identity=identity, campaign_id=campaign_id, pause=name == "pause")
     return {}
@@ -192,7 +192,10 @@ CampaignForm = type("CampaignForm", (CampaignFormBase,), template_fields())
 
 def _run_bulk(modeladmin, request, queryset, name: str) -> None:
     identity = Identity.of(request.user)
-    run_action(request, queryset, lambda campaign: _perform(name, identity, campaign.pk))
+    results = []
+    run_action(request, queryset, lambda campaign: results.append(_perform(name, identity, campaign.pk)))
+    if any(result.get("queued") for result in results):
+        messages.info(request, QUEUED)
 
 
 @admin.action(description=_("Schedule: plan one send per recipient"), permissions=["schedule"])

@@ -1,5 +1,7 @@
 """Celery Beat's schedules in the back office: admins read them; only superadmins add, change, delete,
-enable, disable or run tasks. Jobs themselves run as the service role, whoever scheduled them."""
+enable, disable or run tasks. Jobs themselves run as the service role, whoever scheduled them; the one
+that runs as a person (notifications.schedule_campaign) plans nothing unless its order carries the
+signature of the request that queued it, so starting it here with made-up arguments does nothing."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy

@@ -1,22 +1,27 @@
 """A schedule too large for a web request is queued as a job (NOTIFICATIONS_SCHEDULE_JOB_USERS).
 
 The API answers 202 and the back office says so; the job plans the campaign bound as the admin who
-asked, whose rights are read again when it runs. NOTIFICATIONS_SCHEDULE_JOB_USERS = 0 queues every
+asked, whose rights are read again when it runs, from an order the request signed. Requests do not
+wait for a schedule that runs: 409 at once. NOTIFICATIONS_SCHEDULE_JOB_USERS = 0 queues every
 schedule, so these tests need no large table. Most run the job by calling the task's body (the
-request's own queueing is captured, not sent to a broker); the last one goes through the broker
-and a real worker process, from a request that commits.
+request's own queueing is captured, not sent to a broker); one goes through the broker and a real
+worker process, from a request that commits.
 """
 
+import datetime as dt
 import time
 
 import psycopg
 import pytest
+import time_machine
+from django.core import signing
 from django.db import connection
 
-from notifications import tasks
+from notifications import ranges, schedule_requests, tasks
 from notifications.admin.campaigns import CampaignAdmin
 from notifications.models import Campaign, Send
 from samia.audit.models import AuditEntry
+from samia.rls.binding import current_identity
 from tests import factories
 from tests.conftest import api_as
 from tests.jobs.worker import celery_worker
@@ -40,7 +45,37 @@ def _draft(admin) -> int:
 
 
 def _queued_jobs(callbacks) -> list:
-    return [c for c in callbacks if getattr(c, "func", None) == tasks.schedule_campaign.delay]
+    return [c for c in callbacks if getattr(c, "func", None) == schedule_requests._queue_schedule]
+
+
+def _run(campaign_id: int, user_id: int) -> dict:
+    """The job, on the order the request would have signed."""
+    return tasks.schedule_campaign.run(schedule_requests.schedule_order(campaign_id, user_id))
+
+
+def _denied(campaign_id) -> list:
+    entries = AuditEntry.objects.filter(action="notifications.campaign.schedule", outcome="denied")
+    return [
+        (e.actor_role, e.details["reason"])
+        for e in entries
+        if e.target_id == ("" if campaign_id is None else str(campaign_id))
+    ]
+
+
+@pytest.fixture
+def lock_holder(committed):
+    """Another transaction holding a campaign's row as a running schedule does (FOR NO KEY UPDATE)."""
+    database = connection.settings_dict
+    holder = psycopg.connect(
+        host=database["HOST"], port=database["PORT"], user=database["USER"], dbname=database["NAME"]
+    )
+
+    def hold(campaign_id: int) -> None:
+        holder.execute("SELECT 1 FROM notifications_campaign WHERE id = %s FOR NO KEY UPDATE", [campaign_id])
+
+    yield hold
+    holder.rollback()
+    holder.close()
 
 
 def test_the_api_queues_a_large_schedule_and_the_job_plans_it_as_the_admin(
@@ -62,15 +97,31 @@ def test_the_api_queues_a_large_schedule_and_the_job_plans_it_as_the_admin(
     assert AuditEntry.objects.filter(action="notifications.campaign.schedule_queued", actor_id=admin.pk).count() == 1
 
     # when the job runs
-    outcome = tasks.schedule_campaign.run(*job.args)
+    outcome = _run(*job.args)
 
     assert outcome == {"campaign": campaign_id, "created": 2, "planned": 2}
     assert Campaign.objects.get(pk=campaign_id).status == "scheduled"
     assert Send.objects.filter(campaign_id=campaign_id).count() == 2
     entry = AuditEntry.objects.get(action="notifications.campaign.schedule")
-    assert (entry.actor_id, entry.actor_role) == (admin.pk, "admin")
+    assert (entry.actor_id, entry.actor_role, entry.outcome) == (admin.pk, "admin", "success")
     # a second request meanwhile, run after the first: nothing more
-    assert tasks.schedule_campaign.run(*job.args)["created"] == 0
+    assert _run(*job.args)["created"] == 0
+
+
+def test_the_job_plans_under_rls_as_the_admin_not_as_the_owner(personas, queued, monkeypatch):
+    admin = personas["admin"]
+    campaign_id = _draft(admin)
+    seen = []
+    plan = ranges.plan_range
+
+    def recording(cursor, *args, **kwargs):
+        seen.append(current_identity())
+        return plan(cursor, *args, **kwargs)
+
+    monkeypatch.setattr(ranges, "plan_range", recording)
+
+    assert _run(campaign_id, admin.pk)["created"] == 2
+    assert seen == [("samia_app", str(admin.pk), "admin")]
 
 
 def test_below_the_threshold_the_api_plans_in_the_request(personas, settings, django_capture_on_commit_callbacks):
@@ -111,14 +162,30 @@ def test_only_admins_may_queue_a_schedule(personas, queued, persona, django_capt
     assert _queued_jobs(callbacks) == []
 
 
+def test_while_a_job_is_queued_more_requests_queue_nothing(personas, queued, monkeypatch):
+    admin = personas["admin"]
+    campaign_id = _draft(admin)
+    orders = []
+    monkeypatch.setattr(tasks.schedule_campaign, "delay", orders.append)
+
+    for _ in range(3):
+        schedule_requests._queue_schedule(campaign_id, admin.pk)  # what each request's commit does
+
+    assert len(orders) == 1
+    tasks.schedule_campaign.run(orders[0])  # the job clears the mark when it ends
+    schedule_requests._queue_schedule(campaign_id, admin.pk)
+    assert len(orders) == 2
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
         ({"role": "client"}, "not_allowed"),
         ({"role": "monitor"}, "not_allowed"),
         ({"is_active": False}, "requester_inactive"),
+        ({"blocked_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}, "requester_inactive"),
     ],
-    ids=["demoted-to-client", "demoted-to-monitor", "deactivated"],
+    ids=["demoted-to-client", "demoted-to-monitor", "deactivated", "blocked"],
 )
 def test_the_job_reads_the_requesters_rights_again_when_it_runs(personas, queued, change, reason):
     admin = personas["admin"]
@@ -126,10 +193,48 @@ def test_the_job_reads_the_requesters_rights_again_when_it_runs(personas, queued
     assert api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule").status_code == 202
     type(admin).objects.filter(pk=admin.pk).update(**change)
 
-    outcome = tasks.schedule_campaign.run(campaign_id, admin.pk)
+    outcome = _run(campaign_id, admin.pk)
 
     assert outcome == {"campaign": campaign_id, "refused": reason}
     assert Campaign.objects.get(pk=campaign_id).status == "draft"
+    assert not Send.objects.filter(campaign_id=campaign_id).exists()
+    assert _denied(campaign_id) == [("system:notifications.schedule_campaign", reason)]
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        lambda c, u: signing.dumps({"campaign": c, "user": u}, salt="another purpose"),
+        lambda c, u: signing.dumps(
+            {"campaign": c, "user": u}, key="not the server's key", salt=schedule_requests.ORDER_SALT
+        ),
+        lambda c, u: f'{{"campaign": {c}, "user": {u}}}',
+        lambda c, u: [c, u],
+        lambda c, u: signing.dumps({"campaign": "x", "user": u}, salt=schedule_requests.ORDER_SALT),
+    ],
+    ids=["other-salt", "other-key", "plain-json", "a-list", "not-an-id"],
+)
+def test_a_job_started_with_made_up_arguments_plans_nothing(personas, queued, order):
+    # e.g. by a superadmin through beat's back office, naming an admin
+    admin = personas["admin"]
+    campaign_id = _draft(admin)
+
+    outcome = tasks.schedule_campaign.run(order(campaign_id, admin.pk))
+
+    assert outcome == {"campaign": None, "refused": "order_unsigned"}
+    assert not Send.objects.filter(campaign_id=campaign_id).exists()
+    assert _denied(None) == [("system:notifications.schedule_campaign", "order_unsigned")]
+
+
+def test_an_order_older_than_a_day_plans_nothing(personas, queued):
+    admin = personas["admin"]
+    campaign_id = _draft(admin)
+    order = schedule_requests.schedule_order(campaign_id, admin.pk)
+
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(hours=25)):
+        outcome = tasks.schedule_campaign.run(order)
+
+    assert outcome == {"campaign": None, "refused": "order_expired"}
     assert not Send.objects.filter(campaign_id=campaign_id).exists()
 
 
@@ -138,19 +243,19 @@ def test_the_job_leaves_a_campaign_paused_meanwhile_as_it_is(personas, queued):
     campaign_id = _draft(admin)
     Campaign.objects.filter(pk=campaign_id).update(status="paused")
 
-    outcome = tasks.schedule_campaign.run(campaign_id, admin.pk)
+    outcome = _run(campaign_id, admin.pk)
 
     assert outcome == {"campaign": campaign_id, "refused": "conflict"}
     assert not Send.objects.filter(campaign_id=campaign_id).exists()
 
 
 def test_the_job_for_a_campaign_gone_meanwhile_ends_quietly(personas, queued):
-    outcome = tasks.schedule_campaign.run(987654321, personas["admin"].pk)
+    outcome = _run(987654321, personas["admin"].pk)
 
     assert outcome == {"campaign": 987654321, "refused": "DoesNotExist"}
 
 
-def test_the_back_office_button_queues_a_large_schedule_and_says_so(
+def test_the_back_office_button_and_action_queue_a_large_schedule_and_say_so(
     personas, queued, django_capture_on_commit_callbacks
 ):
     admin = personas["admin"]
@@ -168,30 +273,30 @@ def test_the_back_office_button_queues_a_large_schedule_and_says_so(
 
     # the bulk action too, one job per campaign
     with django_capture_on_commit_callbacks() as callbacks:
-        client.post("/backoffice/notifications/campaign/", {"action": "schedule", "_selected_action": [campaign_id]})
+        answer = client.post(
+            "/backoffice/notifications/campaign/",
+            {"action": "schedule", "_selected_action": [campaign_id]},
+            follow=True,
+        )
     assert len(_queued_jobs(callbacks)) == 1
+    assert "Scheduling in the background" in answer.content.decode()
 
 
-@pytest.mark.usefixtures("committed")
-def test_a_real_worker_plans_the_schedule_a_committed_request_queued(queued, monkeypatch):
+@pytest.mark.parametrize("step", ["schedule", "pause"])
+def test_a_request_does_not_wait_for_a_schedule_that_runs(queued, lock_holder, step):
     admin = factories.UserFactory(role="admin")
     campaign_id = _draft(admin)
-    with celery_worker() as queue:
-        # The request's queueing, sent to this test's own queue on the configured broker.
-        monkeypatch.setattr(
-            tasks.schedule_campaign, "delay", lambda *args: tasks.schedule_campaign.apply_async(args, queue=queue)
-        )
+    if step == "pause":
+        assert api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule").status_code == 202
+        Campaign.objects.filter(pk=campaign_id).update(status="scheduled")
+    lock_holder(campaign_id)
 
-        answer = api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
-        assert answer.status_code == 202, answer.json()
-        deadline = time.monotonic() + 60
-        while Campaign.objects.get(pk=campaign_id).status != "scheduled" and time.monotonic() < deadline:
-            time.sleep(0.2)
+    # Refused at once (NOWAIT): were it to wait for the lock, it would wait for this test forever.
+    answer = api_as(admin).post(f"/admin/campaigns/{campaign_id}/{step}")
 
-    assert Campaign.objects.get(pk=campaign_id).status == "scheduled"
-    assert Send.objects.filter(campaign_id=campaign_id).count() == 2
-    entry = AuditEntry.objects.get(action="notifications.campaign.schedule", target_id=str(campaign_id))
-    assert (entry.actor_id, entry.actor_role) == (admin.pk, "admin")
+    assert answer.status_code == 409, answer.json()
+    assert "right now" in answer.json()["error"]["message"]
+    assert not Send.objects.filter(campaign_id=campaign_id).exists()
 
 
 def _edit(campaign: Campaign) -> dict:
@@ -215,7 +320,7 @@ def test_a_draft_edit_saved_after_its_schedule_ran_is_refused_not_saved_over_it(
 
     def read_then_scheduled(self, request, object_id, from_field=None):
         found = read(self, request, object_id, from_field)
-        tasks.schedule_campaign.run(campaign.pk, admin.pk)  # the queued job lands between read and save
+        _run(campaign.pk, admin.pk)  # the queued job lands between read and save
         return found
 
     monkeypatch.setattr(CampaignAdmin, "get_object", read_then_scheduled)
@@ -243,22 +348,37 @@ def test_a_draft_edit_without_a_schedule_meanwhile_is_saved(personas, queued):
     )
 
 
-@pytest.mark.usefixtures("committed")
-def test_a_campaign_edit_while_its_schedule_runs_is_refused_at_once(queued):
+def test_a_campaign_edit_while_its_schedule_runs_is_refused_at_once(queued, lock_holder):
     admin = factories.UserFactory(role="admin")
     campaign = Campaign.objects.get(pk=_draft(admin))
-    database = connection.settings_dict
-    # A schedule's transaction, as the job holds it while it plans.
-    job = psycopg.connect(host=database["HOST"], port=database["PORT"], user=database["USER"], dbname=database["NAME"])
-    job.execute("SELECT 1 FROM notifications_campaign WHERE id = %s FOR NO KEY UPDATE", [campaign.pk])
-    try:
-        # Refused at once (NOWAIT): were it to wait for the lock, it would wait for this test forever.
-        answer = _logged_in(admin).post(f"/backoffice/notifications/campaign/{campaign.pk}/change/", _edit(campaign))
-    finally:
-        job.rollback()
-        job.close()
+    lock_holder(campaign.pk)
+
+    # Refused at once (NOWAIT): were it to wait for the lock, it would wait for this test forever.
+    answer = _logged_in(admin).post(f"/backoffice/notifications/campaign/{campaign.pk}/change/", _edit(campaign))
 
     assert answer.status_code == 200
     assert "being scheduled, paused or resumed right now" in answer.content.decode()
     campaign.refresh_from_db()
     assert (campaign.status, campaign.name) == ("draft", CAMPAIGN["name"])
+
+
+@pytest.mark.usefixtures("committed")
+def test_a_real_worker_plans_the_schedule_a_committed_request_queued(queued, monkeypatch):
+    admin = factories.UserFactory(role="admin")
+    campaign_id = _draft(admin)
+    with celery_worker() as queue:
+        # The request's queueing, sent to this test's own queue on the configured broker.
+        monkeypatch.setattr(
+            tasks.schedule_campaign, "delay", lambda *args: tasks.schedule_campaign.apply_async(args, queue=queue)
+        )
+
+        answer = api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
+        assert answer.status_code == 202, answer.json()
+        deadline = time.monotonic() + 60
+        while Campaign.objects.get(pk=campaign_id).status != "scheduled" and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    assert Campaign.objects.get(pk=campaign_id).status == "scheduled"
+    assert Send.objects.filter(campaign_id=campaign_id).count() == 2
+    entry = AuditEntry.objects.get(action="notifications.campaign.schedule", target_id=str(campaign_id))
+    assert (entry.actor_id, entry.actor_role) == (admin.pk, "admin")

@@ -1,0 +1,144 @@
+"""A campaign schedule asked for by a web request (API, back office): planned now, or queued as a job.
+
+From NOTIFICATIONS_SCHEDULE_JOB_USERS users a schedule may outlast the request (gunicorn ends one
+after 30 s, and nothing of it would commit). The request then checks it as it would plan it,
+records it and queues `notifications.schedule_campaign` with a signed order; the job plans it bound
+as the same user, whose rights it reads again (NOTIFICATIONS_README.md, "Campaigns").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from redis.exceptions import RedisError
+
+from notifications import planning, policies, ranges
+from notifications.models import Campaign
+from samia import audit
+from samia.accounts.models import User
+from samia.exceptions import Conflict
+from samia.redis import get_redis, key
+from samia.rls.binding import bound
+from samia.rls.registry import Identity
+
+logger = logging.getLogger(__name__)
+
+# A queued schedule's order: which campaign, for whom, signed (SECRET_KEY) when the request queued it.
+# The job plans nothing on an order it cannot verify: beat's back office can start any task with any
+# arguments, and a user id alone would let whoever does act in an admin's name.
+ORDER_SALT = "notifications.schedule_campaign"
+ORDER_MAX_AGE_SECONDS = 24 * 3600
+# While a campaign's job is queued, more requests queue nothing (each would plan nothing, after a
+# full pass over the users); the job clears the mark when it ends.
+QUEUED_MARK_SECONDS = 3600
+
+
+def schedule_order(campaign_id: int, user_id: int) -> str:
+    return signing.dumps({"campaign": campaign_id, "user": user_id}, salt=ORDER_SALT)
+
+
+def _queued_mark(campaign_id: int) -> str:
+    return key(f"notifications:schedule-queued:{campaign_id}")
+
+
+def _queue_schedule(campaign_id: int, user_id: int) -> None:
+    """Queue the campaign's job, unless one is queued already (after the request's commit)."""
+    from notifications.tasks import schedule_campaign  # tasks import this module
+
+    try:
+        fresh = get_redis().set(_queued_mark(campaign_id), b"1", nx=True, ex=QUEUED_MARK_SECONDS)
+    except RedisError:
+        fresh = True  # a second job would plan nothing: queue rather than drop
+    if not fresh:
+        return
+    try:
+        schedule_campaign.delay(schedule_order(campaign_id, user_id))
+    except Exception:
+        with contextlib.suppress(RedisError):
+            get_redis().delete(_queued_mark(campaign_id))
+        raise
+
+
+def campaign_schedule_request(*, identity: Identity, campaign_id: int) -> tuple[Campaign, int | None]:
+    """Schedule a campaign for a web request (API, back office): now, or queued as a job when large.
+
+    From NOTIFICATIONS_SCHEDULE_JOB_USERS users a schedule may outlast the request (gunicorn ends
+    one after 30 s, and nothing of it would commit), so it is checked here as it would be there
+    (the campaign is the caller's to schedule and in a state that can be), recorded, and queued:
+    the job `notifications.schedule_campaign` plans it bound as the same user, whose rights are
+    read again when it runs. Returns (campaign, None) then; otherwise what campaign_schedule returns.
+    Either way a campaign being scheduled right now is refused at once (409), not waited for.
+    """
+    threshold = settings.NOTIFICATIONS_SCHEDULE_JOB_USERS
+    if threshold > 0 and ranges.users_estimate() < threshold:
+        return planning.campaign_schedule(identity=identity, campaign_id=campaign_id, wait=False)
+    campaign = planning.schedulable(identity, campaign_id, wait=False)
+    audit.record(
+        action="notifications.campaign.schedule_queued",
+        actor=identity,
+        target=campaign,
+        details={"from_status": campaign.status},
+    )
+    # Only once this transaction commits (the check and the audit entry): a rolled-back request queues nothing.
+    transaction.on_commit(functools.partial(_queue_schedule, campaign.pk, identity.user_id))
+    return campaign, None
+
+
+def _refused(campaign_id: int | None, user_id: int | None, reason: str) -> dict:
+    """A job that plans nothing says why: in the log, and in the audit trail as the job."""
+    logger.warning("campaign schedule refused", extra={"campaign_id": campaign_id, "reason": reason})
+    audit.record(
+        action="notifications.campaign.schedule",
+        actor="system:notifications.schedule_campaign",
+        target=("notifications.campaign", campaign_id) if campaign_id else None,
+        outcome="denied",
+        details={"reason": reason, "requested_by": user_id},
+    )
+    return {"campaign": campaign_id, "refused": reason}
+
+
+def campaign_schedule_job(order: str) -> dict:
+    """Run a schedule queued by campaign_schedule_request, bound as the user who asked.
+
+    The order must carry the request's signature and be at most a day old. The user is looked up
+    again: deactivated or blocked since, or no longer allowed to schedule (a role changed), and
+    the campaign is left as it is. A refusal ends the job with its reason (logged and audited); a
+    failure rolls back everything the schedule did (the campaign stays a draft and can be
+    scheduled again) and is raised for Celery to log.
+    """
+    try:
+        found = signing.loads(order, salt=ORDER_SALT, max_age=ORDER_MAX_AGE_SECONDS)
+        campaign_id, user_id = int(found["campaign"]), int(found["user"])
+    except signing.SignatureExpired:
+        return _refused(None, None, "order_expired")
+    except (signing.BadSignature, TypeError, KeyError, ValueError):
+        return _refused(None, None, "order_unsigned")
+    try:
+        return _run_queued(campaign_id, user_id)
+    finally:
+        with contextlib.suppress(RedisError):
+            get_redis().delete(_queued_mark(campaign_id))
+
+
+def _run_queued(campaign_id: int, user_id: int) -> dict:
+    user = User.objects.filter(pk=user_id).first()
+    identity = Identity.of(user)
+    # Who could still make that request (logged in, or able to), with what the API's route and the
+    # back office's button require (policies.SENDS, insert), read now.
+    reason = None if user is not None and user.can_log_in else "requester_inactive"
+    if reason is None and identity.persona not in policies.SENDS.roles_for("insert"):
+        reason = "not_allowed"
+    if reason:
+        return _refused(campaign_id, user_id, reason)
+    try:
+        with bound(identity):
+            campaign, created = planning.campaign_schedule(identity=identity, campaign_id=campaign_id)
+    except (Campaign.DoesNotExist, Conflict, PermissionDenied) as error:
+        return _refused(campaign_id, user_id, str(getattr(error, "code", None) or type(error).__name__)[:40])
+    return {"campaign": campaign_id, "created": created, "planned": campaign.planned_count}
