@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
 
 from notifications import planning, policies, ranges
 from notifications.models import Campaign
@@ -103,8 +103,17 @@ def _refused(campaign_id: int | None, user_id: int | None, reason: str) -> dict:
     return {"campaign": campaign_id, "refused": reason}
 
 
-def campaign_schedule_job(order: str) -> dict:
-    """Run a schedule queued by campaign_schedule_request, bound as the user who asked.
+# One large schedule at a time across the workers: two at once would take both of a worker's slots
+# (and the database's cores) for tens of seconds, and the dispatcher's runs would wait behind them.
+# Another job finding this taken asks Celery to run it again later; the lock lapses if its holder dies.
+RUNNING_LOCK = "notifications:schedule-running"
+RUNNING_LOCK_SECONDS = 900
+BUSY_RETRY_SECONDS = 15
+
+
+def campaign_schedule_job(order: str) -> dict | None:
+    """Run a schedule queued by campaign_schedule_request, bound as the user who asked; None when
+    another schedule runs now (the task is retried later).
 
     The order must carry the request's signature and be at most a day old. The user is looked up
     again: deactivated or blocked since, or no longer allowed to schedule (a role changed), and
@@ -119,11 +128,16 @@ def campaign_schedule_job(order: str) -> dict:
         return _refused(None, None, "order_expired")
     except (signing.BadSignature, TypeError, KeyError, ValueError):
         return _refused(None, None, "order_unsigned")
+    running = get_redis().lock(key(RUNNING_LOCK), timeout=RUNNING_LOCK_SECONDS)
+    if not running.acquire(blocking=False):
+        return None
     try:
         return _run_queued(campaign_id, user_id)
     finally:
         with contextlib.suppress(RedisError):
             get_redis().delete(_queued_mark(campaign_id))
+        with contextlib.suppress(RedisError, LockError):  # lapsed meanwhile: nothing to release
+            running.release()
 
 
 def _run_queued(campaign_id: int, user_id: int) -> dict:

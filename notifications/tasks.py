@@ -14,12 +14,16 @@ def dispatch() -> dict:
     return dispatcher.dispatch()
 
 
-@shared_task(name="notifications.schedule_campaign")
-def schedule_campaign(order: str) -> dict:
+@shared_task(name="notifications.schedule_campaign", bind=True, max_retries=240)
+def schedule_campaign(self, order: str) -> dict:
     """Plan a large campaign's sends, queued by the API or the back office, bound as the admin who
     asked (the one job here that runs under RLS as a person: it does what that request would). The
-    order is the request's signed (campaign, user); an order it cannot verify plans nothing."""
-    return schedule_requests.campaign_schedule_job(order)
+    order is the request's signed (campaign, user); an order it cannot verify plans nothing. While
+    another schedule runs it waits its turn off the worker (a retry every 15 s, for an hour)."""
+    outcome = schedule_requests.campaign_schedule_job(order)
+    if outcome is None:
+        raise self.retry(countdown=schedule_requests.BUSY_RETRY_SECONDS)
+    return outcome
 
 
 @shared_task(name="notifications.process_inbox")

@@ -14,6 +14,7 @@ import time
 import psycopg
 import pytest
 import time_machine
+from celery.exceptions import Retry
 from django.core import signing
 from django.db import connection
 
@@ -21,6 +22,7 @@ from notifications import ranges, schedule_requests, tasks
 from notifications.admin.campaigns import CampaignAdmin
 from notifications.models import Campaign, Send
 from samia.audit.models import AuditEntry
+from samia.redis import get_redis, key
 from samia.rls.binding import current_identity
 from tests import factories
 from tests.conftest import api_as
@@ -175,6 +177,25 @@ def test_while_a_job_is_queued_more_requests_queue_nothing(personas, queued, mon
     tasks.schedule_campaign.run(orders[0])  # the job clears the mark when it ends
     schedule_requests._queue_schedule(campaign_id, admin.pk)
     assert len(orders) == 2
+
+
+def test_one_schedule_runs_at_a_time_and_the_next_waits_its_turn(personas, queued):
+    admin = personas["admin"]
+    campaign_id = _draft(admin)
+    order = schedule_requests.schedule_order(campaign_id, admin.pk)
+    running = get_redis().lock(key(schedule_requests.RUNNING_LOCK), timeout=60)
+    assert running.acquire(blocking=False)  # another campaign's schedule, on another worker
+
+    try:
+        assert schedule_requests.campaign_schedule_job(order) is None
+        with pytest.raises(Retry):  # the task asks Celery to run it again later
+            tasks.schedule_campaign.run(order)
+        assert not Send.objects.filter(campaign_id=campaign_id).exists()
+    finally:
+        running.release()
+
+    assert schedule_requests.campaign_schedule_job(order)["created"] == 2
+    assert get_redis().lock(key(schedule_requests.RUNNING_LOCK)).locked() is False
 
 
 @pytest.mark.parametrize(
