@@ -33,6 +33,9 @@ STORAGES = {**STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemo
 AUDIT_SIGNING_KEY = "dGVzdC1vbmx5LWF1ZGl0LXNpZ25pbmcta2V5LTMyYiE="
 AUDIT_SIGNING_KEY_ID = "0123456789ABCDEF"
 
+# A task that a committing test queues (a request's on_commit) goes to a queue that no worker consumes
+# unless a test starts one for it: a developer's `make run` worker on the same Redis never runs it.
+CELERY_TASK_DEFAULT_QUEUE = f"samia-tests-{_WORKER}"
 # Webhooks are processed by calling the inbox job in the test, not through a broker.
 NOTIFICATIONS_INBOX_ON_COMMIT = False
 # Provider circuits never open by accident across tests (a fake answering 503 five times);

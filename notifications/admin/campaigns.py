@@ -117,6 +117,10 @@ class AudienceAdmin(DeclaredModelAdmin):
         )
 
 
+def _state(status: str, planned_count: int) -> str:
+    return f"{status}:{planned_count}"
+
+
 class CampaignFormBase(forms.ModelForm):
     """The same checks as POST /admin/campaigns (planning.campaign_check), one field per language."""
 
@@ -128,10 +132,20 @@ class CampaignFormBase(forms.ModelForm):
         model = Campaign
         fields = ["name", "purpose", "channel", "audience", "link_url", "send_on", "local_time", "window_hours"]
 
+    # The workflow state the page was read in (status:planned count), so a save from a page opened
+    # before a schedule, pause or resume is refused rather than applied to a campaign that moved on.
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, value in template_initial(self.instance.templates).items():
             self.initial.setdefault(name, value)
+        if self.instance.pk is not None:
+            self.initial["seen"] = _state(self.instance.status, self.instance.planned_count)
+            if self.instance.status != Campaign.Status.DRAFT:
+                # Its texts are fixed once planned: not on the page, so neither saved nor listed as changed.
+                for name in template_fields():
+                    self.fields.pop(name, None)
 
     def clean(self):
         data = super().clean()
@@ -171,7 +185,8 @@ class CampaignFormBase(forms.ModelForm):
             if getattr(error.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
                 raise
             raise ValidationError(BUSY) from None
-        if found != (self.instance.status, self.instance.planned_count):
+        read = self.data.get(self.add_prefix("seen")) or _state(self.instance.status, self.instance.planned_count)
+        if found is None or _state(*found) != read:
             raise ValidationError(MOVED)
 
     def _planning_errors(self, error: ValidationError, channel: str) -> None:
@@ -230,6 +245,8 @@ class CampaignAdmin(DeclaredModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         main = ["name", "purpose", "channel", "audience", "link_url", "send_on", "local_time", "window_hours"]
+        if obj is not None:
+            main.append("seen")
         fieldsets = [(None, {"fields": main})]
         if obj is None or obj.status == Campaign.Status.DRAFT:
             parts = TEXT_PARTS + WHATSAPP_PARTS  # the page's script shows the channel's own

@@ -304,9 +304,10 @@ def test_the_back_office_button_and_action_queue_a_large_schedule_and_say_so(
 
 
 @pytest.mark.parametrize("step", ["schedule", "pause"])
-def test_a_request_does_not_wait_for_a_schedule_that_runs(queued, lock_holder, step):
+def test_a_request_does_not_wait_for_a_schedule_that_runs(queued, lock_holder, step, monkeypatch):
     admin = factories.UserFactory(role="admin")
     campaign_id = _draft(admin)
+    monkeypatch.setattr(tasks.schedule_campaign, "delay", lambda order: None)  # queued, never run
     if step == "pause":
         assert api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule").status_code == 202
         Campaign.objects.filter(pk=campaign_id).update(status="scheduled")
@@ -352,6 +353,45 @@ def test_a_draft_edit_saved_after_its_schedule_ran_is_refused_not_saved_over_it(
     campaign.refresh_from_db()
     assert (campaign.status, campaign.planned_count, campaign.name) == ("scheduled", 2, CAMPAIGN["name"])
     assert campaign.templates["en"]["body"] == CAMPAIGN["templates"]["en"]["body"]
+
+
+def test_a_save_from_a_page_read_before_the_schedule_is_refused(personas, queued):
+    # The page was opened while a draft; the schedule ran (another window, the job); then Save.
+    admin = personas["admin"]
+    campaign = Campaign.objects.get(pk=_draft(admin))
+    client = _logged_in(admin)
+    page = client.get(f"/backoffice/notifications/campaign/{campaign.pk}/change/").content.decode()
+    assert 'name="seen" value="draft:0"' in page
+    _run(campaign.pk, admin.pk)
+
+    answer = client.post(
+        f"/backoffice/notifications/campaign/{campaign.pk}/change/", {**_edit(campaign), "seen": "draft:0"}
+    )
+
+    assert answer.status_code == 200
+    assert "scheduled, paused or resumed while you edited it" in answer.content.decode()
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.name) == ("scheduled", CAMPAIGN["name"])
+    assert campaign.templates["en"]["body"] == CAMPAIGN["templates"]["en"]["body"]
+
+
+def test_a_scheduled_campaigns_name_is_edited_and_its_history_lists_only_that(personas, queued):
+    from django.contrib.admin.models import LogEntry
+
+    admin = personas["admin"]
+    campaign = Campaign.objects.get(pk=_draft(admin))
+    _run(campaign.pk, admin.pk)
+    campaign.refresh_from_db()
+    form = {**_edit(campaign), "seen": "scheduled:2"}
+    del form["body_en"]  # not on a scheduled campaign's page
+
+    answer = _logged_in(admin).post(f"/backoffice/notifications/campaign/{campaign.pk}/change/", form)
+
+    assert answer.status_code == 302
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.name, campaign.planned_count) == ("scheduled", "Edited meanwhile", 2)
+    (entry,) = LogEntry.objects.filter(object_id=str(campaign.pk))
+    assert entry.get_change_message() == "Changed Name."
 
 
 def test_a_draft_edit_without_a_schedule_meanwhile_is_saved(personas, queued):
