@@ -9,20 +9,18 @@ as the same user, whose rights it reads again (NOTIFICATIONS_README.md, "Campaig
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from redis.exceptions import LockError, RedisError
 
 from notifications import planning, policies, ranges
 from notifications.models import Campaign
 from samia import audit
 from samia.accounts.models import User
-from samia.exceptions import Conflict
+from samia.exceptions import Conflict, Unavailable
 from samia.redis import get_redis, key
 from samia.rls.binding import bound
 from samia.rls.registry import Identity
@@ -31,11 +29,15 @@ logger = logging.getLogger(__name__)
 
 # A queued schedule's order: which campaign, for whom, signed (SECRET_KEY) when the request queued it.
 # The job plans nothing on an order it cannot verify: beat's back office can start any task with any
-# arguments, and a user id alone would let whoever does act in an admin's name.
+# arguments, and a user id alone would let whoever does act in an admin's name. Celery logs and
+# monitors show a placeholder instead (argsrepr), and an order is good for two hours: the hour its
+# job may wait for its turn, and margin.
 ORDER_SALT = "notifications.schedule_campaign"
-ORDER_MAX_AGE_SECONDS = 24 * 3600
-# While a campaign's job is queued, more requests queue nothing (each would plan nothing, after a
-# full pass over the users); the job clears the mark when it ends.
+ORDER_MAX_AGE_SECONDS = 2 * 3600
+ORDER_SHOWN_AS = "('<signed schedule order>',)"
+# While a person's job for a campaign is queued, their further requests queue nothing (each would plan
+# nothing, after a full pass over the users); the job clears the mark when it ends. Per person: a
+# request by someone else still queues theirs (the first may be refused, its requester deactivated).
 QUEUED_MARK_SECONDS = 3600
 
 
@@ -43,26 +45,50 @@ def schedule_order(campaign_id: int, user_id: int) -> str:
     return signing.dumps({"campaign": campaign_id, "user": user_id}, salt=ORDER_SALT)
 
 
-def _queued_mark(campaign_id: int) -> str:
-    return key(f"notifications:schedule-queued:{campaign_id}")
+def _queued_mark(campaign_id: int, user_id: int) -> str:
+    return key(f"notifications:schedule-queued:{campaign_id}:{user_id}")
 
 
-def _queue_schedule(campaign_id: int, user_id: int) -> None:
-    """Queue the campaign's job, unless one is queued already (after the request's commit)."""
+def queued_for(campaign_id: int, user_id: int | None) -> bool:
+    """Whether this person's schedule of this campaign waits in the queue or runs now."""
+    if user_id is None:
+        return False
+    try:
+        return bool(get_redis().exists(_queued_mark(campaign_id, user_id)))
+    except RedisError:
+        return False
+
+
+def _publish(order: str) -> None:
     from notifications.tasks import schedule_campaign  # tasks import this module
 
+    schedule_campaign.apply_async((order,), argsrepr=ORDER_SHOWN_AS)
+
+
+def _queue_schedule(campaign_id: int, user_id: int) -> bool:
+    """Queue this person's job for the campaign unless it is queued already; say whether it was.
+
+    It runs inside the request's transaction, which holds the campaign's row until it commits: the
+    job, if it starts first, waits for that. The broker unreachable refuses the request (503), which
+    then rolls back and leaves nothing behind.
+    """
+    mark = _queued_mark(campaign_id, user_id)
     try:
-        fresh = get_redis().set(_queued_mark(campaign_id), b"1", nx=True, ex=QUEUED_MARK_SECONDS)
+        fresh = get_redis().set(mark, b"1", nx=True, ex=QUEUED_MARK_SECONDS)
     except RedisError:
         fresh = True  # a second job would plan nothing: queue rather than drop
     if not fresh:
-        return
+        return False
     try:
-        schedule_campaign.delay(schedule_order(campaign_id, user_id))
-    except Exception:
+        _publish(schedule_order(campaign_id, user_id))
+    except Exception as error:
         with contextlib.suppress(RedisError):
-            get_redis().delete(_queued_mark(campaign_id))
-        raise
+            get_redis().delete(mark)
+        logger.warning(
+            "campaign schedule not queued", extra={"campaign_id": campaign_id, "reason": type(error).__name__}
+        )
+        raise Unavailable("The job queue is not answering: nothing was scheduled. Try again shortly.") from None
+    return True
 
 
 def campaign_schedule_request(*, identity: Identity, campaign_id: int) -> tuple[Campaign, int | None]:
@@ -85,8 +111,7 @@ def campaign_schedule_request(*, identity: Identity, campaign_id: int) -> tuple[
         target=campaign,
         details={"from_status": campaign.status},
     )
-    # Only once this transaction commits (the check and the audit entry): a rolled-back request queues nothing.
-    transaction.on_commit(functools.partial(_queue_schedule, campaign.pk, identity.user_id))
+    _queue_schedule(campaign.pk, identity.user_id)
     return campaign, None
 
 
@@ -115,7 +140,7 @@ def campaign_schedule_job(order: str) -> dict | None:
     """Run a schedule queued by campaign_schedule_request, bound as the user who asked; None when
     another schedule runs now (the task is retried later).
 
-    The order must carry the request's signature and be at most a day old. The user is looked up
+    The order must carry the request's signature and be at most two hours old. The user is looked up
     again: deactivated or blocked since, or no longer allowed to schedule (a role changed), and
     the campaign is left as it is. A refusal ends the job with its reason (logged and audited); a
     failure rolls back everything the schedule did (the campaign stays a draft and can be
@@ -129,15 +154,23 @@ def campaign_schedule_job(order: str) -> dict | None:
     except (signing.BadSignature, TypeError, KeyError, ValueError):
         return _refused(None, None, "order_unsigned")
     running = get_redis().lock(key(RUNNING_LOCK), timeout=RUNNING_LOCK_SECONDS)
-    if not running.acquire(blocking=False):
-        return None
+    try:
+        if not running.acquire(blocking=False):
+            return None  # still queued: its mark stays, and the task runs again later
+    except RedisError:
+        _clear_mark(campaign_id, user_id)
+        raise
     try:
         return _run_queued(campaign_id, user_id)
     finally:
-        with contextlib.suppress(RedisError):
-            get_redis().delete(_queued_mark(campaign_id))
+        _clear_mark(campaign_id, user_id)
         with contextlib.suppress(RedisError, LockError):  # lapsed meanwhile: nothing to release
             running.release()
+
+
+def _clear_mark(campaign_id: int, user_id: int) -> None:
+    with contextlib.suppress(RedisError):
+        get_redis().delete(_queued_mark(campaign_id, user_id))
 
 
 def _run_queued(campaign_id: int, user_id: int) -> dict:

@@ -50,6 +50,7 @@ DONE = {
     "pause": _("Paused: nothing more goes out until it is resumed."),
     "resume": _("Resumed."),
 }
+NOT_OPEN = _("This step is not open to you for a campaign in this state.")
 # Saving a campaign whose workflow is busy or moved since the page was read (CampaignFormBase).
 BUSY = _("This campaign is being scheduled, paused or resumed right now. Save again in a minute.")
 MOVED = _("This campaign was scheduled, paused or resumed while you edited it. Reload the page, then edit it.")
@@ -82,12 +83,17 @@ def _perform(name: str, identity: Identity, campaign_id: int) -> dict:
 
 
 def offered(identity: Identity, campaign: Campaign) -> list[str]:
-    """The workflow steps `identity` may take on `campaign` in its current state."""
-    return [
+    """The workflow steps `identity` may take on `campaign` in its current state (not Schedule while
+    their schedule of it waits in the queue or runs)."""
+    steps = [
         name
         for name, (access, states) in WORKFLOW.items()
         if campaign.status in states and identity.persona in access.roles()
     ]
+    if "schedule" in steps and schedule_requests.queued_for(campaign.pk, identity.user_id):
+        steps.remove("schedule")
+        campaign.scheduling = True
+    return steps
 
 
 @admin.register(Audience)
@@ -185,7 +191,8 @@ class CampaignFormBase(forms.ModelForm):
             if getattr(error.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
                 raise
             raise ValidationError(BUSY) from None
-        read = self.data.get(self.add_prefix("seen")) or _state(self.instance.status, self.instance.planned_count)
+        # A page that does not say what it was read in (not this form's) cannot show what it changes.
+        read = self.data.get(self.add_prefix("seen"))
         if found is None or _state(*found) != read:
             raise ValidationError(MOVED)
 
@@ -332,7 +339,10 @@ class CampaignAdmin(DeclaredModelAdmin):
             self.message_user(request, service_refusal(error, Campaign), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:notifications_campaign_changelist"))
         if step not in offered(identity, campaign):
-            self.message_user(request, _("This step is not open to you for a campaign in this state."), messages.ERROR)
+            if getattr(campaign, "scheduling", False):
+                self.message_user(request, QUEUED, messages.INFO)
+            else:
+                self.message_user(request, NOT_OPEN, messages.ERROR)
             return HttpResponseRedirect(page)
         try:
             with transaction.atomic():
@@ -381,12 +391,17 @@ class CampaignAdmin(DeclaredModelAdmin):
     @admin.display(description=_("Steps"))
     def buttons(self, campaign):
         steps = getattr(campaign, "offered", [])
+        scheduling = format_html("<p>{}</p>", QUEUED) if getattr(campaign, "scheduling", False) else ""
         if not steps:
-            return _("No step is open to you in this state.")
-        return format_html_join(
-            " ",
-            '<button type="submit" class="{}" formmethod="post" formnovalidate formaction="{}">{}</button>',
-            ((BUTTON, reverse(f"admin:{NAME}_{step}", args=[campaign.pk]), LABELS[step]) for step in steps),
+            return scheduling or _("No step is open to you in this state.")
+        return format_html(
+            "{}{}",
+            scheduling,
+            format_html_join(
+                " ",
+                '<button type="submit" class="{}" formmethod="post" formnovalidate formaction="{}">{}</button>',
+                ((BUTTON, reverse(f"admin:{NAME}_{step}", args=[campaign.pk]), LABELS[step]) for step in steps),
+            ),
         )
 
     @admin.display(description=_("Figures"))

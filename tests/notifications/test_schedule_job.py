@@ -46,8 +46,17 @@ def _draft(admin) -> int:
     return answer.json()["id"]
 
 
-def _queued_jobs(callbacks) -> list:
-    return [c for c in callbacks if getattr(c, "func", None) == schedule_requests._queue_schedule]
+@pytest.fixture
+def published(monkeypatch) -> list:
+    """The orders requests send to the broker, kept here instead (the test runs the job itself)."""
+    orders = []
+    monkeypatch.setattr(schedule_requests, "_publish", orders.append)
+    return orders
+
+
+def _order(order: str) -> tuple[int, int]:
+    found = signing.loads(order, salt=schedule_requests.ORDER_SALT)
+    return found["campaign"], found["user"]
 
 
 def _run(campaign_id: int, user_id: int) -> dict:
@@ -80,26 +89,23 @@ def lock_holder(committed):
     holder.close()
 
 
-def test_the_api_queues_a_large_schedule_and_the_job_plans_it_as_the_admin(
-    personas, queued, django_capture_on_commit_callbacks
-):
+def test_the_api_queues_a_large_schedule_and_the_job_plans_it_as_the_admin(personas, queued, published):
     admin = personas["admin"]
     campaign_id = _draft(admin)
 
-    with django_capture_on_commit_callbacks() as callbacks:
-        answer = api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
+    answer = api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
 
     # the request checked and queued, planned nothing
     assert answer.status_code == 202, answer.json()
     body = answer.json()
     assert (body["queued"], body["created"], body["campaign"]["status"]) == (True, None, "draft")
     assert not Send.objects.filter(campaign_id=campaign_id).exists()
-    (job,) = _queued_jobs(callbacks)
-    assert job.args == (campaign_id, admin.pk)
+    (order,) = published
+    assert _order(order) == (campaign_id, admin.pk)
     assert AuditEntry.objects.filter(action="notifications.campaign.schedule_queued", actor_id=admin.pk).count() == 1
 
     # when the job runs
-    outcome = _run(*job.args)
+    outcome = tasks.schedule_campaign.run(order)
 
     assert outcome == {"campaign": campaign_id, "created": 2, "planned": 2}
     assert Campaign.objects.get(pk=campaign_id).status == "scheduled"
@@ -107,7 +113,52 @@ def test_the_api_queues_a_large_schedule_and_the_job_plans_it_as_the_admin(
     entry = AuditEntry.objects.get(action="notifications.campaign.schedule")
     assert (entry.actor_id, entry.actor_role, entry.outcome) == (admin.pk, "admin", "success")
     # a second request meanwhile, run after the first: nothing more
-    assert _run(*job.args)["created"] == 0
+    assert _run(campaign_id, admin.pk)["created"] == 0
+
+
+def test_the_job_acts_for_whoever_asked_not_for_the_campaigns_author(personas, queued, published):
+    author, other = personas["admin"], factories.UserFactory(role="superadmin")
+    campaign_id = _draft(author)
+
+    assert api_as(other).post(f"/admin/campaigns/{campaign_id}/schedule").status_code == 202
+    (order,) = published
+    assert _order(order) == (campaign_id, other.pk)
+    tasks.schedule_campaign.run(order)
+
+    entry = AuditEntry.objects.get(action="notifications.campaign.schedule")
+    assert (entry.actor_id, entry.actor_role) == (other.pk, "superadmin")
+
+
+def test_the_order_is_hidden_from_celerys_logs(personas, queued, monkeypatch):
+    sent = []
+    monkeypatch.setattr(tasks.schedule_campaign, "apply_async", lambda args, **options: sent.append((args, options)))
+    admin = personas["admin"]
+    campaign_id = _draft(admin)
+
+    assert api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule").status_code == 202
+
+    ((args, options),) = sent
+    assert _order(args[0]) == (campaign_id, admin.pk)
+    assert options == {"argsrepr": schedule_requests.ORDER_SHOWN_AS}  # what logs and monitors show
+    assert "signed schedule order" in options["argsrepr"] and args[0] not in options["argsrepr"]
+
+
+def test_with_the_broker_down_the_request_is_refused_and_leaves_nothing(personas, queued, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    def down(args, **options):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.schedule_campaign, "apply_async", down)
+    admin = personas["admin"]
+    campaign_id = _draft(admin)
+
+    answer = api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
+
+    assert answer.status_code == 503, answer.json()
+    assert answer.json()["error"]["code"] == "unavailable"
+    assert not AuditEntry.objects.filter(action="notifications.campaign.schedule_queued").exists()
+    assert not schedule_requests.queued_for(campaign_id, admin.pk)  # the next request queues afresh
 
 
 def test_the_job_plans_under_rls_as_the_admin_not_as_the_owner(personas, queued, monkeypatch):
@@ -126,60 +177,70 @@ def test_the_job_plans_under_rls_as_the_admin_not_as_the_owner(personas, queued,
     assert seen == [("samia_app", str(admin.pk), "admin")]
 
 
-def test_below_the_threshold_the_api_plans_in_the_request(personas, settings, django_capture_on_commit_callbacks):
+def test_below_the_threshold_the_api_plans_in_the_request(personas, settings, published):
     settings.NOTIFICATIONS_SCHEDULE_JOB_USERS = 10**9
     campaign_id = _draft(personas["admin"])
 
-    with django_capture_on_commit_callbacks() as callbacks:
-        answer = api_as(personas["admin"]).post(f"/admin/campaigns/{campaign_id}/schedule")
+    answer = api_as(personas["admin"]).post(f"/admin/campaigns/{campaign_id}/schedule")
 
     assert answer.status_code == 200
     assert (answer.json()["queued"], answer.json()["created"]) == (False, 2)
-    assert _queued_jobs(callbacks) == []
+    assert published == []
 
 
 @pytest.mark.parametrize("status", ["paused", "completed"])
-def test_a_campaign_that_cannot_be_scheduled_is_refused_before_anything_is_queued(
-    personas, queued, status, django_capture_on_commit_callbacks
-):
+def test_a_campaign_that_cannot_be_scheduled_is_refused_before_anything_is_queued(personas, queued, status, published):
     campaign_id = _draft(personas["admin"])
     Campaign.objects.filter(pk=campaign_id).update(status=status)
 
-    with django_capture_on_commit_callbacks() as callbacks:
-        answer = api_as(personas["admin"]).post(f"/admin/campaigns/{campaign_id}/schedule")
+    answer = api_as(personas["admin"]).post(f"/admin/campaigns/{campaign_id}/schedule")
 
     assert answer.status_code == 409
     assert answer.json()["error"]["details"]["status"] == status
-    assert _queued_jobs(callbacks) == []
+    assert published == []
 
 
 @pytest.mark.parametrize("persona", ["client", "reader", "monitor"])
-def test_only_admins_may_queue_a_schedule(personas, queued, persona, django_capture_on_commit_callbacks):
+def test_only_admins_may_queue_a_schedule(personas, queued, persona, published):
     campaign_id = _draft(personas["admin"])
 
-    with django_capture_on_commit_callbacks() as callbacks:
-        answer = api_as(personas[persona]).post(f"/admin/campaigns/{campaign_id}/schedule")
+    answer = api_as(personas[persona]).post(f"/admin/campaigns/{campaign_id}/schedule")
 
     assert answer.status_code in (403, 404)
-    assert _queued_jobs(callbacks) == []
+    assert published == []
 
 
-def test_while_a_job_is_queued_more_requests_queue_nothing(personas, queued, monkeypatch):
+def test_while_a_persons_job_is_queued_their_requests_queue_nothing_more(personas, queued, published):
     admin = personas["admin"]
     campaign_id = _draft(admin)
-    orders = []
-    monkeypatch.setattr(tasks.schedule_campaign, "delay", orders.append)
+    mark = schedule_requests._queued_mark(campaign_id, admin.pk)
 
     for _ in range(3):
-        schedule_requests._queue_schedule(campaign_id, admin.pk)  # what each request's commit does
+        assert api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule").status_code == 202
 
-    assert len(orders) == 1
-    tasks.schedule_campaign.run(orders[0])  # the job clears the mark when it ends
-    schedule_requests._queue_schedule(campaign_id, admin.pk)
-    assert len(orders) == 2
+    assert len(published) == 1
+    assert 0 < get_redis().ttl(mark) <= schedule_requests.QUEUED_MARK_SECONDS  # lapses if the job never runs
+    # someone else's request still queues theirs (the first may be refused: its requester deactivated)
+    api_as(factories.UserFactory(role="admin")).post(f"/admin/campaigns/{campaign_id}/schedule")
+    assert len(published) == 2
+    tasks.schedule_campaign.run(published[0])  # the job clears its mark when it ends
+    assert not schedule_requests.queued_for(campaign_id, admin.pk)
+    api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
+    assert len(published) == 3
 
 
-def test_one_schedule_runs_at_a_time_and_the_next_waits_its_turn(personas, queued):
+def test_a_refused_job_clears_its_mark_too(personas, queued, published):
+    admin = personas["admin"]
+    campaign_id = _draft(admin)
+    api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
+    type(admin).objects.filter(pk=admin.pk).update(is_active=False)
+
+    assert tasks.schedule_campaign.run(published[0])["refused"] == "requester_inactive"
+
+    assert not schedule_requests.queued_for(campaign_id, admin.pk)
+
+
+def test_one_schedule_runs_at_a_time_and_the_next_waits_its_turn(personas, queued, monkeypatch):
     admin = personas["admin"]
     campaign_id = _draft(admin)
     order = schedule_requests.schedule_order(campaign_id, admin.pk)
@@ -193,8 +254,19 @@ def test_one_schedule_runs_at_a_time_and_the_next_waits_its_turn(personas, queue
         assert not Send.objects.filter(campaign_id=campaign_id).exists()
     finally:
         running.release()
+    # an hour of turns at most, then it ends (its mark lapses with it)
+    assert tasks.schedule_campaign.max_retries * schedule_requests.BUSY_RETRY_SECONDS == 3600
 
+    seen = []
+    lock = get_redis().lock
+
+    def watched(name, **options):
+        seen.append(options.get("timeout"))
+        return lock(name, **options)
+
+    monkeypatch.setattr(get_redis(), "lock", watched)
     assert schedule_requests.campaign_schedule_job(order)["created"] == 2
+    assert seen[0] == schedule_requests.RUNNING_LOCK_SECONDS  # a dead holder's lock lapses
     assert get_redis().lock(key(schedule_requests.RUNNING_LOCK)).locked() is False
 
 
@@ -276,38 +348,41 @@ def test_the_job_for_a_campaign_gone_meanwhile_ends_quietly(personas, queued):
     assert outcome == {"campaign": 987654321, "refused": "DoesNotExist"}
 
 
-def test_the_back_office_button_and_action_queue_a_large_schedule_and_say_so(
-    personas, queued, django_capture_on_commit_callbacks
-):
+def test_the_back_office_button_and_action_queue_a_large_schedule_and_say_so(personas, queued, published):
     admin = personas["admin"]
     campaign_id = _draft(admin)
     client = _logged_in(admin)
+    page = f"/backoffice/notifications/campaign/{campaign_id}/change/"
 
-    with django_capture_on_commit_callbacks() as callbacks:
-        answer = client.post(f"/backoffice/notifications/campaign/{campaign_id}/schedule/", follow=True)
+    answer = client.post(f"/backoffice/notifications/campaign/{campaign_id}/schedule/", follow=True)
 
     assert answer.status_code == 200
     assert "Scheduling in the background" in answer.content.decode()
-    (job,) = _queued_jobs(callbacks)
-    assert job.args == (campaign_id, admin.pk)
+    (order,) = published
+    assert _order(order) == (campaign_id, admin.pk)
     assert Campaign.objects.get(pk=campaign_id).status == "draft"
+    # while it is queued, the page says so and offers no second Schedule
+    html = client.get(page).content.decode()
+    assert "Scheduling in the background" in html and f"{campaign_id}/schedule/" not in html
+    again = client.post(f"/backoffice/notifications/campaign/{campaign_id}/schedule/", follow=True)
+    assert "Scheduling in the background" in again.content.decode() and len(published) == 1
 
-    # the bulk action too, one job per campaign
-    with django_capture_on_commit_callbacks() as callbacks:
-        answer = client.post(
-            "/backoffice/notifications/campaign/",
-            {"action": "schedule", "_selected_action": [campaign_id]},
-            follow=True,
-        )
-    assert len(_queued_jobs(callbacks)) == 1
+    tasks.schedule_campaign.run(order)
+    assert "Scheduling in the background" not in client.get(page).content.decode()
+
+    # the bulk action, on a draft of its own
+    other = _draft(admin)
+    answer = client.post(
+        "/backoffice/notifications/campaign/", {"action": "schedule", "_selected_action": [other]}, follow=True
+    )
+    assert len(published) == 2
     assert "Scheduling in the background" in answer.content.decode()
 
 
 @pytest.mark.parametrize("step", ["schedule", "pause"])
-def test_a_request_does_not_wait_for_a_schedule_that_runs(queued, lock_holder, step, monkeypatch):
+def test_a_request_does_not_wait_for_a_schedule_that_runs(queued, lock_holder, step, published):
     admin = factories.UserFactory(role="admin")
     campaign_id = _draft(admin)
-    monkeypatch.setattr(tasks.schedule_campaign, "delay", lambda order: None)  # queued, never run
     if step == "pause":
         assert api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule").status_code == 202
         Campaign.objects.filter(pk=campaign_id).update(status="scheduled")
@@ -321,6 +396,18 @@ def test_a_request_does_not_wait_for_a_schedule_that_runs(queued, lock_holder, s
     assert not Send.objects.filter(campaign_id=campaign_id).exists()
 
 
+def test_a_small_schedule_does_not_wait_for_one_that_runs_either(settings, lock_holder):
+    settings.NOTIFICATIONS_SCHEDULE_JOB_USERS = 10**9  # planned in the request
+    admin = factories.UserFactory(role="admin")
+    campaign_id = _draft(admin)
+    lock_holder(campaign_id)
+
+    answer = api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
+
+    assert answer.status_code == 409, answer.json()
+    assert "right now" in answer.json()["error"]["message"]
+
+
 def _edit(campaign: Campaign) -> dict:
     """The change form of a draft, its name and English text changed."""
     return {
@@ -332,6 +419,7 @@ def _edit(campaign: Campaign) -> dict:
         "send_on": campaign.send_on.isoformat(),
         "local_time": campaign.local_time.strftime("%H:%M"),
         "window_hours": str(campaign.window_hours),
+        "seen": f"{campaign.status}:{campaign.planned_count}",  # as the page carries it
     }
 
 
@@ -394,6 +482,29 @@ def test_a_scheduled_campaigns_name_is_edited_and_its_history_lists_only_that(pe
     assert entry.get_change_message() == "Changed Name."
 
 
+@pytest.mark.parametrize(
+    "seen", ["", None, "scheduled:1", "draft:2"], ids=["empty", "missing", "fewer-planned", "status-only"]
+)
+def test_a_save_that_does_not_say_the_state_it_was_read_in_is_refused(personas, queued, seen):
+    admin = personas["admin"]
+    campaign = Campaign.objects.get(pk=_draft(admin))
+    _run(campaign.pk, admin.pk)  # scheduled:2
+    campaign.refresh_from_db()
+    if seen == "draft:2":
+        Campaign.objects.filter(pk=campaign.pk).update(status="draft")  # same count, other status
+        campaign.refresh_from_db()
+        seen = "scheduled:2"
+    form = {**_edit(campaign), "seen": seen}
+    if seen is None:
+        del form["seen"]
+
+    answer = _logged_in(admin).post(f"/backoffice/notifications/campaign/{campaign.pk}/change/", form)
+
+    assert answer.status_code == 200
+    assert "while you edited it" in answer.content.decode()
+    assert Campaign.objects.get(pk=campaign.pk).name == CAMPAIGN["name"]
+
+
 def test_a_draft_edit_without_a_schedule_meanwhile_is_saved(personas, queued):
     admin = personas["admin"]
     campaign = Campaign.objects.get(pk=_draft(admin))
@@ -428,9 +539,9 @@ def test_a_real_worker_plans_the_schedule_a_committed_request_queued(queued, mon
     admin = factories.UserFactory(role="admin")
     campaign_id = _draft(admin)
     with celery_worker() as queue:
-        # The request's queueing, sent to this test's own queue on the configured broker.
+        # The request's order, sent to this test's own queue on the configured broker.
         monkeypatch.setattr(
-            tasks.schedule_campaign, "delay", lambda *args: tasks.schedule_campaign.apply_async(args, queue=queue)
+            schedule_requests, "_publish", lambda order: tasks.schedule_campaign.apply_async((order,), queue=queue)
         )
 
         answer = api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
