@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ArConfig(AppConfig):
     name = "ar"
-    verbose_name = "AR"
+    verbose_name = _("AR")
 
     def ready(self):
         # The signed download refuses a removed asset's object even if deleting it failed

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BackofficeConfig(AppConfig):
     name = "backoffice"
-    verbose_name = "Back office"
+    verbose_name = _("Back office")
 
     def ready(self):
         from django.contrib import admin

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CommunityConfig(AppConfig):
     name = "community"
-    verbose_name = "Community"
+    verbose_name = _("Community")
 
     def ready(self):
         # An appeal's overturn restores a hidden or removed comment, and the case page shows a

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class I18nConfig(AppConfig):
     name = "i18n"
-    verbose_name = "Translations"
+    verbose_name = _("Translations")
 
     def ready(self):
         # The horoscope route serves the source text instead of an unapproved machine translation,

@@ -11,6 +11,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonRespon
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminURLInputWidget
 
@@ -27,7 +28,7 @@ from notifications.admin.templates import (
     templates_from,
 )
 from notifications.apis import CampaignPauseView, CampaignResumeView, CampaignScheduleView
-from notifications.models import Audience, Campaign, Channel, Purpose
+from notifications.models import Audience, Campaign, Channel, Purpose, Send
 from samia import audit
 from samia.rls.admin import REFUSALS, DeclaredModelAdmin, run_action, service_refusal
 from samia.rls.registry import Identity
@@ -71,6 +72,15 @@ STATS = [
     ("opted_out_total", _("Opted out")),
     ("failed", _("Failed")),
     ("deferred", _("Deferred (provider unavailable)")),
+    ("pending", _("Pending")),
+    ("skipped_quiet_hours", Send.State.SKIPPED_QUIET_HOURS.label),
+    ("expired", Send.State.EXPIRED.label),
+    ("cancelled", Send.State.CANCELLED.label),
+    ("unknown", Send.State.UNKNOWN.label),
+    ("sandbox", _("Sent to sandbox devices")),
+    ("segments_planned", _("SMS segments planned")),
+    ("segments_sent", _("SMS segments sent")),
+    ("unsubscribed_after", _("Opted out after it reached them")),
 ]
 
 
@@ -131,7 +141,12 @@ class CampaignFormBase(forms.ModelForm):
     """The same checks as POST /admin/campaigns (planning.campaign_check), one field per language."""
 
     link_url = forms.URLField(
-        required=False, assume_scheme="https", max_length=200, widget=UnfoldAdminURLInputWidget(attrs={"dir": "ltr"})
+        label=capfirst(Campaign._meta.get_field("link_url").verbose_name),
+        help_text=Campaign._meta.get_field("link_url").help_text,
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+        widget=UnfoldAdminURLInputWidget(attrs={"dir": "ltr"}),
     )
 
     class Meta:
