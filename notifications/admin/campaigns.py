@@ -220,7 +220,8 @@ class CampaignFormBase(forms.ModelForm):
                 target = field
                 if field == "templates":
                     code = text.split(":", 1)[0]
-                    target = f"{first}_{code}" if code in LANGUAGES else None
+                    # Not about one language: about the English text every campaign needs.
+                    target = f"{first}_{code if code in LANGUAGES else 'en'}"
                 self.add_error(target if target in self.fields else None, text)
 
 

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FeaturesConfig(AppConfig):
     name = "samia.features"
     label = "features"
-    verbose_name = "Features"
+    verbose_name = _("Features")

@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     # Feature switches (samia/features): waffle's tables; samia.feature_on reads them for the policies.
-    "waffle",
+    "samia.features.waffle_app.WaffleConfig",  # waffle, named for the back office
     "samia.rls",
     "samia.accounts",
     "samia.marketplace",
@@ -117,7 +117,8 @@ ASGI_APPLICATION = "samia.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Our corrections of third-party templates, found before the apps' own (backoffice/overrides).
+        "DIRS": [BASE_DIR / "backoffice" / "overrides"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -113,8 +113,9 @@ def test_a_whatsapp_campaign_takes_a_template_sid_and_variables_per_language(per
         ({"purpose": "transactional"}, "purpose", "Campaigns are marketing or zodiac messages."),
         ({"local_time": "23:00"}, "local_time", "This local time is inside quiet hours for this channel."),
         ({"channel": "push", "title_en": ""}, "body_en", "en: a title of at most 120 characters (push needs one)."),
-        ({"title_en": "", "body_en": ""}, None, "An object keyed by language (ar, en) with at least en."),
-        ({"channel": "whatsapp"}, None, "An object keyed by language (ar, en) with at least en."),
+        # English is what every campaign needs: said next to its English text
+        ({"title_en": "", "body_en": ""}, "body_en", "An object keyed by language (ar, en) with at least en."),
+        ({"channel": "whatsapp"}, "content_sid_en", "An object keyed by language (ar, en) with at least en."),
         ({"channel": "whatsapp", "content_sid_en": "HX1", "variables_en": "no sign"}, "variables_en", "One variable"),
     ],
 )
@@ -128,6 +129,19 @@ def test_planning_refusals_come_back_as_form_errors(personas, changes, field, me
     errors = answer.context["adminform"].form.errors
     assert any(message in text for text in errors.get(field or "__all__", [])), errors
     assert not Campaign.objects.filter(name="Full moon (back office)").exists()
+
+
+def test_in_arabic_a_refused_form_says_how_many_errors_to_correct(personas):
+    admin = personas["admin"]
+    admin.language = "ar"
+    admin.save(update_fields=["language"])
+    audience_id = _api_campaign(admin).audience_id
+
+    page = _logged_in(admin).post(f"{CAMPAIGNS}add/", _form(audience_id, title_en="", body_en="")).content.decode()
+
+    # unfold counted 0 errors on a change form, which Arabic words as "there are no errors to correct"
+    assert "الرجاء تصحيح الخطأ أدناه." in page
+    assert "لا توجد أخطاء لتصحيحها" not in page
 
 
 def test_a_planned_campaigns_message_is_fixed_and_shown_not_edited(personas):
