@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.admin import display, helpers
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, models, transaction
 from django.forms import ModelChoiceField
 from django.http import HttpResponseRedirect
 from django.utils.functional import cached_property
@@ -176,6 +176,9 @@ class DeclaredModelAdmin(ModelAdmin):
     """
 
     write_roles: frozenset[str] | None = None
+    # Inputs written left to right on an Arabic page too: an RTL page shows "+212 6..." as "...6 212+"
+    # and mangles addresses. Emails and URLs by type, others by name.
+    ltr_fields: tuple[str, ...] = ("phone",)
     # A filtered list counts its matches once; "(N total)" would count the whole table again, and under
     # RLS every counted row is a heap read (200,000 orders: seconds).
     show_full_result_count = False
@@ -186,6 +189,13 @@ class DeclaredModelAdmin(ModelAdmin):
     @display(description=ModelAdmin.action_checkbox.short_description)
     def action_checkbox(self, obj):
         return format_html(_row_checkbox(get_language()), obj.pk)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        ltr = isinstance(db_field, models.EmailField | models.URLField) or db_field.name in self.ltr_fields
+        if field is not None and ltr:
+            field.widget.attrs.setdefault("dir", "ltr")
+        return field
 
     def _refusable(self, request, view, *args, **kwargs):
         try:
