@@ -166,6 +166,9 @@ def _relation_id_column(model, name):
     return column
 
 
+LTR_TYPES = (models.EmailField, models.URLField, models.DateField, models.TimeField)  # DateTimeField is a DateField
+
+
 class DeclaredModelAdmin(ModelAdmin):
     """A ModelAdmin (unfold's) whose permissions and querysets come from the table's declaration.
 
@@ -176,8 +179,9 @@ class DeclaredModelAdmin(ModelAdmin):
     """
 
     write_roles: frozenset[str] | None = None
-    # Inputs written left to right on an Arabic page too: an RTL page shows "+212 6..." as "...6 212+"
-    # and mangles addresses. Emails and URLs by type, others by name.
+    # Inputs written left to right on an Arabic page too: an RTL page shows "+212 6..." as "...6 212+",
+    # mangles addresses, and lays a date's digits under the calendar and clock buttons at the input's
+    # right end. Emails, URLs, dates and times by type, others by name.
     ltr_fields: tuple[str, ...] = ("phone",)
     # A filtered list counts its matches once; "(N total)" would count the whole table again, and under
     # RLS every counted row is a heap read (200,000 orders: seconds).
@@ -192,7 +196,7 @@ class DeclaredModelAdmin(ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        ltr = isinstance(db_field, models.EmailField | models.URLField) or db_field.name in self.ltr_fields
+        ltr = isinstance(db_field, LTR_TYPES) or db_field.name in self.ltr_fields
         if field is not None and ltr:
             field.widget.attrs.setdefault("dir", "ltr")
         return field

@@ -232,15 +232,15 @@ def test_the_user_page_and_list_label_their_fields_in_arabic(arabic_superadmin, 
 
 
 @pytest.mark.django_db
-def test_a_phone_number_and_an_email_read_left_to_right_on_an_arabic_page(arabic_superadmin, personas):
+def test_a_phone_number_an_email_and_a_date_read_left_to_right_on_an_arabic_page(arabic_superadmin, personas):
     user = personas["client"]
     user.phone = "+212612345678"
     user.save(update_fields=["phone"])
 
     page = arabic_superadmin.get(f"/backoffice/accounts/user/{user.pk}/change/").content.decode()
 
-    inputs = {name: tag for tag, name in re.findall(r'(<input[^>]*name="(phone|email)"[^>]*>)', page)}
-    assert set(inputs) == {"phone", "email"}
+    inputs = {name: tag for tag, name in re.findall(r'(<input[^>]*name="(phone|email|date_of_birth)"[^>]*>)', page)}
+    assert set(inputs) == {"phone", "email", "date_of_birth"}  # a date: its digits clear of the calendar button
     assert all('dir="ltr"' in tag for tag in inputs.values()), inputs
 
 
