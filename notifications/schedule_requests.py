@@ -21,6 +21,7 @@ from notifications.models import Campaign
 from samia import audit
 from samia.accounts.models import User
 from samia.exceptions import Conflict, Unavailable
+from samia.logging import continuing, current_request_id
 from samia.redis import get_redis, key
 from samia.rls.binding import bound
 from samia.rls.registry import Identity
@@ -42,7 +43,9 @@ QUEUED_MARK_SECONDS = 3600
 
 
 def schedule_order(campaign_id: int, user_id: int) -> str:
-    return signing.dumps({"campaign": campaign_id, "user": user_id}, salt=ORDER_SALT)
+    """The signed order; it carries the request's id, so the job's audit entries sit under it."""
+    order = {"campaign": campaign_id, "user": user_id, "request": current_request_id()}
+    return signing.dumps(order, salt=ORDER_SALT)
 
 
 def _queued_mark(campaign_id: int, user_id: int) -> str:
@@ -161,7 +164,8 @@ def campaign_schedule_job(order: str) -> dict | None:
         _clear_mark(campaign_id, user_id)
         raise
     try:
-        return _run_queued(campaign_id, user_id)
+        with continuing(found.get("request")):
+            return _run_queued(campaign_id, user_id)
     finally:
         _clear_mark(campaign_id, user_id)
         with contextlib.suppress(RedisError, LockError):  # lapsed meanwhile: nothing to release

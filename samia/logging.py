@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import re
@@ -36,6 +37,18 @@ _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "a
 
 def current_request_id() -> str | None:
     return _request_id.get()
+
+
+@contextlib.contextmanager
+def continuing(request_id: str | None):
+    """Within the block, log lines and audit entries carry `request_id`: a job doing a request's work
+    (a queued campaign schedule) is found under the request that asked for it."""
+    valid = request_id if isinstance(request_id, str) and _VALID_REQUEST_ID.fullmatch(request_id) else None
+    token = _request_id.set(valid)
+    try:
+        yield
+    finally:
+        _request_id.reset(token)
 
 
 # Text people publish (community comments) loses every contact detail and link, not only what a log

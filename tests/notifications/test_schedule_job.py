@@ -112,6 +112,9 @@ def test_the_api_queues_a_large_schedule_and_the_job_plans_it_as_the_admin(perso
     assert Send.objects.filter(campaign_id=campaign_id).count() == 2
     entry = AuditEntry.objects.get(action="notifications.campaign.schedule")
     assert (entry.actor_id, entry.actor_role, entry.outcome) == (admin.pk, "admin", "success")
+    # the job's entry is found under the request that asked for it
+    queued_entry = AuditEntry.objects.get(action="notifications.campaign.schedule_queued")
+    assert entry.request_id == queued_entry.request_id == answer["X-Request-ID"]
     # a second request meanwhile, run after the first: nothing more
     assert _run(campaign_id, admin.pk)["created"] == 0
 
