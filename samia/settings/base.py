@@ -114,6 +114,9 @@ ROOT_URLCONF = "samia.urls"
 WSGI_APPLICATION = "samia.wsgi.application"
 ASGI_APPLICATION = "samia.asgi.application"
 
+# Formats Django's locale files leave out (samia/formats: Arabic dates with times).
+FORMAT_MODULE_PATH = ["samia.formats"]
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -231,6 +231,18 @@ def test_the_user_page_and_list_label_their_fields_in_arabic(arabic_superadmin, 
     assert {"Email", "First name", "Phone", "Date of birth", "Role", "Timezone"}.isdisjoint(page + listing)
 
 
+def test_a_date_with_a_time_reads_like_a_date_in_arabic():
+    from samia.backoffice_timezone import local_time
+
+    moment = dt.datetime(2026, 12, 7, 10, 5, tzinfo=dt.UTC)
+
+    with translation.override("ar"):
+        # the date as Django's Arabic locale writes it, then the time; not the English "N j, Y" order
+        assert local_time(moment) == "7 ديسمبر، 2026، 10:05 ص (UTC)"
+    with translation.override("en"):
+        assert local_time(moment) == "Dec. 7, 2026, 10:05 a.m. (UTC)"
+
+
 @pytest.mark.django_db
 def test_a_phone_number_an_email_and_a_date_read_left_to_right_on_an_arabic_page(arabic_superadmin, personas):
     user = personas["client"]
