@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -393,6 +394,8 @@ UNFOLD = {
     "SITE_HEADER": gettext_lazy("SAMIA-TAROT back office"),
     "SITE_URL": "/backoffice/",
     "SITE_SYMBOL": "auto_awesome",
+    # Right-to-left corrections of the theme (backoffice/static/backoffice/rtl.css).
+    "STYLES": [lambda request: static("backoffice/rtl.css")],
     "SHOW_VIEW_ON_SITE": False,
     "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
     "SIDEBAR": {

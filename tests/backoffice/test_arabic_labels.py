@@ -231,6 +231,15 @@ def test_the_user_page_and_list_label_their_fields_in_arabic(arabic_superadmin, 
     assert {"Email", "First name", "Phone", "Date of birth", "Role", "Timezone"}.isdisjoint(page + listing)
 
 
+@pytest.mark.django_db
+def test_pages_carry_the_right_to_left_corrections_of_the_theme(arabic_superadmin):
+    page = arabic_superadmin.get("/backoffice/accounts/user/?q=example").content.decode()
+
+    assert "backoffice/rtl.css" in page
+    css = (Path(settings.BASE_DIR) / "backoffice" / "static" / "backoffice" / "rtl.css").read_text()
+    assert '[dir="rtl"] h1 > span.ml-2' in css  # the list's count, set apart from its title
+
+
 def test_a_date_with_a_time_reads_like_a_date_in_arabic():
     from samia.backoffice_timezone import local_time
 
