@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
+from django.db import connection
 
+from notifications import schedule_requests
 from samia.providers import registry
 from tests.conftest import purge_committed_audit_trail
 from tests.fakes import fcm as fake_fcm
@@ -122,3 +125,35 @@ def apns(apns_server, settings):
     registry.get.cache_clear()
     yield apns_server
     reset_clients()
+
+
+# Queued campaign schedules (test_schedule_job*.py, schedule_helpers.py).
+
+
+@pytest.fixture
+def queued(settings):
+    settings.NOTIFICATIONS_SCHEDULE_JOB_USERS = 0
+
+
+@pytest.fixture
+def published(monkeypatch) -> list:
+    """The orders requests send to the broker, kept here instead (the test runs the job itself)."""
+    orders = []
+    monkeypatch.setattr(schedule_requests, "_publish", orders.append)
+    return orders
+
+
+@pytest.fixture
+def lock_holder(committed):
+    """Another transaction holding a campaign's row as a running schedule does (FOR NO KEY UPDATE)."""
+    database = connection.settings_dict
+    holder = psycopg.connect(
+        host=database["HOST"], port=database["PORT"], user=database["USER"], dbname=database["NAME"]
+    )
+
+    def hold(campaign_id: int) -> None:
+        holder.execute("SELECT 1 FROM notifications_campaign WHERE id = %s FOR NO KEY UPDATE", [campaign_id])
+
+    yield hold
+    holder.rollback()
+    holder.close()

@@ -1,25 +1,20 @@
-"""A schedule too large for a web request is queued as a job (NOTIFICATIONS_SCHEDULE_JOB_USERS).
+"""A schedule too large for a web request is queued as a job (NOTIFICATIONS_SCHEDULE_JOB_USERS): the API.
 
-The API answers 202 and the back office says so; the job plans the campaign bound as the admin who
-asked, whose rights are read again when it runs, from an order the request signed. Requests do not
-wait for a schedule that runs: 409 at once. NOTIFICATIONS_SCHEDULE_JOB_USERS = 0 queues every
-schedule, so these tests need no large table. Most run the job by calling the task's body (the
-request's own queueing is captured, not sent to a broker); one goes through the broker and a real
-worker process, from a request that commits.
+The API answers 202; the job plans the campaign bound as the admin who asked, whose rights are read
+again when it runs, from an order the request signed. Requests do not wait for a schedule that runs:
+409 at once. One test goes through the broker and a real worker process, from a request that
+commits. The back office's side: test_schedule_job_backoffice.py.
 """
 
 import datetime as dt
 import time
 
-import psycopg
 import pytest
 import time_machine
 from celery.exceptions import Retry
 from django.core import signing
-from django.db import connection
 
 from notifications import ranges, schedule_requests, tasks
-from notifications.admin.campaigns import CampaignAdmin
 from notifications.models import Campaign, Send
 from samia.audit.models import AuditEntry
 from samia.redis import get_redis, key
@@ -27,71 +22,19 @@ from samia.rls.binding import current_identity
 from tests import factories
 from tests.conftest import api_as
 from tests.jobs.worker import celery_worker
-from tests.notifications.helpers import CAMPAIGN, recipient
-from tests.test_admin import _logged_in
+from tests.notifications.schedule_helpers import (
+    denied,
+    draft,
+    order_of,
+    run_job,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def queued(settings):
-    settings.NOTIFICATIONS_SCHEDULE_JOB_USERS = 0
-
-
-def _draft(admin) -> int:
-    for phone in ("+447700900301", "+447700900302"):
-        recipient(zone="Europe/London", phone=phone)
-    answer = api_as(admin).post("/admin/campaigns", CAMPAIGN, format="json")
-    assert answer.status_code == 201, answer.json()
-    return answer.json()["id"]
-
-
-@pytest.fixture
-def published(monkeypatch) -> list:
-    """The orders requests send to the broker, kept here instead (the test runs the job itself)."""
-    orders = []
-    monkeypatch.setattr(schedule_requests, "_publish", orders.append)
-    return orders
-
-
-def _order(order: str) -> tuple[int, int]:
-    found = signing.loads(order, salt=schedule_requests.ORDER_SALT)
-    return found["campaign"], found["user"]
-
-
-def _run(campaign_id: int, user_id: int) -> dict:
-    """The job, on the order the request would have signed."""
-    return tasks.schedule_campaign.run(schedule_requests.schedule_order(campaign_id, user_id))
-
-
-def _denied(campaign_id) -> list:
-    entries = AuditEntry.objects.filter(action="notifications.campaign.schedule", outcome="denied")
-    return [
-        (e.actor_role, e.details["reason"])
-        for e in entries
-        if e.target_id == ("" if campaign_id is None else str(campaign_id))
-    ]
-
-
-@pytest.fixture
-def lock_holder(committed):
-    """Another transaction holding a campaign's row as a running schedule does (FOR NO KEY UPDATE)."""
-    database = connection.settings_dict
-    holder = psycopg.connect(
-        host=database["HOST"], port=database["PORT"], user=database["USER"], dbname=database["NAME"]
-    )
-
-    def hold(campaign_id: int) -> None:
-        holder.execute("SELECT 1 FROM notifications_campaign WHERE id = %s FOR NO KEY UPDATE", [campaign_id])
-
-    yield hold
-    holder.rollback()
-    holder.close()
-
-
 def test_the_api_queues_a_large_schedule_and_the_job_plans_it_as_the_admin(personas, queued, published):
     admin = personas["admin"]
-    campaign_id = _draft(admin)
+    campaign_id = draft(admin)
 
     answer = api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
 
@@ -101,7 +44,7 @@ def test_the_api_queues_a_large_schedule_and_the_job_plans_it_as_the_admin(perso
     assert (body["queued"], body["created"], body["campaign"]["status"]) == (True, None, "draft")
     assert not Send.objects.filter(campaign_id=campaign_id).exists()
     (order,) = published
-    assert _order(order) == (campaign_id, admin.pk)
+    assert order_of(order) == (campaign_id, admin.pk)
     assert AuditEntry.objects.filter(action="notifications.campaign.schedule_queued", actor_id=admin.pk).count() == 1
 
     # when the job runs
@@ -116,16 +59,16 @@ def test_the_api_queues_a_large_schedule_and_the_job_plans_it_as_the_admin(perso
     queued_entry = AuditEntry.objects.get(action="notifications.campaign.schedule_queued")
     assert entry.request_id == queued_entry.request_id == answer["X-Request-ID"]
     # a second request meanwhile, run after the first: nothing more
-    assert _run(campaign_id, admin.pk)["created"] == 0
+    assert run_job(campaign_id, admin.pk)["created"] == 0
 
 
 def test_the_job_acts_for_whoever_asked_not_for_the_campaigns_author(personas, queued, published):
     author, other = personas["admin"], factories.UserFactory(role="superadmin")
-    campaign_id = _draft(author)
+    campaign_id = draft(author)
 
     assert api_as(other).post(f"/admin/campaigns/{campaign_id}/schedule").status_code == 202
     (order,) = published
-    assert _order(order) == (campaign_id, other.pk)
+    assert order_of(order) == (campaign_id, other.pk)
     tasks.schedule_campaign.run(order)
 
     entry = AuditEntry.objects.get(action="notifications.campaign.schedule")
@@ -136,12 +79,12 @@ def test_the_order_is_hidden_from_celerys_logs(personas, queued, monkeypatch):
     sent = []
     monkeypatch.setattr(tasks.schedule_campaign, "apply_async", lambda args, **options: sent.append((args, options)))
     admin = personas["admin"]
-    campaign_id = _draft(admin)
+    campaign_id = draft(admin)
 
     assert api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule").status_code == 202
 
     ((args, options),) = sent
-    assert _order(args[0]) == (campaign_id, admin.pk)
+    assert order_of(args[0]) == (campaign_id, admin.pk)
     assert options == {"argsrepr": schedule_requests.ORDER_SHOWN_AS}  # what logs and monitors show
     assert "signed schedule order" in options["argsrepr"] and args[0] not in options["argsrepr"]
 
@@ -154,7 +97,7 @@ def test_with_the_broker_down_the_request_is_refused_and_leaves_nothing(personas
 
     monkeypatch.setattr(tasks.schedule_campaign, "apply_async", down)
     admin = personas["admin"]
-    campaign_id = _draft(admin)
+    campaign_id = draft(admin)
 
     answer = api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
 
@@ -166,7 +109,7 @@ def test_with_the_broker_down_the_request_is_refused_and_leaves_nothing(personas
 
 def test_the_job_plans_under_rls_as_the_admin_not_as_the_owner(personas, queued, monkeypatch):
     admin = personas["admin"]
-    campaign_id = _draft(admin)
+    campaign_id = draft(admin)
     seen = []
     plan = ranges.plan_range
 
@@ -176,13 +119,13 @@ def test_the_job_plans_under_rls_as_the_admin_not_as_the_owner(personas, queued,
 
     monkeypatch.setattr(ranges, "plan_range", recording)
 
-    assert _run(campaign_id, admin.pk)["created"] == 2
+    assert run_job(campaign_id, admin.pk)["created"] == 2
     assert seen == [("samia_app", str(admin.pk), "admin")]
 
 
 def test_below_the_threshold_the_api_plans_in_the_request(personas, settings, published):
     settings.NOTIFICATIONS_SCHEDULE_JOB_USERS = 10**9
-    campaign_id = _draft(personas["admin"])
+    campaign_id = draft(personas["admin"])
 
     answer = api_as(personas["admin"]).post(f"/admin/campaigns/{campaign_id}/schedule")
 
@@ -193,7 +136,7 @@ def test_below_the_threshold_the_api_plans_in_the_request(personas, settings, pu
 
 @pytest.mark.parametrize("status", ["paused", "completed"])
 def test_a_campaign_that_cannot_be_scheduled_is_refused_before_anything_is_queued(personas, queued, status, published):
-    campaign_id = _draft(personas["admin"])
+    campaign_id = draft(personas["admin"])
     Campaign.objects.filter(pk=campaign_id).update(status=status)
 
     answer = api_as(personas["admin"]).post(f"/admin/campaigns/{campaign_id}/schedule")
@@ -205,7 +148,7 @@ def test_a_campaign_that_cannot_be_scheduled_is_refused_before_anything_is_queue
 
 @pytest.mark.parametrize("persona", ["client", "reader", "monitor"])
 def test_only_admins_may_queue_a_schedule(personas, queued, persona, published):
-    campaign_id = _draft(personas["admin"])
+    campaign_id = draft(personas["admin"])
 
     answer = api_as(personas[persona]).post(f"/admin/campaigns/{campaign_id}/schedule")
 
@@ -215,7 +158,7 @@ def test_only_admins_may_queue_a_schedule(personas, queued, persona, published):
 
 def test_while_a_persons_job_is_queued_their_requests_queue_nothing_more(personas, queued, published):
     admin = personas["admin"]
-    campaign_id = _draft(admin)
+    campaign_id = draft(admin)
     mark = schedule_requests._queued_mark(campaign_id, admin.pk)
 
     for _ in range(3):
@@ -234,7 +177,7 @@ def test_while_a_persons_job_is_queued_their_requests_queue_nothing_more(persona
 
 def test_a_refused_job_clears_its_mark_too(personas, queued, published):
     admin = personas["admin"]
-    campaign_id = _draft(admin)
+    campaign_id = draft(admin)
     api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
     type(admin).objects.filter(pk=admin.pk).update(is_active=False)
 
@@ -245,7 +188,7 @@ def test_a_refused_job_clears_its_mark_too(personas, queued, published):
 
 def test_one_schedule_runs_at_a_time_and_the_next_waits_its_turn(personas, queued, monkeypatch):
     admin = personas["admin"]
-    campaign_id = _draft(admin)
+    campaign_id = draft(admin)
     order = schedule_requests.schedule_order(campaign_id, admin.pk)
     running = get_redis().lock(key(schedule_requests.RUNNING_LOCK), timeout=60)
     assert running.acquire(blocking=False)  # another campaign's schedule, on another worker
@@ -285,16 +228,16 @@ def test_one_schedule_runs_at_a_time_and_the_next_waits_its_turn(personas, queue
 )
 def test_the_job_reads_the_requesters_rights_again_when_it_runs(personas, queued, change, reason):
     admin = personas["admin"]
-    campaign_id = _draft(admin)
+    campaign_id = draft(admin)
     assert api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule").status_code == 202
     type(admin).objects.filter(pk=admin.pk).update(**change)
 
-    outcome = _run(campaign_id, admin.pk)
+    outcome = run_job(campaign_id, admin.pk)
 
     assert outcome == {"campaign": campaign_id, "refused": reason}
     assert Campaign.objects.get(pk=campaign_id).status == "draft"
     assert not Send.objects.filter(campaign_id=campaign_id).exists()
-    assert _denied(campaign_id) == [("system:notifications.schedule_campaign", reason)]
+    assert denied(campaign_id) == [("system:notifications.schedule_campaign", reason)]
 
 
 @pytest.mark.parametrize(
@@ -313,18 +256,18 @@ def test_the_job_reads_the_requesters_rights_again_when_it_runs(personas, queued
 def test_a_job_started_with_made_up_arguments_plans_nothing(personas, queued, order):
     # e.g. by a superadmin through beat's back office, naming an admin
     admin = personas["admin"]
-    campaign_id = _draft(admin)
+    campaign_id = draft(admin)
 
     outcome = tasks.schedule_campaign.run(order(campaign_id, admin.pk))
 
     assert outcome == {"campaign": None, "refused": "order_unsigned"}
     assert not Send.objects.filter(campaign_id=campaign_id).exists()
-    assert _denied(None) == [("system:notifications.schedule_campaign", "order_unsigned")]
+    assert denied(None) == [("system:notifications.schedule_campaign", "order_unsigned")]
 
 
 def test_an_order_older_than_a_day_plans_nothing(personas, queued):
     admin = personas["admin"]
-    campaign_id = _draft(admin)
+    campaign_id = draft(admin)
     order = schedule_requests.schedule_order(campaign_id, admin.pk)
 
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(hours=25)):
@@ -336,56 +279,25 @@ def test_an_order_older_than_a_day_plans_nothing(personas, queued):
 
 def test_the_job_leaves_a_campaign_paused_meanwhile_as_it_is(personas, queued):
     admin = personas["admin"]
-    campaign_id = _draft(admin)
+    campaign_id = draft(admin)
     Campaign.objects.filter(pk=campaign_id).update(status="paused")
 
-    outcome = _run(campaign_id, admin.pk)
+    outcome = run_job(campaign_id, admin.pk)
 
     assert outcome == {"campaign": campaign_id, "refused": "conflict"}
     assert not Send.objects.filter(campaign_id=campaign_id).exists()
 
 
 def test_the_job_for_a_campaign_gone_meanwhile_ends_quietly(personas, queued):
-    outcome = _run(987654321, personas["admin"].pk)
+    outcome = run_job(987654321, personas["admin"].pk)
 
     assert outcome == {"campaign": 987654321, "refused": "DoesNotExist"}
-
-
-def test_the_back_office_button_and_action_queue_a_large_schedule_and_say_so(personas, queued, published):
-    admin = personas["admin"]
-    campaign_id = _draft(admin)
-    client = _logged_in(admin)
-    page = f"/backoffice/notifications/campaign/{campaign_id}/change/"
-
-    answer = client.post(f"/backoffice/notifications/campaign/{campaign_id}/schedule/", follow=True)
-
-    assert answer.status_code == 200
-    assert "Scheduling in the background" in answer.content.decode()
-    (order,) = published
-    assert _order(order) == (campaign_id, admin.pk)
-    assert Campaign.objects.get(pk=campaign_id).status == "draft"
-    # while it is queued, the page says so and offers no second Schedule
-    html = client.get(page).content.decode()
-    assert "Scheduling in the background" in html and f"{campaign_id}/schedule/" not in html
-    again = client.post(f"/backoffice/notifications/campaign/{campaign_id}/schedule/", follow=True)
-    assert "Scheduling in the background" in again.content.decode() and len(published) == 1
-
-    tasks.schedule_campaign.run(order)
-    assert "Scheduling in the background" not in client.get(page).content.decode()
-
-    # the bulk action, on a draft of its own
-    other = _draft(admin)
-    answer = client.post(
-        "/backoffice/notifications/campaign/", {"action": "schedule", "_selected_action": [other]}, follow=True
-    )
-    assert len(published) == 2
-    assert "Scheduling in the background" in answer.content.decode()
 
 
 @pytest.mark.parametrize("step", ["schedule", "pause"])
 def test_a_request_does_not_wait_for_a_schedule_that_runs(queued, lock_holder, step, published):
     admin = factories.UserFactory(role="admin")
-    campaign_id = _draft(admin)
+    campaign_id = draft(admin)
     if step == "pause":
         assert api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule").status_code == 202
         Campaign.objects.filter(pk=campaign_id).update(status="scheduled")
@@ -402,7 +314,7 @@ def test_a_request_does_not_wait_for_a_schedule_that_runs(queued, lock_holder, s
 def test_a_small_schedule_does_not_wait_for_one_that_runs_either(settings, lock_holder):
     settings.NOTIFICATIONS_SCHEDULE_JOB_USERS = 10**9  # planned in the request
     admin = factories.UserFactory(role="admin")
-    campaign_id = _draft(admin)
+    campaign_id = draft(admin)
     lock_holder(campaign_id)
 
     answer = api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
@@ -411,136 +323,10 @@ def test_a_small_schedule_does_not_wait_for_one_that_runs_either(settings, lock_
     assert "right now" in answer.json()["error"]["message"]
 
 
-def _edit(campaign: Campaign) -> dict:
-    """The change form of a draft, its name and English text changed."""
-    return {
-        "name": "Edited meanwhile",
-        "purpose": campaign.purpose,
-        "channel": campaign.channel,
-        "audience": campaign.audience_id,
-        "body_en": "Changed text",
-        "send_on": campaign.send_on.isoformat(),
-        "local_time": campaign.local_time.strftime("%H:%M"),
-        "window_hours": str(campaign.window_hours),
-        "seen": f"{campaign.status}:{campaign.planned_count}",  # as the page carries it
-    }
-
-
-def test_a_draft_edit_saved_after_its_schedule_ran_is_refused_not_saved_over_it(personas, queued, monkeypatch):
-    admin = personas["admin"]
-    campaign = Campaign.objects.get(pk=_draft(admin))
-    read = CampaignAdmin.get_object
-
-    def read_then_scheduled(self, request, object_id, from_field=None):
-        found = read(self, request, object_id, from_field)
-        _run(campaign.pk, admin.pk)  # the queued job lands between read and save
-        return found
-
-    monkeypatch.setattr(CampaignAdmin, "get_object", read_then_scheduled)
-    answer = _logged_in(admin).post(f"/backoffice/notifications/campaign/{campaign.pk}/change/", _edit(campaign))
-
-    assert answer.status_code == 200
-    assert "scheduled, paused or resumed while you edited it" in answer.content.decode()
-    campaign.refresh_from_db()
-    assert (campaign.status, campaign.planned_count, campaign.name) == ("scheduled", 2, CAMPAIGN["name"])
-    assert campaign.templates["en"]["body"] == CAMPAIGN["templates"]["en"]["body"]
-
-
-def test_a_save_from_a_page_read_before_the_schedule_is_refused(personas, queued):
-    # The page was opened while a draft; the schedule ran (another window, the job); then Save.
-    admin = personas["admin"]
-    campaign = Campaign.objects.get(pk=_draft(admin))
-    client = _logged_in(admin)
-    page = client.get(f"/backoffice/notifications/campaign/{campaign.pk}/change/").content.decode()
-    assert 'name="seen" value="draft:0"' in page
-    _run(campaign.pk, admin.pk)
-
-    answer = client.post(
-        f"/backoffice/notifications/campaign/{campaign.pk}/change/", {**_edit(campaign), "seen": "draft:0"}
-    )
-
-    assert answer.status_code == 200
-    assert "scheduled, paused or resumed while you edited it" in answer.content.decode()
-    campaign.refresh_from_db()
-    assert (campaign.status, campaign.name) == ("scheduled", CAMPAIGN["name"])
-    assert campaign.templates["en"]["body"] == CAMPAIGN["templates"]["en"]["body"]
-
-
-def test_a_scheduled_campaigns_name_is_edited_and_its_history_lists_only_that(personas, queued):
-    from django.contrib.admin.models import LogEntry
-
-    admin = personas["admin"]
-    campaign = Campaign.objects.get(pk=_draft(admin))
-    _run(campaign.pk, admin.pk)
-    campaign.refresh_from_db()
-    form = {**_edit(campaign), "seen": "scheduled:2"}
-    del form["body_en"]  # not on a scheduled campaign's page
-
-    answer = _logged_in(admin).post(f"/backoffice/notifications/campaign/{campaign.pk}/change/", form)
-
-    assert answer.status_code == 302
-    campaign.refresh_from_db()
-    assert (campaign.status, campaign.name, campaign.planned_count) == ("scheduled", "Edited meanwhile", 2)
-    (entry,) = LogEntry.objects.filter(object_id=str(campaign.pk))
-    assert entry.get_change_message() == "Changed Name."
-
-
-@pytest.mark.parametrize(
-    "seen", ["", None, "scheduled:1", "draft:2"], ids=["empty", "missing", "fewer-planned", "status-only"]
-)
-def test_a_save_that_does_not_say_the_state_it_was_read_in_is_refused(personas, queued, seen):
-    admin = personas["admin"]
-    campaign = Campaign.objects.get(pk=_draft(admin))
-    _run(campaign.pk, admin.pk)  # scheduled:2
-    campaign.refresh_from_db()
-    if seen == "draft:2":
-        Campaign.objects.filter(pk=campaign.pk).update(status="draft")  # same count, other status
-        campaign.refresh_from_db()
-        seen = "scheduled:2"
-    form = {**_edit(campaign), "seen": seen}
-    if seen is None:
-        del form["seen"]
-
-    answer = _logged_in(admin).post(f"/backoffice/notifications/campaign/{campaign.pk}/change/", form)
-
-    assert answer.status_code == 200
-    assert "while you edited it" in answer.content.decode()
-    assert Campaign.objects.get(pk=campaign.pk).name == CAMPAIGN["name"]
-
-
-def test_a_draft_edit_without_a_schedule_meanwhile_is_saved(personas, queued):
-    admin = personas["admin"]
-    campaign = Campaign.objects.get(pk=_draft(admin))
-
-    answer = _logged_in(admin).post(f"/backoffice/notifications/campaign/{campaign.pk}/change/", _edit(campaign))
-
-    assert answer.status_code == 302
-    campaign.refresh_from_db()
-    assert (campaign.status, campaign.name, campaign.templates["en"]["body"]) == (
-        "draft",
-        "Edited meanwhile",
-        "Changed text",
-    )
-
-
-def test_a_campaign_edit_while_its_schedule_runs_is_refused_at_once(queued, lock_holder):
-    admin = factories.UserFactory(role="admin")
-    campaign = Campaign.objects.get(pk=_draft(admin))
-    lock_holder(campaign.pk)
-
-    # Refused at once (NOWAIT): were it to wait for the lock, it would wait for this test forever.
-    answer = _logged_in(admin).post(f"/backoffice/notifications/campaign/{campaign.pk}/change/", _edit(campaign))
-
-    assert answer.status_code == 200
-    assert "being scheduled, paused or resumed right now" in answer.content.decode()
-    campaign.refresh_from_db()
-    assert (campaign.status, campaign.name) == ("draft", CAMPAIGN["name"])
-
-
 @pytest.mark.usefixtures("committed")
 def test_a_real_worker_plans_the_schedule_a_committed_request_queued(queued, monkeypatch):
     admin = factories.UserFactory(role="admin")
-    campaign_id = _draft(admin)
+    campaign_id = draft(admin)
     with celery_worker() as queue:
         # The request's order, sent to this test's own queue on the configured broker.
         monkeypatch.setattr(

@@ -198,14 +198,18 @@ def test_it_lets_reads_through_and_refuses_costly_writes_when_the_limiter_redis_
 @override_settings(SRE_QUOTAS={"orders": {"route": "POST order-list", "limit": 2}})
 def test_it_spends_the_daily_quota_and_starts_again_at_the_utc_day(personas):
     factories.ServiceFactory()
-    start = dt.datetime(2026, 12, 6, 23, 50, tzinfo=dt.UTC)
+    # Ten minutes before a UTC midnight that is still ahead of the real clock: Redis expires the day's
+    # counter by its own clock, so a day already past would forget it at once (the test failed from the
+    # day after the dates it used to name).
+    midnight = dt.datetime.combine(dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC)
+    start = midnight - dt.timedelta(minutes=10)
     with time_machine.travel(start, tick=True):
         client = api_as(personas["client"])
         # a refused request gives its unit back
         assert client.post("/orders", {"service": "tarot"}, format="json").status_code == 400
         statuses = [client.post("/orders", ORDER, format="json").status_code for _ in range(3)]
         over = client.post("/orders", ORDER, format="json")
-    with time_machine.travel(dt.datetime(2026, 12, 7, 0, 0, 5, tzinfo=dt.UTC), tick=True):
+    with time_machine.travel(midnight + dt.timedelta(seconds=5), tick=True):
         next_day = api_as(personas["client"]).post("/orders", ORDER, format="json")
 
     assert statuses == [201, 201, 429]
@@ -215,7 +219,7 @@ def test_it_spends_the_daily_quota_and_starts_again_at_the_utc_day(personas):
         "quota": "orders",
         "limit": 2,
         "used": 2,
-        "resets_at": "2026-12-07T00:00:00Z",
+        "resets_at": midnight.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "retry_after": int(over["Retry-After"]),
     }
     assert 0 < int(over["Retry-After"]) <= 600
