@@ -22,12 +22,7 @@ from samia.rls.binding import current_identity
 from tests import factories
 from tests.conftest import api_as
 from tests.jobs.worker import celery_worker
-from tests.notifications.schedule_helpers import (
-    denied,
-    draft,
-    order_of,
-    run_job,
-)
+from tests.notifications.schedule_helpers import denied, draft, order_of, run_job
 
 pytestmark = pytest.mark.django_db
 

@@ -12,11 +12,7 @@ from notifications.admin.campaigns import CampaignAdmin
 from notifications.models import Campaign
 from tests import factories
 from tests.notifications.helpers import CAMPAIGN
-from tests.notifications.schedule_helpers import (
-    draft,
-    order_of,
-    run_job,
-)
+from tests.notifications.schedule_helpers import draft, order_of, run_job
 from tests.test_admin import _logged_in
 
 pytestmark = pytest.mark.django_db
