@@ -238,6 +238,7 @@ def test_pages_carry_the_right_to_left_corrections_of_the_theme(arabic_superadmi
     assert "backoffice/rtl.css" in page
     css = (Path(settings.BASE_DIR) / "backoffice" / "static" / "backoffice" / "rtl.css").read_text()
     assert '[dir="rtl"] h1 > span.ml-2' in css  # the list's count, set apart from its title
+    assert '[dir="rtl"] .material-symbols-outlined.mr-3' in css  # the sidebar's icons, from their labels
 
 
 def test_a_date_with_a_time_reads_like_a_date_in_arabic():
