@@ -36,9 +36,12 @@ logger = logging.getLogger(__name__)
 ORDER_SALT = "notifications.schedule_campaign"
 ORDER_MAX_AGE_SECONDS = 2 * 3600
 ORDER_SHOWN_AS = "('<signed schedule order>',)"
-# While a person's job for a campaign is queued, their further requests queue nothing (each would plan
-# nothing, after a full pass over the users); the job clears the mark when it ends. Per person: a
-# request by someone else still queues theirs (the first may be refused, its requester deactivated).
+# Who has a job queued for a campaign: a Redis set of user ids per campaign. While someone's job is
+# queued, their further requests queue nothing (each would plan nothing, after a full pass over the
+# users); a request by someone else still queues theirs (the first may be refused, its requester
+# deactivated). The job takes its requester out when it ends; the set lapses an hour after the
+# last request, should a job never run. The back office shows the campaign as being scheduled while
+# the set holds anyone.
 QUEUED_MARK_SECONDS = 3600
 
 
@@ -48,8 +51,8 @@ def schedule_order(campaign_id: int, user_id: int) -> str:
     return signing.dumps(order, salt=ORDER_SALT)
 
 
-def _queued_mark(campaign_id: int, user_id: int) -> str:
-    return key(f"notifications:schedule-queued:{campaign_id}:{user_id}")
+def _queued_mark(campaign_id: int) -> str:
+    return key(f"notifications:schedule-queued:{campaign_id}")
 
 
 def queued_for(campaign_id: int, user_id: int | None) -> bool:
@@ -57,7 +60,15 @@ def queued_for(campaign_id: int, user_id: int | None) -> bool:
     if user_id is None:
         return False
     try:
-        return bool(get_redis().exists(_queued_mark(campaign_id, user_id)))
+        return bool(get_redis().sismember(_queued_mark(campaign_id), user_id))
+    except RedisError:
+        return False
+
+
+def being_scheduled(campaign_id: int) -> bool:
+    """Whether anyone's schedule of this campaign waits in the queue or runs now."""
+    try:
+        return bool(get_redis().scard(_queued_mark(campaign_id)))
     except RedisError:
         return False
 
@@ -75,9 +86,10 @@ def _queue_schedule(campaign_id: int, user_id: int) -> bool:
     job, if it starts first, waits for that. The broker unreachable refuses the request (503), which
     then rolls back and leaves nothing behind.
     """
-    mark = _queued_mark(campaign_id, user_id)
+    mark = _queued_mark(campaign_id)
     try:
-        fresh = get_redis().set(mark, b"1", nx=True, ex=QUEUED_MARK_SECONDS)
+        with get_redis().pipeline() as pipe:
+            fresh, _ = pipe.sadd(mark, user_id).expire(mark, QUEUED_MARK_SECONDS).execute()
     except RedisError:
         fresh = True  # a second job would plan nothing: queue rather than drop
     if not fresh:
@@ -86,7 +98,7 @@ def _queue_schedule(campaign_id: int, user_id: int) -> bool:
         _publish(schedule_order(campaign_id, user_id))
     except Exception as error:
         with contextlib.suppress(RedisError):
-            get_redis().delete(mark)
+            get_redis().srem(mark, user_id)
         logger.warning(
             "campaign schedule not queued", extra={"campaign_id": campaign_id, "reason": type(error).__name__}
         )
@@ -174,7 +186,7 @@ def campaign_schedule_job(order: str) -> dict | None:
 
 def _clear_mark(campaign_id: int, user_id: int) -> None:
     with contextlib.suppress(RedisError):
-        get_redis().delete(_queued_mark(campaign_id, user_id))
+        get_redis().srem(_queued_mark(campaign_id), user_id)
 
 
 def _run_queued(campaign_id: int, user_id: int) -> dict:

@@ -94,13 +94,13 @@ def _perform(name: str, identity: Identity, campaign_id: int) -> dict:
 
 def offered(identity: Identity, campaign: Campaign) -> list[str]:
     """The workflow steps `identity` may take on `campaign` in its current state (not Schedule while
-    their schedule of it waits in the queue or runs)."""
+    a schedule of it, anyone's, waits in the queue or runs)."""
     steps = [
         name
         for name, (access, states) in WORKFLOW.items()
         if campaign.status in states and identity.persona in access.roles()
     ]
-    if "schedule" in steps and schedule_requests.queued_for(campaign.pk, identity.user_id):
+    if "schedule" in steps and schedule_requests.being_scheduled(campaign.pk):
         steps.remove("schedule")
         campaign.scheduling = True
     return steps

@@ -154,7 +154,7 @@ def test_only_admins_may_queue_a_schedule(personas, queued, persona, published):
 def test_while_a_persons_job_is_queued_their_requests_queue_nothing_more(personas, queued, published):
     admin = personas["admin"]
     campaign_id = draft(admin)
-    mark = schedule_requests._queued_mark(campaign_id, admin.pk)
+    mark = schedule_requests._queued_mark(campaign_id)
 
     for _ in range(3):
         assert api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule").status_code == 202
@@ -164,10 +164,14 @@ def test_while_a_persons_job_is_queued_their_requests_queue_nothing_more(persona
     # someone else's request still queues theirs (the first may be refused: its requester deactivated)
     api_as(factories.UserFactory(role="admin")).post(f"/admin/campaigns/{campaign_id}/schedule")
     assert len(published) == 2
-    tasks.schedule_campaign.run(published[0])  # the job clears its mark when it ends
+    tasks.schedule_campaign.run(published[0])  # the job takes its requester out when it ends
     assert not schedule_requests.queued_for(campaign_id, admin.pk)
+    assert schedule_requests.being_scheduled(campaign_id)  # the other admin's job is still queued
     api_as(admin).post(f"/admin/campaigns/{campaign_id}/schedule")
     assert len(published) == 3
+    for order in published[1:]:
+        tasks.schedule_campaign.run(order)
+    assert not schedule_requests.being_scheduled(campaign_id)
 
 
 def test_a_refused_job_clears_its_mark_too(personas, queued, published):
