@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from notifications import ranges, selectors
@@ -158,20 +158,15 @@ def _locked(identity: Identity | str, campaign_id: int, *, wait: bool) -> Campai
     plans (tens of seconds for a large audience, longer than gunicorn lets a request run), so the
     request is refused at once with 409 instead. A job waits its turn.
     """
-    if wait:
-        return selectors.campaign_get(identity=identity, campaign_id=campaign_id, operation="update", lock=True)
     try:
-        with transaction.atomic():  # a savepoint: the lock outlives it, a refusal leaves the request usable
-            return selectors.campaign_get(
-                identity=identity, campaign_id=campaign_id, operation="update", lock=True, nowait=True
-            )
-    except OperationalError as error:
-        if getattr(error.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
-            raise
-    status = selectors.campaign_get(identity=identity, campaign_id=campaign_id).status
-    raise Conflict(
-        "This campaign is being scheduled, paused or resumed right now: try again in a minute.", status=status
-    )
+        return selectors.campaign_get(
+            identity=identity, campaign_id=campaign_id, operation="update", lock=True, nowait=not wait
+        )
+    except selectors.CampaignBusy:
+        status = selectors.campaign_get(identity=identity, campaign_id=campaign_id).status
+        raise Conflict(
+            "This campaign is being scheduled, paused or resumed right now: try again in a minute.", status=status
+        ) from None
 
 
 def schedulable(identity: Identity | str, campaign_id: int, *, wait: bool = True) -> Campaign:

@@ -6,9 +6,10 @@ and reads every row.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import Max, QuerySet
 
 from notifications import links, policies
@@ -159,6 +160,35 @@ def campaign_list(*, identity: Identity) -> QuerySet[Campaign]:
     return policies.CAMPAIGNS.scope(Campaign.objects.select_related("audience"), identity)
 
 
+class CampaignBusy(Exception):
+    """Another transaction holds the campaign's row: a schedule, pause or resume runs now."""
+
+
+@contextlib.contextmanager
+def _at_once():
+    """Row locks taken in the block do not wait (their query says NOWAIT): one held elsewhere raises
+    CampaignBusy. A savepoint keeps the caller's transaction usable; the locks outlive it."""
+    try:
+        with transaction.atomic():
+            yield
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        raise CampaignBusy from None
+
+
+def campaign_state_locked(*, campaign_id: int) -> tuple[str, int] | None:
+    """(status, planned count) of the campaign, its row locked at once until the transaction ends
+    (CampaignBusy when it cannot be); None when it is gone or hidden."""
+    with _at_once():
+        return (
+            Campaign.objects.select_for_update(no_key=True, nowait=True)
+            .filter(pk=campaign_id)
+            .values_list("status", "planned_count")
+            .first()
+        )
+
+
 def campaign_get(
     *, identity: Identity | str, campaign_id: int, operation: str = "select", lock: bool = False, nowait: bool = False
 ) -> Campaign:
@@ -166,11 +196,17 @@ def campaign_get(
 
     `lock` takes FOR NO KEY UPDATE (campaign and audience): schedules, pauses and resumes of one campaign wait for each other,
     while the foreign-key checks of sends planned for it (FOR KEY SHARE, on other connections too) do not.
+    With `nowait`, a row held elsewhere raises CampaignBusy at once instead.
     """
     campaigns = Campaign.objects.select_related("audience")
-    if lock:
-        campaigns = campaigns.select_for_update(no_key=True, nowait=nowait)
-    return _get(policies.CAMPAIGNS, campaigns, identity, campaign_id, operation)
+    if not lock:
+        return _get(policies.CAMPAIGNS, campaigns, identity, campaign_id, operation)
+    if not nowait:
+        return _get(policies.CAMPAIGNS, campaigns.select_for_update(no_key=True), identity, campaign_id, operation)
+    with _at_once():
+        return _get(
+            policies.CAMPAIGNS, campaigns.select_for_update(no_key=True, nowait=True), identity, campaign_id, operation
+        )
 
 
 def audience_count(audience: Audience, *, channel: str, purpose: str) -> int:

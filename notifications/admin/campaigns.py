@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -195,16 +195,8 @@ class CampaignFormBase(forms.ModelForm):
         the campaign back in the state this page was read in.
         """
         try:
-            with transaction.atomic():  # a savepoint: the lock outlives it, a refusal does not abort the page
-                found = (
-                    Campaign.objects.select_for_update(no_key=True, nowait=True)
-                    .filter(pk=self.instance.pk)
-                    .values_list("status", "planned_count")
-                    .first()
-                )
-        except OperationalError as error:
-            if getattr(error.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
-                raise
+            found = selectors.campaign_state_locked(campaign_id=self.instance.pk)
+        except selectors.CampaignBusy:
             raise ValidationError(BUSY) from None
         # A page that does not say what it was read in (not this form's) cannot show what it changes.
         read = self.data.get(self.add_prefix("seen"))
